@@ -1,0 +1,87 @@
+# hookd - events and signed webhooks over PostgreSQL.
+#
+#   make run     install what is missing, build, start a private PostgreSQL
+#                (unless HOOKD_DATABASE_URL is set), migrate, and serve
+#   make test    the same set-up, then every unit and integration test
+#   make build   just the binary: build/hookd
+#   make lint    cppcheck, the OpenAPI linter, and the README settings table
+#   make asan    build with AddressSanitizer + UBSan into build/asan
+
+VERSION := 0.1.0
+BUILD ?= build
+CC ?= cc
+PKGS := libmicrohttpd libpq json-c libcurl libsodium
+OPT ?= -O2 -g
+SANITIZE ?=
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wno-format-nonliteral
+HOOKD_CFLAGS = -std=c11 $(OPT) $(WARNINGS) -MMD -MP -pthread \
+               $(if $(SANITIZE),-fsanitize=$(SANITIZE) -fno-omit-frame-pointer) \
+               -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -DHOOKD_VERSION='"$(VERSION)"' \
+               -Iserver $(shell pkg-config --cflags $(PKGS)) $(CFLAGS)
+HOOKD_LDFLAGS = -pthread $(if $(SANITIZE),-fsanitize=$(SANITIZE)) $(LDFLAGS)
+HOOKD_LIBS = $(shell pkg-config --libs $(PKGS))
+
+SRCS := $(filter-out server/main.c,$(wildcard server/*.c))
+OBJS := $(SRCS:server/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations_embed.o
+MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all build run test unit lint asan deps deps-test clean docs-check
+.DEFAULT_GOAL := build
+
+all build: $(BUILD)/hookd
+
+$(BUILD)/hookd: $(BUILD)/obj/main.o $(BUILD)/libhookd.a
+	$(CC) $(HOOKD_LDFLAGS) -o $@ $^ $(HOOKD_LIBS)
+
+$(BUILD)/libhookd.a: $(OBJS)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/obj/%.o: server/%.c | $(BUILD)/obj
+	@echo "  CC      $<"
+	@$(CC) $(HOOKD_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/migrations_embed.c: $(MIGRATIONS) scripts/embed-migrations.sh | $(BUILD)/obj
+	scripts/embed-migrations.sh $@ $(MIGRATIONS)
+
+$(BUILD)/obj/migrations_embed.o: $(BUILD)/obj/migrations_embed.c
+	@echo "  CC      $<"
+	@$(CC) $(HOOKD_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhookd.a | $(BUILD)/tests
+	$(CC) $(HOOKD_CFLAGS) -o $@ $< $(BUILD)/libhookd.a $(HOOKD_LDFLAGS) $(HOOKD_LIBS) -lcmocka
+
+$(BUILD)/obj $(BUILD)/tests:
+	mkdir -p $@
+
+unit: $(UNIT_BINS)
+
+# The two commands of the README. Each installs what is missing first, in a
+# separate make so that pkg-config sees the freshly installed libraries.
+run:
+	@scripts/install-deps.sh run
+	@$(MAKE) --no-print-directory build
+	@scripts/run.sh
+
+test:
+	@scripts/install-deps.sh test
+	@$(MAKE) --no-print-directory build unit
+	@scripts/test.sh
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" SANITIZE=address,undefined build unit
+
+lint: build
+	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
+	    --inline-suppr --suppress=missingIncludeSystem -Iserver server
+	scripts/lint-openapi.sh
+	scripts/check-readme-config.sh $(BUILD)/hookd
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(wildcard $(BUILD)/obj/*.d)

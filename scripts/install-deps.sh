@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# install-deps.sh [build|run|test] - installs the Debian packages hookd needs
+# for that purpose when they are missing. Idempotent and silent when nothing
+# is missing. Needs root or passwordless sudo to install; otherwise it names
+# the packages and the command to run.
+set -euo pipefail
+
+purpose=${1:-build}
+build_pkgs=(gcc make pkg-config libmicrohttpd-dev libpq-dev libjson-c-dev
+            libcurl4-openssl-dev libsodium-dev ca-certificates)
+server_pkgs=(postgresql)
+test_pkgs=(libcmocka-dev python3 python3-pytest python3-psycopg2 curl)
+
+wanted=("${build_pkgs[@]}")
+case "$purpose" in
+    build) ;;
+    run)
+        # A configured database means no private cluster, so no server package.
+        if [ -z "${HOOKD_DATABASE_URL:-}" ]; then wanted+=("${server_pkgs[@]}"); fi ;;
+    test) wanted+=("${server_pkgs[@]}" "${test_pkgs[@]}") ;;
+    *) echo "usage: $0 [build|run|test]" >&2; exit 2 ;;
+esac
+
+have_pkg() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# Any PostgreSQL server from 14 up satisfies "postgresql" (the SQL needs 14+).
+have_pg_server() {
+    local initdb
+    for initdb in /usr/lib/postgresql/*/bin/initdb; do
+        [ -x "$initdb" ] || continue
+        local v; v=$(basename "$(dirname "$(dirname "$initdb")")")
+        [ "${v%%.*}" -ge 14 ] 2>/dev/null && return 0
+    done
+    return 1
+}
+
+missing=()
+for p in "${wanted[@]}"; do
+    if [ "$p" = postgresql ]; then
+        have_pg_server || missing+=("$p")
+    else
+        have_pkg "$p" || missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "hookd: missing packages: ${missing[*]} (install them with your package manager)" >&2
+    exit 1
+fi
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
+    sudo=(sudo -n)
+else
+    echo "hookd: missing packages: ${missing[*]}" >&2
+    echo "       run: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+fi
+echo "hookd: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq >/dev/null
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

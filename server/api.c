@@ -1,0 +1,37 @@
+/* api.c - route to handler, and the parameter allow-lists. */
+#include "api.h"
+
+#include <string.h>
+
+api_handler_fn api_handler_for(enum route_id id)
+{
+    switch (id) {
+    case ROUTE_SUBSCRIBE: return api_subscribe;
+    case ROUTE_UNSUBSCRIBE: return api_unsubscribe;
+    case ROUTE_SUBSCRIPTIONS: return api_subscriptions_list;
+    case ROUTE_EVENT_TYPES: return api_event_types_list;
+    case ROUTE_EVENT_PUBLISH: return api_event_publish;
+    case ROUTE_EVENT_GET: return api_event_get;
+    case ROUTE_NONE: break;
+    }
+    return NULL;
+}
+
+int api_check_params(const struct request *req, const char *const *query_allowed,
+                     const char *const *body_allowed, struct hk_error *err)
+{
+    for (size_t i = 0; i < req->query.count; i++) {
+        const char *name = req->query.items[i].name;
+        if (strcmp(name, "key") == 0 || strcmp(name, "signature") == 0)
+            continue;
+        const char *const *a = query_allowed;
+        while (a != NULL && *a != NULL && strcmp(*a, name) != 0)
+            a++;
+        if (a == NULL || *a == NULL) {
+            hk_error_field(err, HK_ERR_INVALID, name);
+            return -1;
+        }
+    }
+    static const char *const none[] = { NULL };
+    return params_check_allowed(&req->form, body_allowed ? body_allowed : none, err);
+}

@@ -1,0 +1,29 @@
+/* api.h - the public API's handlers, one api_* module per resource, and the
+ * table that maps a route to its handler. A handler reads its request and
+ * fills exactly one response: success or an error. */
+#ifndef HOOKD_API_H
+#define HOOKD_API_H
+
+#include "request.h"
+#include "response.h"
+
+typedef void (*api_handler_fn)(struct request *req, struct response *resp);
+
+/* The handler for a matched route, or NULL. */
+api_handler_fn api_handler_for(enum route_id id);
+
+/* 400 Invalid field {name} for a query parameter other than the auth
+ * parameters (key, signature) and those in query_allowed, or a body
+ * parameter not in body_allowed. Both lists are NULL-terminated. */
+int api_check_params(const struct request *req, const char *const *query_allowed,
+                     const char *const *body_allowed, struct hk_error *err)
+    __attribute__((warn_unused_result));
+
+void api_subscribe(struct request *req, struct response *resp);
+void api_unsubscribe(struct request *req, struct response *resp);
+void api_subscriptions_list(struct request *req, struct response *resp);
+void api_event_types_list(struct request *req, struct response *resp);
+void api_event_publish(struct request *req, struct response *resp);
+void api_event_get(struct request *req, struct response *resp);
+
+#endif

@@ -1,0 +1,177 @@
+/* api_events.c - POST /events (publish) and GET /events/{id}. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "db_events.h"
+#include "token.h"
+#include "xmalloc.h"
+
+#define IDEMPOTENCY_KEY_MAX 255
+
+/* The event's data as compact JSON text (caller frees): a JSON object given
+ * as such in a JSON body, or as a string holding one in a form body. */
+static char *read_data_param(const struct request *req, struct hk_error *err)
+{
+    const struct param *p = params_get(&req->form, "data");
+    if (p == NULL || p->value_len == 0) {
+        hk_error_field(err, HK_ERR_REQUIRED, "data");
+        return NULL;
+    }
+    struct json_tokener *tok = json_tokener_new_ex(PARAMS_JSON_MAX_DEPTH);
+    if (tok == NULL)
+        abort();
+    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+    struct json_object *obj = json_tokener_parse_ex(tok, p->value, (int)p->value_len);
+    char *text = NULL;
+    if (obj != NULL && json_tokener_get_error(tok) == json_tokener_success &&
+        json_tokener_get_parse_end(tok) == p->value_len &&
+        json_object_is_type(obj, json_type_object))
+        text = xstrdup(json_object_to_json_string_ext(
+            obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+    else
+        hk_error_field(err, HK_ERR_INVALID, "data");
+    json_object_put(obj);
+    json_tokener_free(tok);
+    return text;
+}
+
+/* NULL when absent; -1 with a 400 when present but unusable. */
+static int read_idempotency_key(const struct request *req, const char **key, struct hk_error *err)
+{
+    *key = request_header(req, "Idempotency-Key");
+    if (*key == NULL)
+        return 0;
+    size_t len = strlen(*key);
+    bool ok = len >= 1 && len <= IDEMPOTENCY_KEY_MAX;
+    for (size_t i = 0; ok && i < len; i++)
+        ok = (*key)[i] >= 0x20 && (*key)[i] <= 0x7e;
+    if (!ok) {
+        hk_error_field(err, HK_ERR_INVALID, "Idempotency-Key");
+        return -1;
+    }
+    return 0;
+}
+
+void api_event_publish(struct request *req, struct response *resp)
+{
+    static const char *const fields[] = { "type", "data", "version", NULL };
+    struct hk_error err;
+    char *data = NULL;
+    const char *type, *version = NULL, *idempotency_key;
+    struct published_event published = { NULL, false };
+    char event_id[TOKEN_ID_LEN + 1];
+    struct db_conn *db;
+
+    if (api_check_params(req, NULL, fields, &err) != 0 ||
+        (type = params_require_text(&req->form, "type", &err)) == NULL ||
+        (data = read_data_param(req, &err)) == NULL)
+        goto fail;
+    if (params_get(&req->form, "version") != NULL &&
+        (version = params_require_text(&req->form, "version", &err)) == NULL) {
+        hk_error_field(&err, HK_ERR_INVALID, "version");
+        goto fail;
+    }
+    if (read_idempotency_key(req, &idempotency_key, &err) != 0)
+        goto fail;
+    token_event_id(event_id);
+    if ((db = request_db(req, &err)) == NULL ||
+        db_events_publish(db, req->tenant_id, event_id, type, data, version, idempotency_key,
+                          &published, &err) != 0)
+        goto fail;
+    response_success_json_text(resp, 201, published.body);
+    if (published.replayed)
+        response_add_header(resp, "Idempotent-Replayed", "true");
+    free(published.body);
+    free(data);
+    return;
+fail:
+    free(data);
+    response_error(resp, &err);
+}
+
+static bool event_id_well_formed(const char *id)
+{
+    if (strlen(id) != TOKEN_ID_LEN || strncmp(id, "EV", 2) != 0)
+        return false;
+    for (const char *p = id + 2; *p != '\0'; p++) {
+        if (!isalnum((unsigned char)*p))
+            return false;
+    }
+    return true;
+}
+
+/* Parses ?embed=: a comma-separated list whose only known value is
+ * "notifications". Returns 1 when notifications are asked for, 0 when
+ * embed is absent, -1 with a 400 otherwise. */
+static int read_embed(const struct request *req, struct hk_error *err)
+{
+    const struct param *p = params_get(&req->query, "embed");
+    if (p == NULL)
+        return 0;
+    int wanted = 0;
+    const char *s = p->value;
+    const char *end = p->value + p->value_len;
+    while (s <= end) {
+        const char *comma = memchr(s, ',', (size_t)(end - s));
+        size_t len = comma ? (size_t)(comma - s) : (size_t)(end - s);
+        if (len != strlen("notifications") || strncmp(s, "notifications", len) != 0) {
+            hk_error_field(err, HK_ERR_INVALID, "embed");
+            return -1;
+        }
+        wanted = 1;
+        if (comma == NULL)
+            break;
+        s = comma + 1;
+    }
+    return wanted;
+}
+
+void api_event_get(struct request *req, struct response *resp)
+{
+    static const char *const query_fields[] = { "embed", NULL };
+    struct hk_error err;
+    char *body = NULL;
+    struct json_object *notifications = NULL;
+    struct db_conn *db;
+    int embed;
+
+    if (api_check_params(req, query_fields, NULL, &err) != 0 ||
+        (embed = read_embed(req, &err)) < 0)
+        goto fail;
+    if (!event_id_well_formed(req->route.param)) {
+        hk_error_set(&err, HK_ERR_EVENT_NOT_FOUND, "malformed event id");
+        goto fail;
+    }
+    if ((db = request_db(req, &err)) == NULL)
+        goto fail;
+    int found = db_events_get(db, req->tenant_id, req->route.param, &body, &err);
+    if (found < 0)
+        goto fail;
+    if (found == 0) {
+        hk_error_set(&err, HK_ERR_EVENT_NOT_FOUND, "no such event");
+        goto fail;
+    }
+    if (!embed) {
+        /* The stored bytes, exactly as they are delivered. */
+        response_set_body(resp, 200, body, strlen(body));
+        return;
+    }
+    if (db_events_notifications(db, req->tenant_id, req->route.param, &notifications, &err) != 0)
+        goto fail;
+    /* The stored object with one more member spliced before its final '}'. */
+    size_t len = strlen(body);
+    char *embedded = xasprintf("%.*s,\"notifications\":%s}", (int)(len - 1), body,
+                               json_object_to_json_string_ext(notifications,
+                                                              JSON_C_TO_STRING_PLAIN |
+                                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
+    response_set_body(resp, 200, embedded, strlen(embedded));
+    free(body);
+    json_object_put(notifications);
+    return;
+fail:
+    free(body);
+    json_object_put(notifications);
+    response_error(resp, &err);
+}

@@ -1,0 +1,146 @@
+/* api_subscriptions.c - POST /events/subscribe, POST /events/unsubscribe,
+ * GET /events/subscriptions. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "db_event_types.h"
+#include "db_events.h"
+#include "db_subscriptions.h"
+#include "log.h"
+#include "probe.h"
+#include "token.h"
+#include "webhook_url.h"
+
+static const char *const subscription_fields[] = { "type", "webhook_url", NULL };
+
+/* Reads and checks type and webhook_url; 0 or -1 with a 400 in err. */
+static int read_subscription_params(struct request *req, const char **type, const char **url,
+                                    struct hk_error *err)
+{
+    if (api_check_params(req, NULL, subscription_fields, err) != 0)
+        return -1;
+    *type = params_require_text(&req->form, "type", err);
+    if (*type == NULL)
+        return -1;
+    *url = params_require_text(&req->form, "webhook_url", err);
+    if (*url == NULL)
+        return -1;
+    if (strcmp(*type, "*") != 0) {
+        struct db_conn *db = request_db(req, err);
+        if (db == NULL)
+            return -1;
+        int known = db_event_types_exists(db, *type, err);
+        if (known < 0)
+            return -1;
+        if (known == 0) {
+            hk_error_field(err, HK_ERR_INVALID, "type");
+            return -1;
+        }
+    }
+    if (!webhook_url_valid(*url, strlen(*url), NULL)) {
+        hk_error_field(err, HK_ERR_INVALID, "webhook_url");
+        return -1;
+    }
+    return 0;
+}
+
+/* Stores a webhook.test event and POSTs it to url. On refusal the event is
+ * removed again (a refused subscription changes nothing) and err is 400. */
+static int test_webhook_url(struct request *req, const char *type, const char *url,
+                            struct hk_error *err)
+{
+    int rc = -1;
+    char event_id[TOKEN_ID_LEN + 1];
+    char *body = NULL;
+    struct json_object *data = json_object_new_object();
+    json_object_object_add(data, "event_type", json_object_new_string(type));
+    json_object_object_add(data, "webhook_url", json_object_new_string(url));
+    const char *data_json = json_object_to_json_string_ext(
+        data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+    token_event_id(event_id);
+    struct db_conn *db = request_db(req, err);
+    if (db == NULL ||
+        db_events_store_unqueued(db, req->tenant_id, event_id, "webhook.test", data_json, &body,
+                                 err) != 0)
+        goto out;
+    /* The receiver may fetch the test event while we wait: it is committed,
+     * and the connection goes back to the pool for the length of the call. */
+    request_db_release(req);
+    char reason[256];
+    if (probe_webhook_url(url, event_id, body, req->app->cfg->subscribe_timeout_ms, reason,
+                          sizeof(reason)) == 0) {
+        rc = 0;
+        goto out;
+    }
+    log_info("subscribe refused: test POST failed: %s", reason);
+    db = request_db(req, err);
+    if (db == NULL || db_events_delete_unsent(db, req->tenant_id, event_id, err) != 0)
+        goto out;
+    hk_error_field(err, HK_ERR_INVALID, "webhook_url");
+out:
+    free(body);
+    json_object_put(data);
+    return rc;
+}
+
+void api_subscribe(struct request *req, struct response *resp)
+{
+    struct hk_error err;
+    const char *type, *url;
+    struct json_object *subscription = NULL;
+    char sub_id[TOKEN_ID_LEN + 1];
+
+    if (read_subscription_params(req, &type, &url, &err) != 0)
+        goto fail;
+    /* A duplicate is refused before bothering the receiver. */
+    struct db_conn *db = request_db(req, &err);
+    if (db == NULL)
+        goto fail;
+    int exists = db_subscriptions_exists(db, req->tenant_id, type, url, &err);
+    if (exists < 0)
+        goto fail;
+    if (exists > 0) {
+        hk_error_set(&err, HK_ERR_SUB_CONFLICT, "already subscribed");
+        goto fail;
+    }
+    if (test_webhook_url(req, type, url, &err) != 0)
+        goto fail;
+    token_subscription_id(sub_id);
+    db = request_db(req, &err);
+    if (db == NULL ||
+        db_subscriptions_create(db, req->tenant_id, sub_id, type, url, &subscription, &err) != 0)
+        goto fail;
+    response_success(resp, 200, subscription);
+    return;
+fail:
+    response_error(resp, &err);
+}
+
+void api_unsubscribe(struct request *req, struct response *resp)
+{
+    struct hk_error err;
+    const char *type, *url;
+    struct db_conn *db;
+    if (read_subscription_params(req, &type, &url, &err) != 0 ||
+        (db = request_db(req, &err)) == NULL ||
+        db_subscriptions_delete(db, req->tenant_id, type, url, &err) != 0) {
+        response_error(resp, &err);
+        return;
+    }
+    response_success(resp, 200, NULL);
+}
+
+void api_subscriptions_list(struct request *req, struct response *resp)
+{
+    struct hk_error err;
+    struct json_object *list = NULL;
+    struct db_conn *db;
+    if (api_check_params(req, NULL, NULL, &err) != 0 || (db = request_db(req, &err)) == NULL ||
+        db_subscriptions_list(db, req->tenant_id, &list, &err) != 0) {
+        response_error(resp, &err);
+        return;
+    }
+    response_success(resp, 200, list);
+}

@@ -1,0 +1,219 @@
+/* config.c - the settings table and its parsers. Pure: no I/O except the
+ * print functions, so unit tests reach every rule. */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+#include "xmalloc.h"
+
+enum setting_type { SETTING_STRING, SETTING_LONG, SETTING_BOOL, SETTING_LOG_LEVEL };
+
+struct setting {
+    const char *env;
+    const char *flag;
+    enum setting_type type;
+    size_t offset;
+    const char *def;
+    long min, max;
+    const char *help;
+};
+
+#define FIELD(name) offsetof(struct config, name)
+
+static const struct setting settings[] = {
+    { "HOOKD_DATABASE_URL", "database-url", SETTING_STRING, FIELD(database_url), "", 0, 0,
+      "PostgreSQL connection string (URL or key=value). Empty: libpq's PG* environment defaults. "
+      "`make run` and `make test` point it at a private cluster when unset." },
+    { "HOOKD_LISTEN_ADDR", "listen", SETTING_STRING, FIELD(listen_addr), "127.0.0.1", 0, 0,
+      "IPv4 or IPv6 address the HTTP API listens on." },
+    { "HOOKD_PORT", "port", SETTING_LONG, FIELD(port), "8080", 0, 65535,
+      "TCP port of the HTTP API (0 picks a free port and logs it)." },
+    { "HOOKD_HTTP_THREADS", "http-threads", SETTING_LONG, FIELD(http_threads), "4", 1, 256,
+      "Threads serving HTTP requests." },
+    { "HOOKD_DB_POOL_SIZE", "db-pool-size", SETTING_LONG, FIELD(db_pool_size), "8", 1, 256,
+      "PostgreSQL connections shared by the HTTP threads." },
+    { "HOOKD_DB_ACQUIRE_TIMEOUT_MS", "db-acquire-timeout-ms", SETTING_LONG,
+      FIELD(db_acquire_timeout_ms), "5000", 1, 600000,
+      "How long a request waits for a free database connection before answering 503." },
+    { "HOOKD_MAX_BODY_BYTES", "max-body-bytes", SETTING_LONG, FIELD(max_body_bytes), "1048576",
+      1024, 64L * 1024 * 1024, "Largest accepted request body; larger bodies get 413." },
+    { "HOOKD_CONNECTION_TIMEOUT_S", "connection-timeout-s", SETTING_LONG,
+      FIELD(connection_timeout_s), "30", 1, 3600,
+      "Idle HTTP connections are closed after this many seconds." },
+    { "HOOKD_SUBSCRIBE_TIMEOUT_MS", "subscribe-timeout-ms", SETTING_LONG,
+      FIELD(subscribe_timeout_ms), "5000", 100, 60000,
+      "Total time allowed for the test POST that `POST /events/subscribe` sends to a new URL." },
+    { "HOOKD_LOG_LEVEL", "log-level", SETTING_LOG_LEVEL, FIELD(log_level), "info", 0, 0,
+      "Least severe level logged: debug, info, warn or error." },
+    { "HOOKD_MIGRATE_ON_START", "migrate-on-start", SETTING_BOOL, FIELD(migrate_on_start), "true",
+      0, 0, "Apply pending migrations when `hookd serve` starts (advisory-locked, safe with many processes)." },
+};
+
+#define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
+
+static int parse_bool(const char *value, bool *out)
+{
+    static const char *const yes[] = { "1", "true", "yes", "on" };
+    static const char *const no[] = { "0", "false", "no", "off" };
+    for (size_t i = 0; i < 4; i++) {
+        if (strcasecmp(value, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcasecmp(value, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int apply(struct config *cfg, const struct setting *s, const char *value,
+                 struct hk_error *err)
+{
+    char *base = (char *)cfg + s->offset;
+    switch (s->type) {
+    case SETTING_STRING:
+    case SETTING_LOG_LEVEL: {
+        if (s->type == SETTING_LOG_LEVEL) {
+            enum log_level level;
+            if (log_level_parse(value, &level) != 0)
+                goto invalid;
+        }
+        char **field = (char **)(void *)base;
+        free(*field);
+        *field = xstrdup(value);
+        return 0;
+    }
+    case SETTING_LONG: {
+        char *end = NULL;
+        errno = 0;
+        long v = strtol(value, &end, 10);
+        if (errno != 0 || end == value || *end != '\0' || v < s->min || v > s->max)
+            goto invalid;
+        *(long *)(void *)base = v;
+        return 0;
+    }
+    case SETTING_BOOL: {
+        bool v;
+        if (parse_bool(value, &v) != 0)
+            goto invalid;
+        *(bool *)(void *)base = v;
+        return 0;
+    }
+    }
+invalid:
+    if (s->type == SETTING_LONG)
+        hk_error_set(err, HK_ERR_INVALID, "%s: expected an integer from %ld to %ld, got '%s'",
+                     s->env, s->min, s->max, value);
+    else
+        hk_error_set(err, HK_ERR_INVALID, "%s: invalid value '%s'", s->env, value);
+    return -1;
+}
+
+void config_defaults(struct config *cfg)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        struct hk_error err;
+        if (apply(cfg, &settings[i], settings[i].def, &err) != 0)
+            abort(); /* a default outside its own bounds is a programming error */
+    }
+}
+
+int config_load_env(struct config *cfg, struct hk_error *err)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const char *value = getenv(settings[i].env);
+        if (value != NULL && apply(cfg, &settings[i], value, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+static const struct setting *find_setting(const char *name, size_t name_len)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        if ((strlen(s->env) == name_len && strncmp(s->env, name, name_len) == 0) ||
+            (strlen(s->flag) == name_len && strncmp(s->flag, name, name_len) == 0))
+            return s;
+    }
+    return NULL;
+}
+
+int config_set(struct config *cfg, const char *name, const char *value, struct hk_error *err)
+{
+    const struct setting *s = find_setting(name, strlen(name));
+    if (s == NULL) {
+        hk_error_set(err, HK_ERR_INVALID, "unknown setting '%s'", name);
+        return -1;
+    }
+    return apply(cfg, s, value, err);
+}
+
+int config_parse_flags(struct config *cfg, int argc, char **argv, int *index, struct hk_error *err)
+{
+    while (*index < argc) {
+        const char *arg = argv[*index];
+        if (strncmp(arg, "--", 2) != 0)
+            return 0;
+        const char *name = arg + 2;
+        const char *eq = strchr(name, '=');
+        size_t name_len = eq ? (size_t)(eq - name) : strlen(name);
+        const struct setting *s = find_setting(name, name_len);
+        if (s == NULL || strncmp(name, "HOOKD_", 6) == 0)
+            return 0;
+        const char *value;
+        if (eq != NULL) {
+            value = eq + 1;
+            *index += 1;
+        } else if (*index + 1 < argc) {
+            value = argv[*index + 1];
+            *index += 2;
+        } else {
+            hk_error_set(err, HK_ERR_REQUIRED, "--%s needs a value", s->flag);
+            return -1;
+        }
+        if (apply(cfg, s, value, err) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+void config_free(struct config *cfg)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        if (settings[i].type == SETTING_STRING || settings[i].type == SETTING_LOG_LEVEL) {
+            char **field = (char **)(void *)((char *)cfg + settings[i].offset);
+            free(*field);
+            *field = NULL;
+        }
+    }
+}
+
+void config_print_help(FILE *out)
+{
+    fprintf(out, "Settings (environment variable, flag, default):\n");
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        fprintf(out, "  %-28s --%-22s default: %s\n      %s\n", s->env, s->flag,
+                s->def[0] ? s->def : "(empty)", s->help);
+    }
+}
+
+void config_print_markdown(FILE *out)
+{
+    fprintf(out, "| Variable | Flag | Default | Meaning |\n|---|---|---|---|\n");
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const struct setting *s = &settings[i];
+        fprintf(out, "| `%s` | `--%s` | %s%s%s | %s |\n", s->env, s->flag,
+                s->def[0] ? "`" : "", s->def[0] ? s->def : "(empty)", s->def[0] ? "`" : "",
+                s->help);
+    }
+}

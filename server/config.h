@@ -1,0 +1,49 @@
+/* config.h - every setting hookd reads, described by one table.
+ *
+ * Each setting comes from an environment variable (HOOKD_*), can be
+ * overridden by a command-line flag, and has a default, bounds and help text.
+ * The same table prints `--help` and the README's configuration section
+ * (`hookd config --markdown`), so they cannot drift apart. The config is
+ * filled once in main and is read-only after the first thread starts. */
+#ifndef HOOKD_CONFIG_H
+#define HOOKD_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "error.h"
+
+struct config {
+    char *database_url;
+    char *listen_addr;
+    long port;
+    long http_threads;
+    long db_pool_size;
+    long db_acquire_timeout_ms;
+    long max_body_bytes;
+    long connection_timeout_s;
+    long subscribe_timeout_ms;
+    char *log_level;
+    bool migrate_on_start;
+};
+
+/* Fills every field with its default. Strings are owned by the config. */
+void config_defaults(struct config *cfg);
+/* Applies HOOKD_* variables from the environment. */
+int config_load_env(struct config *cfg, struct hk_error *err) __attribute__((warn_unused_result));
+/* Applies one setting by its environment name (HOOKD_PORT) or flag name
+ * (port). Returns 0, or -1 with err naming the setting. */
+int config_set(struct config *cfg, const char *name, const char *value, struct hk_error *err)
+    __attribute__((warn_unused_result));
+/* Consumes leading `--flag=value` / `--flag value` arguments that name
+ * settings, starting at argv[*index]; stops at the first argument that is
+ * not a known flag and leaves *index there. */
+int config_parse_flags(struct config *cfg, int argc, char **argv, int *index, struct hk_error *err)
+    __attribute__((warn_unused_result));
+void config_free(struct config *cfg);
+
+/* Prints the settings as help text or as a Markdown table. */
+void config_print_help(FILE *out);
+void config_print_markdown(FILE *out);
+
+#endif

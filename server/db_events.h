@@ -1,0 +1,43 @@
+/* db_events.h - events, their outbox rows, and their delivery record. */
+#ifndef HOOKD_DB_EVENTS_H
+#define HOOKD_DB_EVENTS_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db.h"
+
+struct published_event {
+    char *body;        /* the stored event text; owned by the caller */
+    bool replayed;     /* an earlier publish with the same idempotency key */
+};
+
+/* Stores an event and its pending row in one transaction (hookd.publish).
+ * data_json must be a JSON object's text; version and idempotency_key may be
+ * NULL. Errors: HK_ERR_INVALID on type, data or version, HK_ERR_IDEMPOTENCY,
+ * HK_ERR_UNAVAILABLE, HK_ERR_INTERNAL. */
+int db_events_publish(struct db_conn *conn, int64_t tenant_id, const char *event_id,
+                      const char *type, const char *data_json, const char *version,
+                      const char *idempotency_key, struct published_event *out,
+                      struct hk_error *err) __attribute__((warn_unused_result));
+/* Fetches the stored event text (caller frees *body). Returns 1 found, 0 not
+ * found (or another tenant's), -1 error. */
+int db_events_get(struct db_conn *conn, int64_t tenant_id, const char *event_id, char **body,
+                  struct hk_error *err) __attribute__((warn_unused_result));
+/* Deletes an event that has no outbox row or deliveries (a webhook.test
+ * event whose subscription was refused). */
+int db_events_delete_unsent(struct db_conn *conn, int64_t tenant_id, const char *event_id,
+                            struct hk_error *err) __attribute__((warn_unused_result));
+/* Stores an event that is not queued for delivery (webhook.test); *body gets
+ * the stored text (caller frees). */
+int db_events_store_unqueued(struct db_conn *conn, int64_t tenant_id, const char *event_id,
+                             const char *type, const char *data_json, char **body,
+                             struct hk_error *err) __attribute__((warn_unused_result));
+/* The event's delivery record as a new JSON array (caller puts it): one
+ * entry per endpoint with its state and attempts. */
+int db_events_notifications(struct db_conn *conn, int64_t tenant_id, const char *event_id,
+                            struct json_object **out, struct hk_error *err)
+    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,30 @@
+/* db_tenants.h - the tenants (marketplaces) table. */
+#ifndef HOOKD_DB_TENANTS_H
+#define HOOKD_DB_TENANTS_H
+
+#include <stdint.h>
+
+#include "db.h"
+#include "token.h"
+
+struct tenant_auth {
+    int64_t id;
+    char passphrase[TOKEN_SECRET_LEN + 1];
+};
+
+/* Inserts a tenant; *id gets its id. A taken name gives HK_ERR_SUB_CONFLICT
+ * semantics as HK_ERR_INVALID on field "name". */
+int db_tenants_create(struct db_conn *conn, const char *name,
+                      const unsigned char key_hash[TOKEN_HASH_LEN], const char *key_hint,
+                      const char *passphrase, int64_t *id, struct hk_error *err)
+    __attribute__((warn_unused_result));
+/* Looks a tenant up by the hash of its API key. Returns 1 found, 0 not
+ * found, -1 error. */
+int db_tenants_find_by_key(struct db_conn *conn, const unsigned char key_hash[TOKEN_HASH_LEN],
+                           struct tenant_auth *out, struct hk_error *err)
+    __attribute__((warn_unused_result));
+/* Returns 1 when a tenant with that name exists, 0 if not, -1 on error. */
+int db_tenants_exists(struct db_conn *conn, const char *name, struct hk_error *err)
+    __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,276 @@
+/* http_server.c - libmicrohttpd glue: per-request state, body limits,
+ * content types, routing, authentication, dispatch, and the response. */
+#include "http_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#include "api.h"
+#include "auth.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/* How much of an oversized body is read (and dropped) to be able to answer
+ * 413, as a multiple of the body limit. */
+#define DISCARD_LIMIT_FACTOR 4
+
+struct http_server {
+    struct MHD_Daemon *daemon;
+    const struct app *app;
+    unsigned int port;
+};
+
+/* The URI-log callback runs before anything else for a request and sees the
+ * request target exactly as sent; its return value becomes req_cls. */
+static void *on_request_start(void *cls, const char *uri, struct MHD_Connection *connection)
+{
+    const struct app *app = cls;
+    struct request *req = xcalloc(1, sizeof(*req));
+    req->app = app;
+    req->connection = connection;
+    req->raw_uri = xstrdup(uri);
+    buf_init(&req->body, (size_t)app->cfg->max_body_bytes);
+    params_init(&req->query);
+    params_init(&req->form);
+    return req;
+}
+
+static void on_request_done(void *cls, struct MHD_Connection *connection, void **req_cls,
+                            enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)connection;
+    (void)toe;
+    struct request *req = *req_cls;
+    if (req == NULL)
+        return;
+    request_db_release(req);
+    buf_free(&req->body);
+    params_free(&req->query);
+    params_free(&req->form);
+    free(req->raw_uri);
+    free(req);
+    *req_cls = NULL;
+}
+
+static enum MHD_Result send_response(struct request *req, struct response *resp)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(resp->body_len, resp->body,
+                                                             MHD_RESPMEM_MUST_FREE);
+    resp->body = NULL; /* now owned by libmicrohttpd */
+    if (r == NULL) {
+        response_free(resp);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    for (size_t i = 0; i < resp->n_headers; i++)
+        MHD_add_response_header(r, resp->header_names[i], resp->header_values[i]);
+    enum MHD_Result ret = MHD_queue_response(req->connection, resp->status, r);
+    MHD_destroy_response(r);
+    log_debug("%s %s -> %u", req->method, req->route.pattern ? req->route.pattern : "-",
+              resp->status);
+    response_free(resp);
+    return ret;
+}
+
+static enum MHD_Result send_error(struct request *req, unsigned int status, const char *text)
+{
+    struct response resp;
+    response_init(&resp);
+    response_error_text(&resp, status, text);
+    return send_response(req, &resp);
+}
+
+/* The media type of a Content-Type header, without parameters. */
+static bool media_type_is(const char *header, const char *type)
+{
+    size_t n = strlen(type);
+    if (strncasecmp(header, type, n) != 0)
+        return false;
+    const char *rest = header + n;
+    while (*rest == ' ' || *rest == '\t')
+        rest++;
+    return *rest == '\0' || *rest == ';';
+}
+
+/* Parses the body by its content type into req->form; 0, or -1 with the
+ * response already queued (415) or err set (400). */
+static int parse_body(struct request *req, struct hk_error *err, bool *unsupported)
+{
+    const char *type = request_header(req, MHD_HTTP_HEADER_CONTENT_TYPE);
+    *unsupported = false;
+    if (type == NULL) {
+        if (req->body.len == 0)
+            return 0;
+        *unsupported = true;
+        return -1;
+    }
+    if (media_type_is(type, "application/json"))
+        return req->body.len == 0 ? 0 : params_parse_json(&req->form, req->body.data,
+                                                          req->body.len, err);
+    if (media_type_is(type, "application/x-www-form-urlencoded"))
+        return params_parse_form(&req->form, req->body.data ? req->body.data : "", req->body.len,
+                                 "body", err);
+    *unsupported = true;
+    return -1;
+}
+
+/* Everything after the body has arrived: route, parse, authenticate,
+ * dispatch. */
+static enum MHD_Result handle(struct request *req)
+{
+    struct response resp;
+    struct hk_error err;
+    response_init(&resp);
+
+    switch (req->route.status) {
+    case ROUTE_NOT_FOUND:
+        return send_error(req, 404, "Not found.");
+    case ROUTE_TRAILING_SLASH: {
+        char text[320];
+        snprintf(text, sizeof(text), "Don't use trailing slashes. Try instead: %s",
+                 req->route.suggestion);
+        return send_error(req, 404, text);
+    }
+    case ROUTE_BAD_METHOD:
+        response_error_text(&resp, 405, "Method not allowed.");
+        response_add_header(&resp, MHD_HTTP_HEADER_ALLOW, req->route.allow);
+        return send_response(req, &resp);
+    case ROUTE_MATCHED:
+        break;
+    }
+
+    const char *q = strchr(req->raw_uri, '?');
+    if (q != NULL && params_parse_form(&req->query, q + 1, strlen(q + 1), "query", &err) != 0)
+        goto fail;
+    bool unsupported = false;
+    if (parse_body(req, &err, &unsupported) != 0) {
+        if (unsupported)
+            return send_error(req, 415, "Unsupported content type.");
+        goto fail;
+    }
+    if (auth_authenticate(req, &err) != 0)
+        goto fail;
+    api_handler_for(req->route.id)(req, &resp);
+    request_db_release(req);
+    return send_response(req, &resp);
+fail:
+    if (err.code == HK_ERR_INTERNAL || err.code == HK_ERR_UNAVAILABLE)
+        log_error("%s %s: %s", req->method, req->route.pattern, err.detail);
+    response_error(&resp, &err);
+    return send_response(req, &resp);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
+{
+    (void)cls;
+    (void)connection;
+    (void)url;
+    (void)version;
+    struct request *req = *req_cls;
+    if (req == NULL)
+        return MHD_NO; /* every request gets its state from on_request_start */
+
+    if (!req->started) {
+        req->started = true;
+        req->method = method;
+        const char *q = strchr(req->raw_uri, '?');
+        size_t path_len = q ? (size_t)(q - req->raw_uri) : strlen(req->raw_uri);
+        router_match(method, req->raw_uri, path_len, &req->route);
+        /* A declared length over the limit is refused before any of it is
+         * read; the connection closes after the answer. */
+        const char *length = request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (length != NULL && strtoull(length, NULL, 10) > req->body.cap)
+            return send_error(req, 413, "Request body too large.");
+        return MHD_YES;
+    }
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        *upload_data_size = 0;
+        if (req->body_too_large || buf_append(&req->body, upload_data, n) != 0) {
+            /* libmicrohttpd only lets us answer once the body has ended, so
+             * the excess is read and dropped, up to a bound; past it the
+             * connection is closed without an answer. */
+            req->body_too_large = true;
+            req->discarded += n;
+            return req->discarded > DISCARD_LIMIT_FACTOR * req->body.cap ? MHD_NO : MHD_YES;
+        }
+        return MHD_YES;
+    }
+    if (req->body_too_large)
+        return send_error(req, 413, "Request body too large.");
+    return handle(req);
+}
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char line[512];
+    vsnprintf(line, sizeof(line), fmt, ap);
+    line[strcspn(line, "\n")] = '\0';
+    log_warn("http: %s", line);
+}
+
+struct http_server *http_server_start(const struct app *app, struct hk_error *err)
+{
+    const struct config *cfg = app->cfg;
+    struct sockaddr_storage addr;
+    memset(&addr, 0, sizeof(addr));
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
+    struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
+    if (inet_pton(AF_INET, cfg->listen_addr, &v4->sin_addr) == 1) {
+        v4->sin_family = AF_INET;
+        v4->sin_port = htons((uint16_t)cfg->port);
+    } else if (inet_pton(AF_INET6, cfg->listen_addr, &v6->sin6_addr) == 1) {
+        v6->sin6_family = AF_INET6;
+        v6->sin6_port = htons((uint16_t)cfg->port);
+        flags |= MHD_USE_IPv6;
+    } else {
+        hk_error_set(err, HK_ERR_INVALID, "HOOKD_LISTEN_ADDR: '%s' is not an IP address",
+                     cfg->listen_addr);
+        return NULL;
+    }
+
+    struct http_server *server = xcalloc(1, sizeof(*server));
+    server->app = app;
+    server->daemon = MHD_start_daemon(
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, (void *)app,
+        MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->http_threads,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_start, (void *)app,
+        MHD_OPTION_NOTIFY_COMPLETED, on_request_done, (void *)app,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout_s,
+        MHD_OPTION_END);
+    if (server->daemon == NULL) {
+        free(server);
+        hk_error_set(err, HK_ERR_UNAVAILABLE, "cannot listen on %s port %ld", cfg->listen_addr,
+                     cfg->port);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(server->daemon,
+                                                           MHD_DAEMON_INFO_BIND_PORT);
+    server->port = info ? info->port : (unsigned int)cfg->port;
+    return server;
+}
+
+unsigned int http_server_port(const struct http_server *server)
+{
+    return server->port;
+}
+
+void http_server_stop(struct http_server *server)
+{
+    if (server == NULL)
+        return;
+    MHD_stop_daemon(server->daemon);
+    free(server);
+}

@@ -1,0 +1,52 @@
+/* request.h - the state of one HTTP request, from its first byte to the
+ * completion callback, and what handlers may use of it.
+ *
+ * libmicrohttpd keeps a pointer to it per connection (req_cls); it is
+ * created in the URI-log callback, filled while the body arrives, handed to
+ * one handler, and freed in the request-completed callback, so nothing
+ * outlives its request. A request borrows at most one pooled database
+ * connection at a time. */
+#ifndef HOOKD_REQUEST_H
+#define HOOKD_REQUEST_H
+
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "config.h"
+#include "db.h"
+#include "params.h"
+#include "router.h"
+
+struct app {
+    const struct config *cfg;
+    struct db_pool *pool;
+};
+
+struct request {
+    const struct app *app;
+    struct MHD_Connection *connection;
+    char *raw_uri;              /* path and query exactly as sent; owned */
+    const char *method;         /* owned by libmicrohttpd, valid until completion */
+    struct route_match route;
+    bool started;               /* the access handler has seen this request */
+    bool body_too_large;        /* the body passed the limit: answer 413 */
+    size_t discarded;           /* bytes dropped past the limit */
+    struct buf body;
+    struct params query;        /* from the raw query string */
+    struct params form;         /* from the body (form or JSON) */
+    int64_t tenant_id;          /* set by authentication */
+    struct db_conn *db;         /* borrowed from app->pool, or NULL */
+};
+
+/* The request's database connection, borrowed on first use; NULL with err
+ * (HK_ERR_UNAVAILABLE) when none can be had. */
+struct db_conn *request_db(struct request *req, struct hk_error *err);
+/* Gives the connection back early (before slow work such as an outbound
+ * HTTP call); request_db borrows again if needed. */
+void request_db_release(struct request *req);
+/* A request header by name (case-insensitive), or NULL. */
+const char *request_header(const struct request *req, const char *name);
+
+#endif

@@ -1,0 +1,34 @@
+/* router.h - the route table: method + path to a handler id, or the reason
+ * there is none (404, trailing slash, 405 with the allowed methods). Pure. */
+#ifndef HOOKD_ROUTER_H
+#define HOOKD_ROUTER_H
+
+#include <stddef.h>
+
+enum route_id {
+    ROUTE_NONE = 0,
+    ROUTE_SUBSCRIBE,
+    ROUTE_UNSUBSCRIBE,
+    ROUTE_SUBSCRIPTIONS,
+    ROUTE_EVENT_TYPES,
+    ROUTE_EVENT_PUBLISH,
+    ROUTE_EVENT_GET,
+};
+
+enum route_status { ROUTE_MATCHED, ROUTE_NOT_FOUND, ROUTE_TRAILING_SLASH, ROUTE_BAD_METHOD };
+
+#define ROUTE_PARAM_MAX 64
+
+struct route_match {
+    enum route_status status;
+    enum route_id id;
+    char param[ROUTE_PARAM_MAX + 1];   /* the {id} segment, when the route has one */
+    char allow[64];                    /* for ROUTE_BAD_METHOD: "GET, HEAD" */
+    char suggestion[256];              /* for ROUTE_TRAILING_SLASH: the path without it */
+    const char *pattern;               /* the matched pattern, for logs and metrics */
+};
+
+/* Matches path (no query string) for method. HEAD matches GET routes. */
+void router_match(const char *method, const char *path, size_t path_len, struct route_match *out);
+
+#endif

@@ -1,0 +1,58 @@
+/* webhook_url.c - syntax checks for webhook destinations. */
+#include "webhook_url.h"
+
+#include <curl/curl.h>
+#include <string.h>
+#include <strings.h>
+
+static bool refuse(const char **reason, const char *why)
+{
+    if (reason != NULL)
+        *reason = why;
+    return false;
+}
+
+bool webhook_url_valid(const char *url, size_t len, const char **reason)
+{
+    if (len == 0 || len > WEBHOOK_URL_MAX_LEN)
+        return refuse(reason, "length must be 1 to 2048 characters");
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)url[i];
+        if (c <= 0x20 || c >= 0x7f)
+            return refuse(reason, "contains whitespace, control or non-ASCII bytes");
+    }
+    if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
+        return refuse(reason, "scheme must be http or https");
+
+    bool ok = false;
+    char *part = NULL;
+    CURLU *u = curl_url();
+    if (u == NULL)
+        return refuse(reason, "out of memory");
+    if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK) {
+        refuse(reason, "not a valid absolute URL");
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_USER, &part, 0) != CURLUE_NO_USER) {
+        refuse(reason, "user credentials are not allowed");
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_PASSWORD, &part, 0) != CURLUE_NO_PASSWORD) {
+        refuse(reason, "user credentials are not allowed");
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) != CURLUE_NO_FRAGMENT) {
+        refuse(reason, "fragments are not allowed");
+        goto out;
+    }
+    if (curl_url_get(u, CURLUPART_HOST, &part, 0) != CURLUE_OK || part == NULL ||
+        part[0] == '\0') {
+        refuse(reason, "a host is required");
+        goto out;
+    }
+    ok = true;
+out:
+    curl_free(part);
+    curl_url_cleanup(u);
+    return ok;
+}

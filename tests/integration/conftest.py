@@ -1,0 +1,271 @@
+"""Fixtures for hookd's integration tests.
+
+Everything here is real: the hookd binary built by make, a PostgreSQL cluster
+started by scripts/test.sh (HOOKD_TEST_DATABASE_URL), and HTTP receivers
+listening on 127.0.0.1. Nothing is mocked.
+"""
+import hashlib
+import hmac
+import http.client
+import http.server
+import json
+import os
+import socket
+import subprocess
+import threading
+import time
+import uuid
+
+import psycopg2
+import pytest
+
+HOOKD = os.environ.get("HOOKD_BIN", os.path.join(os.path.dirname(__file__), "../../build/hookd"))
+DATABASE_URL = os.environ["HOOKD_TEST_DATABASE_URL"]
+
+# The session server's settings that tests rely on.
+SUBSCRIBE_TIMEOUT_MS = 1000
+MAX_BODY_BYTES = 65536
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def hookd_env(**extra):
+    env = dict(os.environ)
+    env["HOOKD_DATABASE_URL"] = DATABASE_URL
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run_hookd(*args, env=None, timeout=30):
+    """Runs the hookd binary and returns the CompletedProcess (text mode)."""
+    return subprocess.run([HOOKD, *args], env=env or hookd_env(), capture_output=True,
+                          text=True, timeout=timeout)
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+
+    def json(self):
+        return json.loads(self.body)
+
+    def header(self, name):
+        for k, v in self.headers:
+            if k.lower() == name.lower():
+                return v
+        return None
+
+    def __repr__(self):
+        return f"<Response {self.status} {self.body[:300]!r}>"
+
+
+def http_request(port, method, target, body=None, headers=None, timeout=10):
+    """One request on a new connection; the target is sent exactly as given."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.putrequest(method, target, skip_accept_encoding=True)
+        headers = dict(headers or {})
+        if body is not None and "Content-Length" not in headers:
+            headers["Content-Length"] = str(len(body))
+        for k, v in headers.items():
+            conn.putheader(k, v)
+        conn.endheaders(body)
+        r = conn.getresponse()
+        return Response(r.status, r.getheaders(), r.read())
+    finally:
+        conn.close()
+
+
+class Server:
+    """A running `hookd serve` process."""
+
+    def __init__(self, **settings):
+        self.port = free_port()
+        self.log_path = f"/tmp/hookd-test-{self.port}.log"
+        self.log = open(self.log_path, "w+")
+        env = hookd_env(HOOKD_PORT=self.port, **settings)
+        self.proc = subprocess.Popen([HOOKD, "serve"], env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("hookd exited at start: " + self.read_log())
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("hookd did not start listening: " + self.read_log())
+
+    def read_log(self):
+        if not self.log.closed:
+            self.log.flush()
+        with open(self.log_path) as f:
+            return f.read()
+
+    def request(self, method, target, body=None, headers=None, **kw):
+        if isinstance(body, str):
+            body = body.encode()
+        return http_request(self.port, method, target, body, headers, **kw)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        return self.proc.returncode
+
+
+class Tenant:
+    def __init__(self, server, name, tenant_id, key, passphrase):
+        self.server = server
+        self.name = name
+        self.id = tenant_id
+        self.key = key
+        self.passphrase = passphrase
+
+    def auth(self, headers=None):
+        h = {"Authorization": f"Bearer {self.key}"}
+        h.update(headers or {})
+        return h
+
+    # Convenience calls with Bearer authentication.
+    def get(self, target, headers=None):
+        return self.server.request("GET", target, headers=self.auth(headers))
+
+    def post_json(self, target, obj, headers=None):
+        body = obj if isinstance(obj, (bytes, str)) else json.dumps(obj)
+        return self.server.request("POST", target, body,
+                                   self.auth({"Content-Type": "application/json", **(headers or {})}))
+
+    def post_form(self, target, fields, headers=None):
+        from urllib.parse import urlencode
+        body = fields if isinstance(fields, (bytes, str)) else urlencode(fields)
+        return self.server.request(
+            "POST", target, body,
+            self.auth({"Content-Type": "application/x-www-form-urlencoded", **(headers or {})}))
+
+    def publish(self, type_="order.updated", data=None, **extra):
+        return self.post_json("/events", {"type": type_, "data": data or {"n": 1}, **extra})
+
+    def signed(self, method, path, body=b"", content_type=None, passphrase=None, key=None):
+        """An Okanjo-signed request: key and signature in the query string."""
+        sep = "&" if "?" in path else "?"
+        uri = f"{path}{sep}key={key or self.key}"
+        mac = hmac.new((passphrase or self.passphrase).encode(), uri.encode() + body,
+                       hashlib.sha256).hexdigest()
+        headers = {"Content-Type": content_type} if content_type else {}
+        return self.server.request(method, f"{uri}&signature={mac}", body or None, headers)
+
+
+def create_tenant(server, name=None):
+    name = name or f"t-{uuid.uuid4().hex[:10]}"
+    r = run_hookd("tenant", "create", name, "--output", "env")
+    assert r.returncode == 0, r.stderr
+    values = dict(line.split("=", 1) for line in r.stdout.strip().splitlines())
+    return Tenant(server, name, int(values["HOOKD_TENANT_ID"]), values["HOOKD_API_KEY"],
+                  values["HOOKD_PASSPHRASE"])
+
+
+class Receiver:
+    """A real HTTP receiver on 127.0.0.1 that records every request.
+
+    status: what it answers; delay: seconds to wait before answering."""
+
+    def __init__(self, status=204, delay=0.0):
+        self.status = status
+        self.delay = delay
+        self.requests = []
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                body = self.rfile.read(length)
+                receiver.requests.append({"method": "POST", "path": self.path,
+                                          "headers": dict(self.headers.items()),
+                                          "body": body})
+                if receiver.delay:
+                    time.sleep(receiver.delay)
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path="/hook"):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture(scope="session")
+def migrated():
+    r = run_hookd("migrate")
+    assert r.returncode == 0, r.stderr
+    return True
+
+
+@pytest.fixture(scope="session")
+def server(migrated):
+    s = Server(HOOKD_SUBSCRIBE_TIMEOUT_MS=SUBSCRIBE_TIMEOUT_MS, HOOKD_MAX_BODY_BYTES=MAX_BODY_BYTES,
+               HOOKD_MIGRATE_ON_START="false")
+    yield s
+    rc = s.stop()
+    assert rc == 0, "hookd serve did not exit cleanly on SIGTERM:\n" + s.read_log()
+
+
+@pytest.fixture
+def tenant(server):
+    return create_tenant(server)
+
+
+@pytest.fixture
+def other_tenant(server):
+    return create_tenant(server)
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+@pytest.fixture(scope="session")
+def db():
+    conn = psycopg2.connect(DATABASE_URL)
+    conn.autocommit = True
+    yield conn
+    conn.close()
+
+
+def table_counts(db, tenant_id):
+    """Row counts of every tenant-owned table, to prove an error changed nothing."""
+    counts = {}
+    with db.cursor() as cur:
+        for table in ("events", "pending_events", "endpoints", "subscriptions", "deliveries"):
+            cur.execute(f"SELECT count(*) FROM hookd.{table} WHERE tenant_id = %s", (tenant_id,))
+            counts[table] = cur.fetchone()[0]
+    return counts

@@ -1,0 +1,186 @@
+"""POST /events/subscribe, POST /events/unsubscribe, GET /events/subscriptions:
+the test POST to the receiver, every refusal, and tenant isolation."""
+import json
+import re
+import socket
+
+import pytest
+
+from conftest import Receiver, SUBSCRIBE_TIMEOUT_MS, table_counts
+
+SUB_ID = re.compile(r"^ES[0-9A-Za-z]{18}$")
+
+
+def test_subscribe_tests_the_url_then_accepts(tenant, receiver):
+    r = tenant.post_form("/events/subscribe", {"type": "order.updated",
+                                               "webhook_url": receiver.url()})
+    assert r.status == 200, r
+    doc = r.json()
+    assert doc["type"] == "success"
+    sub = doc["data"]
+    assert SUB_ID.match(sub["id"])
+    assert sub["type"] == "order.updated"
+    assert sub["webhook_url"] == receiver.url()
+    assert sub["status"] == "active"
+    assert re.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$", sub["created"])
+
+    assert len(receiver.requests) == 1
+    test = receiver.requests[0]
+    assert test["path"] == "/hook"
+    assert test["headers"]["Content-Type"] == "application/json"
+    assert test["headers"]["User-Agent"].startswith("hookd/")
+    event = json.loads(test["body"])
+    assert list(event) == ["id", "occurred", "type", "version", "data"]
+    assert event["type"] == "webhook.test"
+    assert event["data"] == {"event_type": "order.updated", "webhook_url": receiver.url()}
+    assert test["headers"]["webhook-id"] == event["id"]
+    # The test event is stored, and re-fetching it gives the delivered bytes.
+    got = tenant.get(f"/events/{event['id']}")
+    assert got.status == 200
+    assert got.body == test["body"]
+
+
+def test_subscribe_with_json_body_and_wildcard(tenant, receiver):
+    r = tenant.post_json("/events/subscribe", {"type": "*", "webhook_url": receiver.url("/all")})
+    assert r.status == 200, r
+    assert r.json()["data"]["type"] == "*"
+
+
+def test_same_subscription_twice_is_409_without_a_second_test_post(tenant, receiver, db):
+    fields = {"type": "order.updated", "webhook_url": receiver.url()}
+    assert tenant.post_form("/events/subscribe", fields).status == 200
+    before = table_counts(db, tenant.id)
+    r = tenant.post_json("/events/subscribe", fields)
+    assert r.status == 409
+    assert r.json() == {"type": "error", "description": "Conflict with Event Subscription"}
+    assert len(receiver.requests) == 1
+    assert table_counts(db, tenant.id) == before
+
+
+def test_one_url_many_types_share_one_endpoint(tenant, receiver, db):
+    for t in ("order.updated", "order.confirmed", "*"):
+        assert tenant.post_form("/events/subscribe", {"type": t, "webhook_url": receiver.url()}).status == 200
+    counts = table_counts(db, tenant.id)
+    assert counts["endpoints"] == 1
+    assert counts["subscriptions"] == 3
+
+
+def test_list_shows_only_the_tenants_subscriptions(tenant, other_tenant, receiver):
+    assert tenant.get("/events/subscriptions").json() == {"type": "success", "data": []}
+    tenant.post_form("/events/subscribe", {"type": "order.updated", "webhook_url": receiver.url("/a")})
+    tenant.post_form("/events/subscribe", {"type": "product.created", "webhook_url": receiver.url("/b")})
+    other_tenant.post_form("/events/subscribe", {"type": "order.updated", "webhook_url": receiver.url("/c")})
+    mine = tenant.get("/events/subscriptions").json()["data"]
+    assert [(s["type"], s["webhook_url"]) for s in mine] == [
+        ("order.updated", receiver.url("/a")), ("product.created", receiver.url("/b"))]
+    theirs = other_tenant.get("/events/subscriptions").json()["data"]
+    assert [s["webhook_url"] for s in theirs] == [receiver.url("/c")]
+
+
+def test_unsubscribe_removes_exactly_one(tenant, receiver):
+    for t in ("order.updated", "order.confirmed"):
+        tenant.post_form("/events/subscribe", {"type": t, "webhook_url": receiver.url()})
+    r = tenant.post_json("/events/unsubscribe", {"type": "order.updated", "webhook_url": receiver.url()})
+    assert r.status == 200
+    assert r.json() == {"type": "success"}
+    left = tenant.get("/events/subscriptions").json()["data"]
+    assert [s["type"] for s in left] == ["order.confirmed"]
+    again = tenant.post_form("/events/unsubscribe", {"type": "order.updated", "webhook_url": receiver.url()})
+    assert again.status == 404
+    assert again.json() == {"type": "error", "description": "Event Subscription not found."}
+
+
+def test_unsubscribe_cannot_touch_another_tenant(tenant, other_tenant, receiver):
+    fields = {"type": "order.updated", "webhook_url": receiver.url()}
+    tenant.post_form("/events/subscribe", fields)
+    r = other_tenant.post_form("/events/unsubscribe", fields)
+    assert r.status == 404
+    assert r.json()["description"] == "Event Subscription not found."
+    assert len(tenant.get("/events/subscriptions").json()["data"]) == 1
+
+
+def refused_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()  # nothing listens here any more
+    return port
+
+
+@pytest.mark.parametrize("status", [500, 404, 301, 410])
+def test_receiver_not_answering_2xx_refuses_and_changes_nothing(tenant, db, status):
+    r = Receiver(status=status)
+    try:
+        before = table_counts(db, tenant.id)
+        resp = tenant.post_form("/events/subscribe", {"type": "order.updated", "webhook_url": r.url()})
+        assert resp.status == 400
+        assert resp.json() == {"type": "error", "description": "Invalid field webhook_url."}
+        assert len(r.requests) == 1
+        # The refused test event is not left behind either.
+        assert table_counts(db, tenant.id) == before
+    finally:
+        r.close()
+
+
+def test_receiver_timeout_refuses(tenant, db):
+    r = Receiver(delay=SUBSCRIBE_TIMEOUT_MS / 1000 + 1)
+    try:
+        before = table_counts(db, tenant.id)
+        resp = tenant.post_form("/events/subscribe", {"type": "order.updated", "webhook_url": r.url()})
+        assert resp.status == 400
+        assert resp.json()["description"] == "Invalid field webhook_url."
+        assert table_counts(db, tenant.id) == before
+    finally:
+        r.close()
+
+
+def test_connection_refused_refuses(tenant, db):
+    before = table_counts(db, tenant.id)
+    url = f"http://127.0.0.1:{refused_port()}/hook"
+    resp = tenant.post_form("/events/subscribe", {"type": "order.updated", "webhook_url": url})
+    assert resp.status == 400
+    assert resp.json()["description"] == "Invalid field webhook_url."
+    assert table_counts(db, tenant.id) == before
+
+
+BAD_SUBSCRIBES = [
+    ({"webhook_url": "http://127.0.0.1/x"}, "Require type."),
+    ({"type": "", "webhook_url": "http://127.0.0.1/x"}, "Require type."),
+    ({"type": "order.updated"}, "Require webhook_url."),
+    ({"type": "order.updated", "webhook_url": ""}, "Require webhook_url."),
+    ({"type": "no.such.type", "webhook_url": "http://127.0.0.1/x"}, "Invalid field type."),
+    ({"type": "order.*", "webhook_url": "http://127.0.0.1/x"}, "Invalid field type."),
+    ({"type": "order.updated", "webhook_url": "ftp://127.0.0.1/x"}, "Invalid field webhook_url."),
+    ({"type": "order.updated", "webhook_url": "/relative"}, "Invalid field webhook_url."),
+    ({"type": "order.updated", "webhook_url": "127.0.0.1/x"}, "Invalid field webhook_url."),
+    ({"type": "order.updated", "webhook_url": "http://u:p@127.0.0.1/x"}, "Invalid field webhook_url."),
+    ({"type": "order.updated", "webhook_url": "http://127.0.0.1/x y"}, "Invalid field webhook_url."),
+    ({"type": "order.updated", "webhook_url": "http://127.0.0.1/" + "a" * 2030}, "Invalid field webhook_url."),
+    ({"type": "order.updated", "webhook_url": "http://127.0.0.1/x", "extra": "1"}, "Invalid field extra."),
+]
+
+
+@pytest.mark.parametrize("fields,description", BAD_SUBSCRIBES)
+@pytest.mark.parametrize("encoding", ["form", "json"])
+def test_bad_subscribe_is_400_and_changes_nothing(tenant, db, fields, description, encoding):
+    before = table_counts(db, tenant.id)
+    post = tenant.post_form if encoding == "form" else tenant.post_json
+    r = post("/events/subscribe", fields)
+    assert r.status == 400, r
+    assert r.json() == {"type": "error", "description": description}
+    assert table_counts(db, tenant.id) == before
+
+
+@pytest.mark.parametrize("fields,description", BAD_SUBSCRIBES[:10])
+def test_bad_unsubscribe_is_400(tenant, fields, description):
+    r = tenant.post_form("/events/unsubscribe", fields)
+    assert r.status == 400, r
+    assert r.json() == {"type": "error", "description": description}
+
+
+def test_url_of_exactly_2048_characters_is_accepted(tenant, receiver):
+    url = receiver.url("/")
+    url += "a" * (2048 - len(url))
+    assert len(url) == 2048
+    r = tenant.post_form("/events/subscribe", {"type": "order.updated", "webhook_url": url})
+    assert r.status == 200, r
