@@ -35,11 +35,12 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 all build: $(BUILD)/hookd
 
 $(BUILD)/hookd: $(BUILD)/obj/main.o $(BUILD)/libhookd.a
-	$(CC) $(HOOKD_LDFLAGS) -o $@ $^ $(HOOKD_LIBS)
+	@echo "  LINK    $@"
+	@$(CC) $(HOOKD_LDFLAGS) -o $@ $^ $(HOOKD_LIBS)
 
 $(BUILD)/libhookd.a: $(OBJS)
-	rm -f $@
-	ar rcs $@ $^
+	@rm -f $@
+	@ar rcs $@ $^
 
 $(BUILD)/obj/%.o: server/%.c | $(BUILD)/obj
 	@echo "  CC      $<"
@@ -75,9 +76,15 @@ test:
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" SANITIZE=address,undefined build unit
 
+TIDY_CHECKS := -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,\
+  -bugprone-reserved-identifier,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,\
+  -clang-analyzer-valist.Uninitialized
+
 lint: build
 	cppcheck --quiet --error-exitcode=1 --std=c11 --enable=warning,performance,portability \
 	    --inline-suppr --suppress=missingIncludeSystem -Iserver server
+	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' server/*.c -- \
+	    -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iserver $(shell pkg-config --cflags $(PKGS))
 	scripts/lint-openapi.sh
 	scripts/check-readme-config.sh $(BUILD)/hookd
 

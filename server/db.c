@@ -130,7 +130,7 @@ void db_pool_init(struct db_pool *pool, const char *url, size_t size)
     pthread_cond_init(&pool->cv, &attr);
     pthread_condattr_destroy(&attr);
     pool->url = xstrdup(url);
-    pool->idle = xcalloc(size, sizeof(*pool->idle));
+    pool->idle = xcalloc(size, sizeof(struct db_conn *));
     pool->n_idle = 0;
     pool->n_open = 0;
     pool->size = size;

@@ -17,7 +17,7 @@ void token_base62(char *out, size_t n)
 void token_new(char *out, const char *prefix, size_t body_len)
 {
     size_t plen = strlen(prefix);
-    memcpy(out, prefix, plen);
+    memcpy(out, prefix, plen + 1);
     token_base62(out + plen, body_len);
 }
 
