@@ -5,13 +5,15 @@
 
 #include "api.h"
 #include "db_events.h"
+#include "json_members.h"
 #include "token.h"
 #include "xmalloc.h"
 
 #define IDEMPOTENCY_KEY_MAX 255
 
-/* The event's data as compact JSON text (caller frees): a JSON object given
- * as such in a JSON body, or as a string holding one in a form body. */
+/* The event's data exactly as the producer wrote it, trimmed of outer
+ * whitespace (caller frees): a JSON object given as such in a JSON body, or
+ * as a string holding one in a form body. */
 static char *read_data_param(const struct request *req, struct hk_error *err)
 {
     const struct param *p = params_get(&req->form, "data");
@@ -19,22 +21,17 @@ static char *read_data_param(const struct request *req, struct hk_error *err)
         hk_error_field(err, HK_ERR_REQUIRED, "data");
         return NULL;
     }
-    struct json_tokener *tok = json_tokener_new_ex(PARAMS_JSON_MAX_DEPTH);
-    if (tok == NULL)
-        abort();
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    struct json_object *obj = json_tokener_parse_ex(tok, p->value, (int)p->value_len);
-    char *text = NULL;
-    if (obj != NULL && json_tokener_get_error(tok) == json_tokener_success &&
-        json_tokener_get_parse_end(tok) == p->value_len &&
-        json_object_is_type(obj, json_type_object))
-        text = xstrdup(json_object_to_json_string_ext(
-            obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-    else
-        hk_error_field(err, HK_ERR_INVALID, "data");
+    int is_null;
+    struct json_object *obj = json_value_parse(p->value, p->value_len, &is_null);
+    bool is_object = obj != NULL && json_object_is_type(obj, json_type_object);
     json_object_put(obj);
-    json_tokener_free(tok);
-    return text;
+    if (!is_object) {
+        hk_error_field(err, HK_ERR_INVALID, "data");
+        return NULL;
+    }
+    size_t len = p->value_len;
+    const char *text = json_trim(p->value, &len);
+    return xstrndup(text, len);
 }
 
 /* NULL when absent; -1 with a 400 when present but unusable. */

@@ -2,10 +2,13 @@
 #include "params.h"
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "form.h"
+#include "json_members.h"
+#include "utf8.h"
 #include "xmalloc.h"
 
 void params_init(struct params *p)
@@ -15,93 +18,73 @@ void params_init(struct params *p)
 }
 
 static int params_add(struct params *p, const char *name, size_t name_len, const char *value,
-                      size_t value_len, enum param_kind kind, struct hk_error *err)
+                      size_t value_len, enum param_kind kind, const char *what,
+                      struct hk_error *err)
 {
     if (memchr(name, '\0', name_len) != NULL) {
-        hk_error_field(err, HK_ERR_INVALID, "body");
+        hk_error_field(err, HK_ERR_INVALID, what);
         return -1;
     }
-    if (params_get(p, name) != NULL) {
-        hk_error_field(err, HK_ERR_INVALID, name);
-        return -1;
-    }
-    if (p->count >= PARAMS_MAX_COUNT) {
-        hk_error_field(err, HK_ERR_INVALID, name);
+    char *copy = xstrndup(name, name_len);
+    bool bad = params_get(p, copy) != NULL || p->count >= PARAMS_MAX_COUNT ||
+               !utf8_valid(value, value_len);
+    if (bad) {
+        hk_error_field(err, HK_ERR_INVALID, copy);
+        free(copy);
         return -1;
     }
     p->items = xrealloc(p->items, (p->count + 1) * sizeof(*p->items));
     struct param *item = &p->items[p->count++];
-    item->name = xstrndup(name, name_len);
-    item->value = xmalloc(value_len + 1);
-    memcpy(item->value, value, value_len);
-    item->value[value_len] = '\0';
+    item->name = copy;
+    item->value = xstrndup(value, value_len);
     item->value_len = value_len;
     item->kind = kind;
     return 0;
 }
 
+struct form_ctx {
+    struct params *params;
+    const char *what;
+};
+
 static int add_form_pair(void *ctx, const char *name, size_t name_len, const char *value,
                          size_t value_len, struct hk_error *err)
 {
-    return params_add(ctx, name, name_len, value, value_len, PARAM_TEXT, err);
+    struct form_ctx *f = ctx;
+    return params_add(f->params, name, name_len, value, value_len, PARAM_TEXT, f->what, err);
 }
 
 int params_parse_form(struct params *p, const char *data, size_t len, const char *what,
                       struct hk_error *err)
 {
-    return form_parse(data, len, what, add_form_pair, p, err);
+    struct form_ctx ctx = { p, what };
+    return form_parse(data, len, what, add_form_pair, &ctx, err);
+}
+
+/* One member of a JSON body: strings are decoded, objects and arrays keep
+ * their exact bytes (event data is stored as sent), numbers and booleans
+ * keep their text, null counts as absent. */
+static int add_json_member(void *ctx, const char *key, const char *value, size_t value_len,
+                           struct json_object *parsed, struct hk_error *err)
+{
+    struct params *p = ctx;
+    if (parsed == NULL)
+        return 0;
+    switch (json_object_get_type(parsed)) {
+    case json_type_string:
+        return params_add(p, key, strlen(key), json_object_get_string(parsed),
+                          (size_t)json_object_get_string_len(parsed), PARAM_TEXT, "body", err);
+    case json_type_object:
+    case json_type_array:
+        return params_add(p, key, strlen(key), value, value_len, PARAM_JSON, "body", err);
+    default:
+        return params_add(p, key, strlen(key), value, value_len, PARAM_TEXT, "body", err);
+    }
 }
 
 int params_parse_json(struct params *p, const char *data, size_t len, struct hk_error *err)
 {
-    int rc = -1;
-    struct json_tokener *tok = json_tokener_new_ex(PARAMS_JSON_MAX_DEPTH);
-    struct json_object *root = NULL;
-    if (tok == NULL)
-        abort();
-    json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-    if (len > 0)
-        root = json_tokener_parse_ex(tok, data, (int)len);
-    /* The whole body must be exactly one JSON value: no trailing bytes and
-     * not a truncated document. */
-    size_t end = root ? json_tokener_get_parse_end(tok) : 0;
-    while (end < len && (data[end] == ' ' || data[end] == '\t' || data[end] == '\r' ||
-                         data[end] == '\n'))
-        end++;
-    if (root == NULL || json_tokener_get_error(tok) != json_tokener_success || end != len ||
-        !json_object_is_type(root, json_type_object)) {
-        hk_error_field(err, HK_ERR_INVALID, "body");
-        goto out;
-    }
-    json_object_object_foreach(root, key, val) {
-        if (val == NULL)
-            continue; /* null: as if absent */
-        const char *text;
-        size_t text_len;
-        enum param_kind kind = PARAM_TEXT;
-        switch (json_object_get_type(val)) {
-        case json_type_string:
-            text = json_object_get_string(val);
-            text_len = (size_t)json_object_get_string_len(val);
-            break;
-        case json_type_object:
-        case json_type_array:
-            kind = PARAM_JSON;
-            /* fall through */
-        default:
-            text = json_object_to_json_string_ext(val, JSON_C_TO_STRING_PLAIN |
-                                                           JSON_C_TO_STRING_NOSLASHESCAPE);
-            text_len = strlen(text);
-            break;
-        }
-        if (params_add(p, key, strlen(key), text, text_len, kind, err) != 0)
-            goto out;
-    }
-    rc = 0;
-out:
-    json_object_put(root);
-    json_tokener_free(tok);
-    return rc;
+    return json_members_parse(data, len, add_json_member, p, err);
 }
 
 const struct param *params_get(const struct params *p, const char *name)

@@ -2,15 +2,20 @@
  * body or a JSON object body, in one shape. Pure: no I/O.
  *
  * A JSON body's string values become PARAM_TEXT; objects and arrays keep
- * their JSON text as PARAM_JSON (so `data` may arrive as an object in JSON or
- * as a string holding JSON in a form); numbers and booleans become their
- * JSON text; null counts as absent. Duplicate names are rejected. */
+ * their exact bytes as PARAM_JSON (so `data` may arrive as an object in JSON
+ * or as a string holding JSON in a form, and is stored as sent); numbers and
+ * booleans keep their JSON text; null counts as absent. Duplicate names,
+ * NUL bytes in names and invalid UTF-8 in values are rejected. */
 #ifndef HOOKD_PARAMS_H
 #define HOOKD_PARAMS_H
 
 #include <stddef.h>
 
 #include "error.h"
+#include "json_members.h"
+
+/* Deepest nesting accepted in a JSON value. */
+#define PARAMS_JSON_MAX_DEPTH JSON_MAX_DEPTH
 
 enum param_kind { PARAM_TEXT, PARAM_JSON };
 
@@ -26,7 +31,6 @@ struct params {
     size_t count;
 };
 
-#define PARAMS_JSON_MAX_DEPTH 64
 #define PARAMS_MAX_COUNT 100
 
 void params_init(struct params *p);

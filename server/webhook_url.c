@@ -21,8 +21,19 @@ bool webhook_url_valid(const char *url, size_t len, const char **reason)
         if (c <= 0x20 || c >= 0x7f)
             return refuse(reason, "contains whitespace, control or non-ASCII bytes");
     }
-    if (strncasecmp(url, "http://", 7) != 0 && strncasecmp(url, "https://", 8) != 0)
+    size_t authority;
+    if (strncasecmp(url, "http://", 7) == 0)
+        authority = 7;
+    else if (strncasecmp(url, "https://", 8) == 0)
+        authority = 8;
+    else
         return refuse(reason, "scheme must be http or https");
+    /* libcurl would read "http:///x" as host "x"; a webhook URL names its host. */
+    if (authority >= len || url[authority] == '/')
+        return refuse(reason, "a host is required");
+    /* Fragments are never sent to a server; an empty one ("x#") too. */
+    if (memchr(url, '#', len) != NULL)
+        return refuse(reason, "fragments are not allowed");
 
     bool ok = false;
     char *part = NULL;
@@ -39,10 +50,6 @@ bool webhook_url_valid(const char *url, size_t len, const char **reason)
     }
     if (curl_url_get(u, CURLUPART_PASSWORD, &part, 0) != CURLUE_NO_PASSWORD) {
         refuse(reason, "user credentials are not allowed");
-        goto out;
-    }
-    if (curl_url_get(u, CURLUPART_FRAGMENT, &part, 0) != CURLUE_NO_FRAGMENT) {
-        refuse(reason, "fragments are not allowed");
         goto out;
     }
     if (curl_url_get(u, CURLUPART_HOST, &part, 0) != CURLUE_OK || part == NULL ||

@@ -52,8 +52,11 @@ char *xstrndup(const char *s, size_t n)
 char *xasprintf(const char *fmt, ...)
 {
     va_list ap;
+    char probe[1];
+    if (fmt == NULL)
+        abort(); /* also tells GCC's sanitizer builds that fmt is set */
     va_start(ap, fmt);
-    int len = vsnprintf(NULL, 0, fmt, ap);
+    int len = vsnprintf(probe, sizeof(probe), fmt, ap);
     va_end(ap);
     if (len < 0)
         abort();

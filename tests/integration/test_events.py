@@ -223,3 +223,53 @@ def test_event_types_catalog(tenant):
                    "order_item.updated", "webhook.test"]:
         assert seeded in names
     assert names == sorted(names)
+
+
+def test_data_is_stored_exactly_as_sent(tenant, db):
+    """Numbers beyond 64 bits, key order, duplicate nested keys and spacing
+    survive: the event carries the producer's bytes, not a re-encoding."""
+    data = b'{ "big": 123456789012345678901234567890, "z": 1, "a": [1.10, 2e400],\n "k": 1, "k": 2 }'
+    body = b'{"type":"order.updated","data":' + data + b'}'
+    r = tenant.post_json("/events", body)
+    assert r.status == 201, r
+    event_id = r.json()["data"]["id"]
+    got = tenant.get(f"/events/{event_id}").body
+    assert got.endswith(b',"data":' + data.strip() + b"}")
+    form = tenant.post_form("/events", b"type=order.updated&data=" +
+                            b"%7B%22n%22%3A%2018446744073709551616%7D")
+    assert form.status == 201
+    assert tenant.get(f"/events/{form.json()['data']['id']}").body.endswith(
+        b',"data":{"n": 18446744073709551616}}')
+
+
+@pytest.mark.parametrize("body", [
+    b'{"type":"order.updated","type":"order.updated","data":{}}',
+    b'{"type":"order.updated","data":{"s":"\xc0\xaf"}}',
+    b'{"type":"order.updated","data":{"s":"\xed\xa0\x80"}}',
+    b'{"type\\u0000x":"order.updated","data":{}}',
+    b'{"type":"order.updated","data":{}',
+    b'{"type":"order.updated","data":{}}}',
+    b'{"type":"order.updated","data":{"a":[1}}',
+    b'{"type":"order.updated",}',
+    b'{"type" "order.updated"}',
+    b'  ',
+])
+def test_malformed_or_ambiguous_json_is_400(tenant, db, body):
+    before = table_counts(db, tenant.id)
+    r = tenant.post_json("/events", body)
+    assert r.status == 400, (body, r)
+    assert r.json()["description"] in ("Invalid field body.", "Invalid field type.")
+    assert table_counts(db, tenant.id) == before
+
+
+@pytest.mark.parametrize("body,field", [
+    (b"type=order.updated&data=%7B%22s%22%3A%22%C0%AF%22%7D", "data"),
+    (b"type=order%FF.updated&data=%7B%7D", "type"),
+    (b"type=order.updated&data=%7B%7D&version=1.0.0%00", "version"),
+])
+def test_bad_bytes_in_form_values_are_400_not_500(tenant, db, body, field):
+    before = table_counts(db, tenant.id)
+    r = tenant.post_form("/events", body)
+    assert r.status == 400, r
+    assert r.json()["description"] == f"Invalid field {field}."
+    assert table_counts(db, tenant.id) == before
