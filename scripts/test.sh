@@ -42,7 +42,7 @@ if ! url=$(scripts/pg.sh start "$pgdir" --throwaway); then
     exit 1
 fi
 export HOOKD_TEST_DATABASE_URL=$url
-export HOOKD_BIN="$PWD/$BUILD/hookd"
+export HOOKD_BIN=${HOOKD_BIN:-"$PWD/$BUILD/hookd"}
 junit="$pgdir/junit.xml"
 /usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider --junitxml="$junit" "$@"
 counts=$(/usr/bin/python3 - "$junit" <<'PY'

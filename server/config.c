@@ -94,7 +94,10 @@ static int apply(struct config *cfg, const struct setting *s, const char *value,
         char *end = NULL;
         errno = 0;
         long v = strtol(value, &end, 10);
-        if (errno != 0 || end == value || *end != '\0' || v < s->min || v > s->max)
+        /* strtol would also take leading spaces and a '+'; settings don't. */
+        bool digits_first = (value[0] >= '0' && value[0] <= '9') || value[0] == '-';
+        if (!digits_first || errno != 0 || end == value || *end != '\0' || v < s->min ||
+            v > s->max)
             goto invalid;
         *(long *)(void *)base = v;
         return 0;

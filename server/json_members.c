@@ -25,11 +25,81 @@ const char *json_trim(const char *text, size_t *len)
     return text + start;
 }
 
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+/* Returns the index just past the RFC 8259 number at text[i], or 0. */
+static size_t number_end(const char *text, size_t len, size_t i)
+{
+    if (i < len && text[i] == '-')
+        i++;
+    if (i < len && text[i] == '0')
+        i++;
+    else if (i < len && text[i] >= '1' && text[i] <= '9')
+        while (i < len && is_digit(text[i]))
+            i++;
+    else
+        return 0;
+    if (i < len && text[i] == '.') {
+        if (++i >= len || !is_digit(text[i]))
+            return 0;
+        while (i < len && is_digit(text[i]))
+            i++;
+    }
+    if (i < len && (text[i] == 'e' || text[i] == 'E')) {
+        if (++i < len && (text[i] == '+' || text[i] == '-'))
+            i++;
+        if (i >= len || !is_digit(text[i]))
+            return 0;
+        while (i < len && is_digit(text[i]))
+            i++;
+    }
+    return i;
+}
+
+/* json-c's strict mode still takes NaN, Infinity, "1.", single-quoted
+ * names and raw control characters in strings. Values are stored as sent,
+ * so every token must be RFC 8259's; json-c then checks the structure. */
+static bool tokens_strict(const char *text, size_t len)
+{
+    size_t i = 0;
+    while (i < len) {
+        char c = text[i];
+        if (is_ws(c) || c == '{' || c == '}' || c == '[' || c == ']' || c == ',' || c == ':') {
+            i++;
+        } else if (c == '"') {
+            for (i++; i < len && text[i] != '"'; i++) {
+                if ((unsigned char)text[i] < 0x20)
+                    return false;
+                if (text[i] == '\\')
+                    i++;
+            }
+            if (i >= len)
+                return false;
+            i++;
+        } else if (c == '-' || is_digit(c)) {
+            if ((i = number_end(text, len, i)) == 0)
+                return false;
+        } else if (len - i >= 4 && (memcmp(text + i, "true", 4) == 0 ||
+                                    memcmp(text + i, "null", 4) == 0)) {
+            i += 4;
+        } else if (len - i >= 5 && memcmp(text + i, "false", 5) == 0) {
+            i += 5;
+        } else {
+            return false;
+        }
+    }
+    return true;
+}
+
 struct json_object *json_value_parse(const char *text, size_t len, int *is_null)
 {
     *is_null = 0;
     text = json_trim(text, &len);
-    if (len == 0 || len >= (size_t)INT32_MAX || !utf8_valid(text, len))
+    if (len == 0 || len >= (size_t)INT32_MAX || !utf8_valid(text, len) ||
+        !tokens_strict(text, len))
         return NULL;
     /* json-c finishes a trailing number or literal only when it sees the
      * end of input, so it gets a NUL-terminated copy including the NUL. */

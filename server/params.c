@@ -21,7 +21,8 @@ static int params_add(struct params *p, const char *name, size_t name_len, const
                       size_t value_len, enum param_kind kind, const char *what,
                       struct hk_error *err)
 {
-    if (memchr(name, '\0', name_len) != NULL) {
+    /* A name that could not be echoed back as JSON text names the source. */
+    if (name_len == 0 || memchr(name, '\0', name_len) != NULL || !utf8_valid(name, name_len)) {
         hk_error_field(err, HK_ERR_INVALID, what);
         return -1;
     }
@@ -61,15 +62,26 @@ int params_parse_form(struct params *p, const char *data, size_t len, const char
     return form_parse(data, len, what, add_form_pair, &ctx, err);
 }
 
+struct json_ctx {
+    struct params *params;
+    struct params nulls;    /* names given with null: absent, but taken */
+};
+
 /* One member of a JSON body: strings are decoded, objects and arrays keep
  * their exact bytes (event data is stored as sent), numbers and booleans
- * keep their text, null counts as absent. */
+ * keep their text, null counts as absent. A name may appear once, whatever
+ * its values. */
 static int add_json_member(void *ctx, const char *key, const char *value, size_t value_len,
                            struct json_object *parsed, struct hk_error *err)
 {
-    struct params *p = ctx;
+    struct json_ctx *j = ctx;
+    struct params *p = j->params;
+    if (params_get(&j->nulls, key) != NULL || (parsed == NULL && params_get(p, key) != NULL)) {
+        hk_error_field(err, HK_ERR_INVALID, key);
+        return -1;
+    }
     if (parsed == NULL)
-        return 0;
+        return params_add(&j->nulls, key, strlen(key), "", 0, PARAM_TEXT, "body", err);
     switch (json_object_get_type(parsed)) {
     case json_type_string:
         return params_add(p, key, strlen(key), json_object_get_string(parsed),
@@ -84,7 +96,10 @@ static int add_json_member(void *ctx, const char *key, const char *value, size_t
 
 int params_parse_json(struct params *p, const char *data, size_t len, struct hk_error *err)
 {
-    return json_members_parse(data, len, add_json_member, p, err);
+    struct json_ctx ctx = { p, { NULL, 0 } };
+    int rc = json_members_parse(data, len, add_json_member, &ctx, err);
+    params_free(&ctx.nulls);
+    return rc;
 }
 
 const struct param *params_get(const struct params *p, const char *name)

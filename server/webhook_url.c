@@ -2,6 +2,7 @@
 #include "webhook_url.h"
 
 #include <curl/curl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -55,6 +56,12 @@ bool webhook_url_valid(const char *url, size_t len, const char **reason)
     if (curl_url_get(u, CURLUPART_HOST, &part, 0) != CURLUE_OK || part == NULL ||
         part[0] == '\0') {
         refuse(reason, "a host is required");
+        goto out;
+    }
+    curl_free(part);
+    part = NULL;
+    if (curl_url_get(u, CURLUPART_PORT, &part, 0) == CURLUE_OK && strtol(part, NULL, 10) == 0) {
+        refuse(reason, "port 0 cannot be reached");
         goto out;
     }
     ok = true;

@@ -1,0 +1,146 @@
+/* test_router.c - protects router.c, the route table: each route reached
+ * with its method (HEAD as GET), literal paths winning over {id}, 405 with
+ * the exact Allow list, 404 for unknown paths and oversized ids, and the
+ * trailing-slash answer with the path to use instead. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "router.h"
+
+/* 65 'a's: one more than ROUTE_PARAM_MAX. */
+#define A64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define A65 A64 "a"
+
+struct route_case {
+    const char *method;
+    const char *path;
+    enum route_status status;
+    enum route_id id;
+    const char *param;        /* ROUTE_MATCHED */
+    const char *extra;        /* allow (ROUTE_BAD_METHOD) or suggestion (ROUTE_TRAILING_SLASH) */
+};
+
+#define MATCH(m, p, id, param) { m, p, ROUTE_MATCHED, id, param, NULL }
+#define BAD_METHOD(m, p, allow) { m, p, ROUTE_BAD_METHOD, ROUTE_NONE, NULL, allow }
+#define NOT_FOUND(m, p) { m, p, ROUTE_NOT_FOUND, ROUTE_NONE, NULL, NULL }
+#define SLASH(m, p, to) { m, p, ROUTE_TRAILING_SLASH, ROUTE_NONE, NULL, to }
+
+static const struct route_case route_cases[] = {
+    MATCH("POST", "/events/subscribe", ROUTE_SUBSCRIBE, ""),
+    MATCH("POST", "/events/unsubscribe", ROUTE_UNSUBSCRIBE, ""),
+    MATCH("GET", "/events/subscriptions", ROUTE_SUBSCRIPTIONS, ""),
+    MATCH("GET", "/events/types", ROUTE_EVENT_TYPES, ""),
+    MATCH("POST", "/events", ROUTE_EVENT_PUBLISH, ""),
+    MATCH("GET", "/events/EVabc", ROUTE_EVENT_GET, "EVabc"),
+    MATCH("HEAD", "/events/types", ROUTE_EVENT_TYPES, ""),
+    MATCH("HEAD", "/events/subscriptions", ROUTE_SUBSCRIPTIONS, ""),
+    MATCH("HEAD", "/events/EVabc", ROUTE_EVENT_GET, "EVabc"),
+    MATCH("GET", "/events/types2", ROUTE_EVENT_GET, "types2"),   /* not a literal route */
+    MATCH("GET", "/events/" A64, ROUTE_EVENT_GET, A64),          /* longest id */
+    MATCH("GET", "/events/x", ROUTE_EVENT_GET, "x"),
+    /* 405 with the allowed methods. */
+    BAD_METHOD("POST", "/events/subscriptions", "GET, HEAD"),
+    BAD_METHOD("DELETE", "/events/types", "GET, HEAD"),
+    BAD_METHOD("GET", "/events/subscribe", "POST"),
+    BAD_METHOD("HEAD", "/events/subscribe", "POST"),
+    BAD_METHOD("GET", "/events/unsubscribe", "POST"),
+    BAD_METHOD("GET", "/events", "POST"),
+    BAD_METHOD("PUT", "/events", "POST"),
+    BAD_METHOD("POST", "/events/EVabc", "GET, HEAD"),
+    BAD_METHOD("get", "/events/types", "GET, HEAD"),              /* methods are case-sensitive */
+    /* 404. */
+    NOT_FOUND("GET", "/nope"),
+    NOT_FOUND("GET", "/"),
+    NOT_FOUND("GET", ""),
+    NOT_FOUND("GET", "/events/a/b"),
+    NOT_FOUND("GET", "/events/types/x"),
+    NOT_FOUND("GET", "/eventsx"),
+    NOT_FOUND("POST", "/event"),
+    NOT_FOUND("GET", "/Events/types"),
+    NOT_FOUND("GET", "events/types"),
+    NOT_FOUND("GET", "//events"),
+    NOT_FOUND("GET", "/events/" A65),                             /* id too long */
+    /* Trailing slashes: the same path without them. */
+    SLASH("GET", "/events/types/", "/events/types"),
+    SLASH("GET", "/events/", "/events"),
+    SLASH("GET", "/events//", "/events"),
+    SLASH("POST", "/events/subscribe/", "/events/subscribe"),
+    SLASH("GET", "/events/EVabc/", "/events/EVabc"),
+};
+
+static void test_route(void **state)
+{
+    const struct route_case *c = *state;
+    struct route_match m;
+    memset(&m, 0x5a, sizeof(m));   /* router_match must set everything */
+    router_match(c->method, c->path, strlen(c->path), &m);
+    assert_int_equal(m.status, c->status);
+    assert_int_equal(m.id, c->id);
+    switch (c->status) {
+    case ROUTE_MATCHED:
+        assert_string_equal(m.param, c->param);
+        assert_non_null(m.pattern);
+        break;
+    case ROUTE_BAD_METHOD:
+        assert_string_equal(m.allow, c->extra);
+        assert_non_null(m.pattern);
+        break;
+    case ROUTE_TRAILING_SLASH:
+        assert_string_equal(m.suggestion, c->extra);
+        break;
+    case ROUTE_NOT_FOUND:
+        assert_string_equal(m.allow, "");
+        break;
+    }
+}
+
+/* Only path_len bytes are the path: what follows is not looked at. */
+static void test_path_len(void **state)
+{
+    (void)state;
+    struct route_match m;
+    router_match("GET", "/events/typesXYZ", strlen("/events/types"), &m);
+    assert_int_equal(m.status, ROUTE_MATCHED);
+    assert_int_equal(m.id, ROUTE_EVENT_TYPES);
+}
+
+/* ---- one cmocka test per row ------------------------------------------- */
+
+#define N_ROUTE (sizeof(route_cases) / sizeof(route_cases[0]))
+#define N_TESTS (N_ROUTE + 1)
+
+static struct CMUnitTest tests[N_TESTS];
+static char test_names[N_TESTS][128];
+static size_t n_tests;
+
+static void add_test(CMUnitTestFunction fn, const void *row, const char *name)
+{
+    if (n_tests >= N_TESTS)
+        abort();
+    snprintf(test_names[n_tests], sizeof(test_names[0]), "%s", name);
+    tests[n_tests] = (struct CMUnitTest){ .name = test_names[n_tests], .test_func = fn,
+                                          .initial_state = (void *)row };
+    n_tests++;
+}
+
+int main(void)
+{
+    static const char *const status_names[] = { "matched", "not found", "trailing slash",
+                                                "bad method" };
+    char name[128];
+    for (size_t i = 0; i < N_ROUTE; i++) {
+        const struct route_case *c = &route_cases[i];
+        snprintf(name, sizeof(name), "%s %.80s -> %s", c->method, c->path,
+                 status_names[c->status]);
+        add_test(test_route, c, name);
+    }
+    add_test(test_path_len, NULL, "only path_len bytes are read");
+    return cmocka_run_group_tests_name("router", tests, NULL, NULL);
+}

@@ -1,0 +1,175 @@
+/* test_token.c - protects token.c, the identifiers and credentials hookd
+ * hands out: the documented prefix and length of event ids, subscription
+ * ids, API keys and passphrases, base62 bodies, fresh randomness on every
+ * call, and token_hash, the BLAKE2b-256 under which API keys are stored
+ * (checked against b2sum -l 256 / Python's hashlib.blake2b). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "token.h"
+
+/* ---- generators -------------------------------------------------------- */
+
+typedef void (*token_fn)(char *out);
+
+static void gen_event_id(char *out) { token_event_id(out); }
+static void gen_subscription_id(char *out) { token_subscription_id(out); }
+static void gen_api_key(char *out) { token_api_key(out); }
+static void gen_passphrase(char *out) { token_passphrase(out); }
+static void gen_base62_10(char *out) { token_base62(out, 10); }
+static void gen_new_x_5(char *out) { token_new(out, "x_", 5); }
+static void gen_new_empty_prefix(char *out) { token_new(out, "", 12); }
+
+struct gen_case {
+    const char *what;
+    token_fn fn;
+    const char *prefix;
+    size_t len;              /* total, prefix included */
+};
+
+static const struct gen_case gen_cases[] = {
+    { "event id", gen_event_id, "EV", 20 },
+    { "subscription id", gen_subscription_id, "ES", 20 },
+    { "api key", gen_api_key, "hk_", 43 },
+    { "passphrase", gen_passphrase, "hp_", 43 },
+    { "token_base62(10)", gen_base62_10, "", 10 },
+    { "token_new(x_, 5)", gen_new_x_5, "x_", 7 },
+    { "token_new(\"\", 12)", gen_new_empty_prefix, "", 12 },
+};
+
+static bool is_base62(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+}
+
+static void test_shape(void **state)
+{
+    const struct gen_case *c = *state;
+    char out[64];
+    memset(out, '#', sizeof(out));
+    c->fn(out);
+    assert_int_equal(out[c->len], '\0');               /* terminated at the length */
+    assert_int_equal(out[c->len + 1], '#');            /* and nothing written past it */
+    assert_int_equal(strlen(out), c->len);
+    assert_memory_equal(out, c->prefix, strlen(c->prefix));
+    for (size_t i = strlen(c->prefix); i < c->len; i++) {
+        if (!is_base62(out[i]))
+            fail_msg("%s: '%c' at %zu is not base62", out, out[i], i);
+    }
+}
+
+/* Two calls differ, and over 1000 calls (at least 5000 characters) every
+ * one of the 62 characters shows up: a generator drawing from a shorter or
+ * shifted alphabet would miss one (chance of a false alarm below 1e-30). */
+static void test_random(void **state)
+{
+    const struct gen_case *c = *state;
+    char a[64], b[64];
+    c->fn(a);
+    c->fn(b);
+    assert_string_not_equal(a, b);
+    bool seen[256] = { false };
+    size_t distinct = 0;
+    for (int round = 0; round < 1000; round++) {
+        c->fn(a);
+        for (size_t i = strlen(c->prefix); i < c->len; i++) {
+            unsigned char ch = (unsigned char)a[i];
+            distinct += !seen[ch];
+            seen[ch] = true;
+        }
+    }
+    assert_int_equal(distinct, 62);
+}
+
+/* ---- token_hash -------------------------------------------------------- */
+
+struct hash_case {
+    const char *key;
+    const char *hex;
+};
+
+static const struct hash_case hash_cases[] = {
+    { "hk_abc", "925ac1c1190434a741de9298b17028a87925603a3a37b2a262c8d12a2945fc6a" },
+    { "", "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8" },
+};
+
+static void test_hash_vector(void **state)
+{
+    const struct hash_case *c = *state;
+    unsigned char out[TOKEN_HASH_LEN + 1];
+    char hex[2 * TOKEN_HASH_LEN + 1];
+    out[TOKEN_HASH_LEN] = 0xa5;
+    token_hash(c->key, strlen(c->key), out);
+    assert_int_equal(out[TOKEN_HASH_LEN], 0xa5);   /* exactly 32 bytes written */
+    sodium_bin2hex(hex, sizeof(hex), out, TOKEN_HASH_LEN);
+    assert_string_equal(hex, c->hex);
+}
+
+static void test_hash_properties(void **state)
+{
+    (void)state;
+    char key[TOKEN_SECRET_LEN + 1], other[TOKEN_SECRET_LEN + 1];
+    unsigned char h1[TOKEN_HASH_LEN], h2[TOKEN_HASH_LEN], h3[TOKEN_HASH_LEN];
+    token_api_key(key);
+    memcpy(other, key, sizeof(key));
+    other[TOKEN_SECRET_LEN - 1] = other[TOKEN_SECRET_LEN - 1] == 'a' ? 'b' : 'a';
+    token_hash(key, strlen(key), h1);
+    token_hash(key, strlen(key), h2);
+    token_hash(other, strlen(other), h3);
+    assert_memory_equal(h1, h2, TOKEN_HASH_LEN);       /* deterministic */
+    assert_memory_not_equal(h1, h3, TOKEN_HASH_LEN);   /* one character changes it */
+    token_hash(key, strlen(key) - 1, h3);
+    assert_memory_not_equal(h1, h3, TOKEN_HASH_LEN);   /* the length counts */
+}
+
+/* ---- one cmocka test per row ------------------------------------------- */
+
+#define N_GEN (sizeof(gen_cases) / sizeof(gen_cases[0]))
+#define N_HASH (sizeof(hash_cases) / sizeof(hash_cases[0]))
+#define N_TESTS (2 * N_GEN + N_HASH + 1)
+
+static struct CMUnitTest tests[N_TESTS];
+static char test_names[N_TESTS][128];
+static size_t n_tests;
+
+static void add_test(CMUnitTestFunction fn, const void *row, const char *name)
+{
+    if (n_tests >= N_TESTS)
+        abort();
+    snprintf(test_names[n_tests], sizeof(test_names[0]), "%s", name);
+    tests[n_tests] = (struct CMUnitTest){ .name = test_names[n_tests], .test_func = fn,
+                                          .initial_state = (void *)row };
+    n_tests++;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    return sodium_init() < 0 ? -1 : 0;
+}
+
+int main(void)
+{
+    char name[128];
+    for (size_t i = 0; i < N_GEN; i++) {
+        snprintf(name, sizeof(name), "%s: prefix, length, base62", gen_cases[i].what);
+        add_test(test_shape, &gen_cases[i], name);
+        snprintf(name, sizeof(name), "%s: random", gen_cases[i].what);
+        add_test(test_random, &gen_cases[i], name);
+    }
+    for (size_t i = 0; i < N_HASH; i++) {
+        snprintf(name, sizeof(name), "token_hash \"%s\"", hash_cases[i].key);
+        add_test(test_hash_vector, &hash_cases[i], name);
+    }
+    add_test(test_hash_properties, NULL, "token_hash deterministic, key-sensitive");
+    return cmocka_run_group_tests_name("token", tests, group_setup, NULL);
+}
