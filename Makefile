@@ -28,6 +28,9 @@ OBJS := $(SRCS:server/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations_embed.o
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+# Shared helpers of the unit tests (tests/unit/support/*.c), linked into each.
+UNIT_SUPPORT_OBJS := $(patsubst tests/unit/support/%.c,$(BUILD)/tests/support/%.o,\
+                       $(wildcard tests/unit/support/*.c))
 
 .PHONY: all build run test unit lint asan deps deps-test clean docs-check
 .DEFAULT_GOAL := build
@@ -91,4 +94,4 @@ lint: build
 clean:
 	rm -rf $(BUILD)
 
--include $(wildcard $(BUILD)/obj/*.d)
+-include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/tests/support/*.d)
