@@ -50,17 +50,27 @@ $(BUILD)/obj/%.o: server/%.c | $(BUILD)/obj
 	@$(CC) $(HOOKD_CFLAGS) -c -o $@ $<
 
 $(BUILD)/obj/migrations_embed.c: $(MIGRATIONS) scripts/embed-migrations.sh | $(BUILD)/obj
-	scripts/embed-migrations.sh $@ $(MIGRATIONS)
+	@echo "  EMBED   $(MIGRATIONS)"
+	@scripts/embed-migrations.sh $@ $(MIGRATIONS)
 
 $(BUILD)/obj/migrations_embed.o: $(BUILD)/obj/migrations_embed.c
 	@echo "  CC      $<"
 	@$(CC) $(HOOKD_CFLAGS) -c -o $@ $<
 
-$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libhookd.a | $(BUILD)/tests
-	$(CC) $(HOOKD_CFLAGS) -o $@ $< $(BUILD)/libhookd.a $(HOOKD_LDFLAGS) $(HOOKD_LIBS) -lcmocka
+$(BUILD)/tests/%: tests/unit/%.c $(UNIT_SUPPORT_OBJS) $(BUILD)/libhookd.a | $(BUILD)/tests
+	@echo "  CC      $<"
+	@$(CC) $(HOOKD_CFLAGS) -Itests/unit/support -o $@ $< $(UNIT_SUPPORT_OBJS) \
+	    $(BUILD)/libhookd.a $(HOOKD_LDFLAGS) $(HOOKD_LIBS) -lcmocka
 
-$(BUILD)/obj $(BUILD)/tests:
-	mkdir -p $@
+$(BUILD)/tests/support/%.o: tests/unit/support/%.c | $(BUILD)/tests/support
+	@echo "  CC      $<"
+	@$(CC) $(HOOKD_CFLAGS) -Itests/unit/support -c -o $@ $<
+
+# Keep the helpers' objects: they are intermediate files to make.
+.SECONDARY: $(UNIT_SUPPORT_OBJS)
+
+$(BUILD)/obj $(BUILD)/tests $(BUILD)/tests/support:
+	@mkdir -p $@
 
 unit: $(UNIT_BINS)
 

@@ -12,6 +12,8 @@ api_handler_fn api_handler_for(enum route_id id)
     case ROUTE_EVENT_TYPES: return api_event_types_list;
     case ROUTE_EVENT_PUBLISH: return api_event_publish;
     case ROUTE_EVENT_GET: return api_event_get;
+    case ROUTE_SIGNING_KEY: return api_signing_key;
+    case ROUTE_ROTATE_SECRET: return api_rotate_secret;
     case ROUTE_NONE: break;
     }
     return NULL;

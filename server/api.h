@@ -25,5 +25,7 @@ void api_subscriptions_list(struct request *req, struct response *resp);
 void api_event_types_list(struct request *req, struct response *resp);
 void api_event_publish(struct request *req, struct response *resp);
 void api_event_get(struct request *req, struct response *resp);
+void api_signing_key(struct request *req, struct response *resp);
+void api_rotate_secret(struct request *req, struct response *resp);
 
 #endif

@@ -2,13 +2,17 @@
  * GET /events/subscriptions. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "api.h"
 #include "db_event_types.h"
+#include "db_endpoints.h"
 #include "db_events.h"
 #include "db_subscriptions.h"
+#include "db_tenants.h"
 #include "log.h"
 #include "probe.h"
+#include "signature.h"
 #include "token.h"
 #include "webhook_url.h"
 
@@ -45,14 +49,18 @@ static int read_subscription_params(struct request *req, const char **type, cons
     return 0;
 }
 
-/* Stores a webhook.test event and POSTs it to url. On refusal the event is
- * removed again (a refused subscription changes nothing) and err is 400. */
+/* Stores a webhook.test event and POSTs it to url, signed like every
+ * delivery: with the endpoint's secret (a new one, into secret, when the
+ * URL has no endpoint yet) and the tenant's signing key. On refusal the
+ * event is removed again (a refused subscription changes nothing) and err
+ * is 400. */
 static int test_webhook_url(struct request *req, const char *type, const char *url,
-                            struct hk_error *err)
+                            char secret[SIGNATURE_SECRET_LEN + 1], struct hk_error *err)
 {
     int rc = -1;
     char event_id[TOKEN_ID_LEN + 1];
-    char *body = NULL;
+    char *body = NULL, *signature = NULL;
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
     struct json_object *data = json_object_new_object();
     json_object_object_add(data, "event_type", json_object_new_string(type));
     json_object_object_add(data, "webhook_url", json_object_new_string(url));
@@ -61,16 +69,24 @@ static int test_webhook_url(struct request *req, const char *type, const char *u
 
     token_event_id(event_id);
     struct db_conn *db = request_db(req, err);
-    if (db == NULL ||
+    int known;
+    if (db == NULL || (known = db_endpoints_secret(db, req->tenant_id, url, secret, err)) < 0 ||
+        db_tenants_signing_keys(db, req->tenant_id, pk, sk, err) != 0 ||
         db_events_store_unqueued(db, req->tenant_id, event_id, "webhook.test", data_json, &body,
                                  err) != 0)
         goto out;
+    if (!known)
+        signature_secret_new(secret);
+    long long now = (long long)time(NULL);
+    const char *secrets[] = { secret };
+    signature = signature_header(secrets, 1, sk, event_id, now, body, strlen(body));
     /* The receiver may fetch the test event while we wait: it is committed,
      * and the connection goes back to the pool for the length of the call. */
     request_db_release(req);
     char reason[256];
-    if (probe_webhook_url(url, event_id, body, req->app->cfg->subscribe_timeout_ms, reason,
-                          sizeof(reason)) == 0) {
+    if (signature != NULL &&
+        probe_webhook_url(url, event_id, now, signature, body,
+                          req->app->cfg->subscribe_timeout_ms, reason, sizeof(reason)) == 0) {
         rc = 0;
         goto out;
     }
@@ -80,6 +96,8 @@ static int test_webhook_url(struct request *req, const char *type, const char *u
         goto out;
     hk_error_field(err, HK_ERR_INVALID, "webhook_url");
 out:
+    sodium_memzero(sk, sizeof(sk));
+    free(signature);
     free(body);
     json_object_put(data);
     return rc;
@@ -91,6 +109,7 @@ void api_subscribe(struct request *req, struct response *resp)
     const char *type, *url;
     struct json_object *subscription = NULL;
     char sub_id[TOKEN_ID_LEN + 1];
+    char secret[SIGNATURE_SECRET_LEN + 1];
 
     if (read_subscription_params(req, &type, &url, &err) != 0)
         goto fail;
@@ -105,16 +124,18 @@ void api_subscribe(struct request *req, struct response *resp)
         hk_error_set(&err, HK_ERR_SUB_CONFLICT, "already subscribed");
         goto fail;
     }
-    if (test_webhook_url(req, type, url, &err) != 0)
+    if (test_webhook_url(req, type, url, secret, &err) != 0)
         goto fail;
     token_subscription_id(sub_id);
     db = request_db(req, &err);
-    if (db == NULL ||
-        db_subscriptions_create(db, req->tenant_id, sub_id, type, url, &subscription, &err) != 0)
+    if (db == NULL || db_subscriptions_create(db, req->tenant_id, sub_id, type, url, secret,
+                                              &subscription, &err) != 0)
         goto fail;
+    sodium_memzero(secret, sizeof(secret));
     response_success(resp, 200, subscription);
     return;
 fail:
+    sodium_memzero(secret, sizeof(secret));
     response_error(resp, &err);
 }
 

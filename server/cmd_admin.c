@@ -32,7 +32,10 @@ int cmd_migrate(const struct config *cfg, int argc, char **argv)
     struct db_conn *conn = connect_or_report(cfg);
     if (conn == NULL)
         return 1;
+    int keyed = 0;
     int rc = migrate_run(conn, &applied, &err);
+    if (rc == 0)
+        rc = db_tenants_backfill_signing_keys(conn, &keyed, &err);
     db_close(conn);
     if (rc != 0) {
         fprintf(stderr, "hookd migrate: %s\n", err.detail);

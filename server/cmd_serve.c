@@ -1,26 +1,33 @@
-/* cmd_serve.c - `hookd serve`: migrations (optional), the connection pool
- * and the HTTP API, until SIGINT or SIGTERM.
+/* cmd_serve.c - `hookd serve` (API and delivery workers in one process),
+ * `hookd api` and `hookd worker` (each alone, to scale them separately),
+ * until SIGINT or SIGTERM.
  *
  * DESIGN: the signals are blocked before any thread starts, so every thread
  * inherits the mask and only this thread receives them, in sigwait. Start
- * order is database, pool, HTTP; stop order is the reverse. */
+ * order is migrations, workers, connection pool, HTTP; stop order is the
+ * reverse: no new requests, then workers drain (see worker.h). */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
 #include "db.h"
+#include "db_tenants.h"
 #include "http_server.h"
 #include "log.h"
 #include "migrate.h"
 #include "version.h"
+#include "worker.h"
 
 static int migrate_at_start(const struct config *cfg)
 {
     struct hk_error err;
     int applied = 0;
+    int keyed = 0;
     struct db_conn *conn = db_connect(cfg->database_url, &err);
-    if (conn == NULL || migrate_run(conn, &applied, &err) != 0) {
+    if (conn == NULL || migrate_run(conn, &applied, &err) != 0 ||
+        db_tenants_backfill_signing_keys(conn, &keyed, &err) != 0) {
         log_error("%s", err.detail);
         db_close(conn);
         return -1;
@@ -29,10 +36,11 @@ static int migrate_at_start(const struct config *cfg)
     return 0;
 }
 
-int cmd_serve(const struct config *cfg, int argc, char **argv)
+static int run(const struct config *cfg, const char *name, bool with_api, bool with_workers,
+               int argc, char **argv)
 {
     if (argc > 0) {
-        fprintf(stderr, "hookd serve: unexpected argument '%s' (see hookd --help)\n", argv[0]);
+        fprintf(stderr, "hookd %s: unexpected argument '%s' (see hookd --help)\n", name, argv[0]);
         return 2;
     }
     sigset_t stop_signals;
@@ -44,25 +52,52 @@ int cmd_serve(const struct config *cfg, int argc, char **argv)
     if (cfg->migrate_on_start && migrate_at_start(cfg) != 0)
         return 1;
 
-    struct db_pool pool;
-    db_pool_init(&pool, cfg->database_url, (size_t)cfg->db_pool_size);
-    struct app app = { .cfg = cfg, .pool = &pool };
     struct hk_error err;
-    struct http_server *server = http_server_start(&app, &err);
-    if (server == NULL) {
+    struct worker_pool *workers = NULL;
+    struct http_server *server = NULL;
+    struct db_pool pool;
+    struct app app = { .cfg = cfg, .pool = &pool };
+    int rc = 1;
+    if (with_workers && (workers = worker_pool_start(cfg, &err)) == NULL) {
         log_error("%s", err.detail);
-        db_pool_destroy(&pool);
         return 1;
     }
-    log_info("hookd %s listening on http://%s%s%s:%u", HOOKD_VERSION,
-             strchr(cfg->listen_addr, ':') ? "[" : "", cfg->listen_addr,
-             strchr(cfg->listen_addr, ':') ? "]" : "", http_server_port(server));
+    if (with_api) {
+        db_pool_init(&pool, cfg->database_url, (size_t)cfg->db_pool_size);
+        server = http_server_start(&app, &err);
+        if (server == NULL) {
+            log_error("%s", err.detail);
+            goto out;
+        }
+        log_info("hookd %s listening on http://%s%s%s:%u", HOOKD_VERSION,
+                 strchr(cfg->listen_addr, ':') ? "[" : "", cfg->listen_addr,
+                 strchr(cfg->listen_addr, ':') ? "]" : "", http_server_port(server));
+    }
 
     int sig = 0;
     sigwait(&stop_signals, &sig);
     log_info("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    rc = 0;
+out:
     http_server_stop(server);
-    db_pool_destroy(&pool);
+    if (with_api)
+        db_pool_destroy(&pool);
+    worker_pool_stop(workers);
     log_info("stopped");
-    return 0;
+    return rc;
+}
+
+int cmd_serve(const struct config *cfg, int argc, char **argv)
+{
+    return run(cfg, "serve", true, true, argc, argv);
+}
+
+int cmd_api(const struct config *cfg, int argc, char **argv)
+{
+    return run(cfg, "api", true, false, argc, argv);
+}
+
+int cmd_worker(const struct config *cfg, int argc, char **argv)
+{
+    return run(cfg, "worker", false, true, argc, argv);
 }

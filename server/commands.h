@@ -6,6 +6,8 @@
 #include "config.h"
 
 int cmd_serve(const struct config *cfg, int argc, char **argv);
+int cmd_api(const struct config *cfg, int argc, char **argv);
+int cmd_worker(const struct config *cfg, int argc, char **argv);
 int cmd_migrate(const struct config *cfg, int argc, char **argv);
 int cmd_tenant(const struct config *cfg, int argc, char **argv);
 int cmd_event_type(const struct config *cfg, int argc, char **argv);

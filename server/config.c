@@ -9,9 +9,10 @@
 #include <strings.h>
 
 #include "log.h"
+#include "retry.h"
 #include "xmalloc.h"
 
-enum setting_type { SETTING_STRING, SETTING_LONG, SETTING_BOOL, SETTING_LOG_LEVEL };
+enum setting_type { SETTING_STRING, SETTING_LONG, SETTING_BOOL, SETTING_LOG_LEVEL, SETTING_SCHEDULE };
 
 struct setting {
     const char *env;
@@ -52,6 +53,39 @@ static const struct setting settings[] = {
       "Least severe level logged: debug, info, warn or error." },
     { "HOOKD_MIGRATE_ON_START", "migrate-on-start", SETTING_BOOL, FIELD(migrate_on_start), "true",
       0, 0, "Apply pending migrations when `hookd serve` starts (advisory-locked, safe with many processes)." },
+    { "HOOKD_WORKERS", "workers", SETTING_LONG, FIELD(workers), "2", 1, 64,
+      "Delivery worker threads (`serve`, `worker`); each has its own database connection and "
+      "libcurl multi handle." },
+    { "HOOKD_MAX_IN_FLIGHT", "max-in-flight", SETTING_LONG, FIELD(max_in_flight), "256", 1, 10000,
+      "Concurrent HTTP requests per worker thread." },
+    { "HOOKD_CLAIM_BATCH", "claim-batch", SETTING_LONG, FIELD(claim_batch), "64", 1, 10000,
+      "Most deliveries (and pending events) one worker claims per database round trip." },
+    { "HOOKD_POLL_INTERVAL_MS", "poll-interval-ms", SETTING_LONG, FIELD(poll_interval_ms), "1000",
+      10, 60000, "How often idle workers look for due retries; new events wake them at once "
+      "(LISTEN/NOTIFY)." },
+    { "HOOKD_LEASE_S", "lease-s", SETTING_LONG, FIELD(lease_s), "60", 1, 3600,
+      "A claimed delivery belongs to its worker this long; the lease is renewed while the request "
+      "runs, and a crashed worker's deliveries are claimed again once it expires." },
+    { "HOOKD_CONNECT_TIMEOUT_MS", "connect-timeout-ms", SETTING_LONG, FIELD(connect_timeout_ms),
+      "5000", 100, 600000, "Connection timeout of a delivery." },
+    { "HOOKD_REQUEST_TIMEOUT_MS", "request-timeout-ms", SETTING_LONG, FIELD(request_timeout_ms),
+      "15000", 100, 3600000, "Total time a delivery request may take, redirects included." },
+    { "HOOKD_MAX_REDIRECTS", "max-redirects", SETTING_LONG, FIELD(max_redirects), "3", 0, 10,
+      "Redirects (301, 302, 303, 307, 308) a delivery follows, re-POSTing the same body." },
+    { "HOOKD_RETRY_SCHEDULE", "retry-schedule", SETTING_SCHEDULE, FIELD(retry_schedule), "", 0, 0,
+      "Waits before each retry, comma-separated (`30s,5m,1h`; units ms, s, m, h). Empty: Okanjo's "
+      "schedule, retry n after min(2^(n-1), 64) minutes, 30 retries (about 26.5 h)." },
+    { "HOOKD_RETRY_JITTER_PCT", "retry-jitter-pct", SETTING_LONG, FIELD(retry_jitter_pct), "20", 0,
+      100, "Random spread of each retry delay, in percent either way." },
+    { "HOOKD_RETRY_AFTER_MAX_S", "retry-after-max-s", SETTING_LONG, FIELD(retry_after_max_s),
+      "3600", 0, 604800, "Longest `Retry-After` (on 429 and 503) that is honoured." },
+    { "HOOKD_RESPONSE_BODY_MAX", "response-body-max", SETTING_LONG, FIELD(response_body_max),
+      "4096", 0, 1048576, "Bytes of a receiver's answer kept in the attempt log." },
+    { "HOOKD_SECRET_OVERLAP_S", "secret-overlap-s", SETTING_LONG, FIELD(secret_overlap_s), "86400",
+      0, 2592000, "After a secret rotation, the old secret also signs deliveries this long." },
+    { "HOOKD_SHUTDOWN_TIMEOUT_S", "shutdown-timeout-s", SETTING_LONG, FIELD(shutdown_timeout_s),
+      "10", 0, 3600, "On SIGTERM, how long in-flight deliveries may finish before their leases "
+      "are released for another worker." },
 };
 
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -79,11 +113,18 @@ static int apply(struct config *cfg, const struct setting *s, const char *value,
     char *base = (char *)cfg + s->offset;
     switch (s->type) {
     case SETTING_STRING:
-    case SETTING_LOG_LEVEL: {
+    case SETTING_LOG_LEVEL:
+    case SETTING_SCHEDULE: {
         if (s->type == SETTING_LOG_LEVEL) {
             enum log_level level;
             if (log_level_parse(value, &level) != 0)
                 goto invalid;
+        }
+        if (s->type == SETTING_SCHEDULE) {
+            struct retry_policy policy;
+            if (retry_policy_init(&policy, value, 0, 0, err) != 0)
+                goto invalid;
+            retry_policy_free(&policy);
         }
         char **field = (char **)(void *)base;
         free(*field);
@@ -192,7 +233,8 @@ int config_parse_flags(struct config *cfg, int argc, char **argv, int *index, st
 void config_free(struct config *cfg)
 {
     for (size_t i = 0; i < N_SETTINGS; i++) {
-        if (settings[i].type == SETTING_STRING || settings[i].type == SETTING_LOG_LEVEL) {
+        if (settings[i].type == SETTING_STRING || settings[i].type == SETTING_LOG_LEVEL ||
+            settings[i].type == SETTING_SCHEDULE) {
             char **field = (char **)(void *)((char *)cfg + settings[i].offset);
             free(*field);
             *field = NULL;

@@ -25,6 +25,21 @@ struct config {
     long subscribe_timeout_ms;
     char *log_level;
     bool migrate_on_start;
+    /* the delivery engine */
+    long workers;
+    long max_in_flight;
+    long claim_batch;
+    long poll_interval_ms;
+    long lease_s;
+    long connect_timeout_ms;
+    long request_timeout_ms;
+    long max_redirects;
+    char *retry_schedule;
+    long retry_jitter_pct;
+    long retry_after_max_s;
+    long response_body_max;
+    long secret_overlap_s;
+    long shutdown_timeout_s;
 };
 
 /* Fills every field with its default. Strings are owned by the config. */

@@ -39,7 +39,8 @@ static const struct db_stmt stmt_delete_unsent = {
 };
 static const struct db_stmt stmt_notifications = {
     "events_notifications",
-    "SELECT d.id, e.url, d.state, d.attempt_count, hookd.rfc3339(d.next_attempt_at),"
+    "SELECT d.id, e.url, d.state, d.attempt_count,"
+    "       CASE WHEN d.state IN ('pending', 'delivering') THEN hookd.rfc3339(d.next_attempt_at) END,"
     "       a.number, hookd.rfc3339(a.started), a.duration_ms, a.status, a.error,"
     "       a.response_body"
     "  FROM hookd.deliveries d"

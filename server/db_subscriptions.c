@@ -20,16 +20,16 @@ static const struct db_stmt stmt_exists = {
 static const struct db_stmt stmt_create = {
     "subscriptions_create",
     "WITH e AS ("
-    "  INSERT INTO hookd.endpoints (tenant_id, url) VALUES ($1, $2)"
+    "  INSERT INTO hookd.endpoints (tenant_id, url, secret) VALUES ($1, $2, $5)"
     "  ON CONFLICT (tenant_id, url) DO UPDATE SET url = EXCLUDED.url"
-    "  RETURNING tenant_id, id, url, state),"
+    "  RETURNING tenant_id, id, url, state, secret, xmax = 0 AS created),"
     " s AS ("
     "  INSERT INTO hookd.subscriptions (tenant_id, id, endpoint_id, event_type)"
     "  SELECT e.tenant_id, $3, e.id, $4 FROM e"
     "  ON CONFLICT (tenant_id, endpoint_id, event_type) DO NOTHING"
     "  RETURNING id, event_type, created)"
-    " SELECT " SUBSCRIPTION_COLUMNS " FROM s, e",
-    4
+    " SELECT " SUBSCRIPTION_COLUMNS ", CASE WHEN e.created THEN e.secret END FROM s, e",
+    5
 };
 static const struct db_stmt stmt_delete = {
     "subscriptions_delete",
@@ -72,12 +72,12 @@ int db_subscriptions_exists(struct db_conn *conn, int64_t tenant_id, const char 
 }
 
 int db_subscriptions_create(struct db_conn *conn, int64_t tenant_id, const char *sub_id,
-                            const char *type, const char *url, struct json_object **out,
-                            struct hk_error *err)
+                            const char *type, const char *url, const char *secret,
+                            struct json_object **out, struct hk_error *err)
 {
     char tenant[24];
     snprintf(tenant, sizeof(tenant), "%" PRId64, tenant_id);
-    const char *values[] = { tenant, url, sub_id, type };
+    const char *values[] = { tenant, url, sub_id, type, secret };
     PGresult *res = db_query(conn, &stmt_create, values, err);
     if (res == NULL)
         return -1;
@@ -87,6 +87,8 @@ int db_subscriptions_create(struct db_conn *conn, int64_t tenant_id, const char 
         return -1;
     }
     *out = row_to_subscription(res, 0);
+    if (!PQgetisnull(res, 0, 5))
+        json_object_object_add(*out, "secret", json_object_new_string(PQgetvalue(res, 0, 5)));
     PQclear(res);
     return 0;
 }

@@ -13,11 +13,14 @@
 int db_subscriptions_exists(struct db_conn *conn, int64_t tenant_id, const char *type,
                             const char *url, struct hk_error *err)
     __attribute__((warn_unused_result));
-/* Creates the endpoint if needed and the subscription; *out gets the new
- * subscription object (caller puts it). HK_ERR_SUB_CONFLICT when it exists. */
+/* Creates the endpoint (with secret) if needed and the subscription; *out
+ * gets the new subscription object (caller puts it), which carries the
+ * endpoint's "secret" only when this call created the endpoint: a secret is
+ * shown once. HK_ERR_SUB_CONFLICT when the subscription exists. */
 int db_subscriptions_create(struct db_conn *conn, int64_t tenant_id, const char *sub_id,
-                            const char *type, const char *url, struct json_object **out,
-                            struct hk_error *err) __attribute__((warn_unused_result));
+                            const char *type, const char *url, const char *secret,
+                            struct json_object **out, struct hk_error *err)
+    __attribute__((warn_unused_result));
 /* Removes one subscription; HK_ERR_SUB_NOT_FOUND when absent. */
 int db_subscriptions_delete(struct db_conn *conn, int64_t tenant_id, const char *type,
                             const char *url, struct hk_error *err)

@@ -8,10 +8,43 @@
 
 static const struct db_stmt stmt_create = {
     "tenants_create",
-    "INSERT INTO hookd.tenants (name, api_key_hash, api_key_hint, passphrase)"
-    " VALUES ($1, decode($2, 'hex'), $3, $4) RETURNING id",
-    4
+    "INSERT INTO hookd.tenants (name, api_key_hash, api_key_hint, passphrase,"
+    "                           signing_secret_key, signing_public_key)"
+    " VALUES ($1, decode($2, 'hex'), $3, $4, decode($5, 'hex'), decode($6, 'hex')) RETURNING id",
+    6
 };
+static const struct db_stmt stmt_without_keys = {
+    "tenants_without_keys",
+    "SELECT id FROM hookd.tenants WHERE signing_public_key IS NULL ORDER BY id", 0
+};
+static const struct db_stmt stmt_set_keys = {
+    "tenants_set_keys",
+    "UPDATE hookd.tenants SET signing_secret_key = decode($2, 'hex'),"
+    "       signing_public_key = decode($3, 'hex')"
+    " WHERE id = $1 AND signing_public_key IS NULL",
+    3
+};
+static const struct db_stmt stmt_keys = {
+    "tenants_keys",
+    "SELECT encode(signing_public_key, 'hex'), encode(signing_secret_key, 'hex')"
+    "  FROM hookd.tenants WHERE id = $1",
+    1
+};
+
+/* A new key pair as hex, for the statements above. */
+struct key_hex {
+    char sk[crypto_sign_SECRETKEYBYTES * 2 + 1];
+    char pk[crypto_sign_PUBLICKEYBYTES * 2 + 1];
+};
+
+static void new_keys_hex(struct key_hex *k)
+{
+    unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+    crypto_sign_keypair(pk, sk);
+    sodium_bin2hex(k->sk, sizeof(k->sk), sk, sizeof(sk));
+    sodium_bin2hex(k->pk, sizeof(k->pk), pk, sizeof(pk));
+    sodium_memzero(sk, sizeof(sk));
+}
 static const struct db_stmt stmt_find_by_key = {
     "tenants_find_by_key",
     "SELECT id, passphrase FROM hookd.tenants WHERE api_key_hash = decode($1, 'hex')", 1
@@ -25,9 +58,12 @@ int db_tenants_create(struct db_conn *conn, const char *name,
                       const char *passphrase, int64_t *id, struct hk_error *err)
 {
     char hash_hex[TOKEN_HASH_LEN * 2 + 1];
+    struct key_hex keys;
     sodium_bin2hex(hash_hex, sizeof(hash_hex), key_hash, TOKEN_HASH_LEN);
-    const char *values[] = { name, hash_hex, key_hint, passphrase };
+    new_keys_hex(&keys);
+    const char *values[] = { name, hash_hex, key_hint, passphrase, keys.sk, keys.pk };
     PGresult *res = db_query(conn, &stmt_create, values, err);
+    sodium_memzero(&keys, sizeof(keys));
     if (res == NULL) {
         if (db_sqlstate_is(conn, "23505"))
             hk_error_set(err, HK_ERR_INVALID, "a tenant named '%s' already exists", name);
@@ -67,4 +103,67 @@ int db_tenants_exists(struct db_conn *conn, const char *name, struct hk_error *e
     int found = PQntuples(res) > 0;
     PQclear(res);
     return found;
+}
+
+static int set_keys(struct db_conn *conn, const char *tenant_id, struct hk_error *err)
+{
+    struct key_hex keys;
+    new_keys_hex(&keys);
+    const char *values[] = { tenant_id, keys.sk, keys.pk };
+    int rc = db_exec(conn, &stmt_set_keys, values, err);
+    sodium_memzero(&keys, sizeof(keys));
+    return rc;
+}
+
+int db_tenants_backfill_signing_keys(struct db_conn *conn, int *filled, struct hk_error *err)
+{
+    *filled = 0;
+    PGresult *res = db_query(conn, &stmt_without_keys, NULL, err);
+    if (res == NULL)
+        return -1;
+    int rc = 0;
+    for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
+        rc = set_keys(conn, PQgetvalue(res, i, 0), err);
+        if (rc == 0)
+            (*filled)++;
+    }
+    PQclear(res);
+    return rc;
+}
+
+int db_tenants_signing_keys(struct db_conn *conn, int64_t tenant_id,
+                            unsigned char pk[crypto_sign_PUBLICKEYBYTES],
+                            unsigned char *sk, struct hk_error *err)
+{
+    char id[24];
+    snprintf(id, sizeof(id), "%lld", (long long)tenant_id);
+    const char *values[] = { id };
+    for (int round = 0; round < 2; round++) {
+        PGresult *res = db_query(conn, &stmt_keys, values, err);
+        if (res == NULL)
+            return -1;
+        if (PQntuples(res) != 1) {
+            PQclear(res);
+            hk_error_set(err, HK_ERR_INTERNAL, "tenant %s does not exist", id);
+            return -1;
+        }
+        if (!PQgetisnull(res, 0, 0)) {
+            const char *pk_hex = PQgetvalue(res, 0, 0), *sk_hex = PQgetvalue(res, 0, 1);
+            int bad = sodium_hex2bin(pk, crypto_sign_PUBLICKEYBYTES, pk_hex, strlen(pk_hex), NULL,
+                                     NULL, NULL) != 0 ||
+                      (sk != NULL && sodium_hex2bin(sk, crypto_sign_SECRETKEYBYTES, sk_hex,
+                                                    strlen(sk_hex), NULL, NULL, NULL) != 0);
+            PQclear(res);
+            if (bad) {
+                hk_error_set(err, HK_ERR_INTERNAL, "tenant %s has a malformed signing key", id);
+                return -1;
+            }
+            return 0;
+        }
+        PQclear(res);
+        if (set_keys(conn, id, err) != 0)
+            return -1;
+    }
+    hk_error_set(err, HK_ERR_INTERNAL, "tenant %s: could not create a signing key", id);
+    return -1;
 }

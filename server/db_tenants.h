@@ -2,6 +2,7 @@
 #ifndef HOOKD_DB_TENANTS_H
 #define HOOKD_DB_TENANTS_H
 
+#include <sodium.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -12,11 +13,21 @@ struct tenant_auth {
     char passphrase[TOKEN_SECRET_LEN + 1];
 };
 
-/* Inserts a tenant; *id gets its id. A taken name gives HK_ERR_SUB_CONFLICT
- * semantics as HK_ERR_INVALID on field "name". */
+/* Inserts a tenant with a new Ed25519 signing key pair; *id gets its id.
+ * A taken or malformed name gives HK_ERR_INVALID. */
 int db_tenants_create(struct db_conn *conn, const char *name,
                       const unsigned char key_hash[TOKEN_HASH_LEN], const char *key_hint,
                       const char *passphrase, int64_t *id, struct hk_error *err)
+    __attribute__((warn_unused_result));
+/* Gives every tenant that has none a signing key pair (tenants made before
+ * migration 0002). *filled counts them. */
+int db_tenants_backfill_signing_keys(struct db_conn *conn, int *filled, struct hk_error *err)
+    __attribute__((warn_unused_result));
+/* The tenant's signing keys; sk may be NULL when only the public key is
+ * wanted. Creates them first if the tenant has none. */
+int db_tenants_signing_keys(struct db_conn *conn, int64_t tenant_id,
+                            unsigned char pk[crypto_sign_PUBLICKEYBYTES],
+                            unsigned char *sk, struct hk_error *err)
     __attribute__((warn_unused_result));
 /* Looks a tenant up by the hash of its API key. Returns 1 found, 0 not
  * found, -1 error. */

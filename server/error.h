@@ -13,6 +13,7 @@ enum hk_err_code {
     HK_ERR_UNAUTHORIZED,      /* 401 */
     HK_ERR_EVENT_NOT_FOUND,   /* 404 Event not found. */
     HK_ERR_SUB_NOT_FOUND,     /* 404 Event Subscription not found. */
+    HK_ERR_ENDPOINT_NOT_FOUND, /* 404 Endpoint not found. */
     HK_ERR_SUB_CONFLICT,      /* 409 Conflict with Event Subscription */
     HK_ERR_IDEMPOTENCY,       /* 409 Idempotency-Key reused ... */
     HK_ERR_UNAVAILABLE,       /* 503 the database cannot be reached */

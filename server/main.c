@@ -16,7 +16,9 @@ static const char usage[] =
     "usage: hookd [FLAGS] COMMAND [ARGS]\n"
     "\n"
     "Commands:\n"
-    "  serve                      apply migrations (unless disabled) and serve the API\n"
+    "  serve                      apply migrations (unless disabled), serve the API and deliver\n"
+    "  api                        the API alone (scale it apart from the workers)\n"
+    "  worker                     the delivery workers alone\n"
     "  migrate                    apply pending database migrations and exit\n"
     "  tenant create NAME         create a marketplace; prints its API key and passphrase once\n"
     "  event-type add NAME        add an event type to the catalog (--description TEXT)\n"
@@ -34,6 +36,8 @@ struct command {
 
 static const struct command commands[] = {
     { "serve", cmd_serve },
+    { "api", cmd_api },
+    { "worker", cmd_worker },
     { "migrate", cmd_migrate },
     { "tenant", cmd_tenant },
     { "event-type", cmd_event_type },

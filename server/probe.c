@@ -4,10 +4,11 @@
 
 #include <curl/curl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "version.h"
+#include "xmalloc.h"
 
 /* Receivers' answers are not needed; reading them (bounded by the timeout)
  * lets the connection end cleanly. */
@@ -18,8 +19,9 @@ static size_t discard(char *data, size_t size, size_t nmemb, void *userdata)
     return size * nmemb;
 }
 
-int probe_webhook_url(const char *url, const char *event_id, const char *body,
-                      long timeout_ms, char *reason, size_t reason_len)
+int probe_webhook_url(const char *url, const char *event_id, long long timestamp,
+                      const char *signature, const char *body, long timeout_ms, char *reason,
+                      size_t reason_len)
 {
     int rc = -1;
     struct curl_slist *headers = NULL;
@@ -30,10 +32,15 @@ int probe_webhook_url(const char *url, const char *event_id, const char *body,
         return -1;
     }
     snprintf(id_header, sizeof(id_header), "webhook-id: %s", event_id);
-    snprintf(ts_header, sizeof(ts_header), "webhook-timestamp: %lld", (long long)time(NULL));
+    snprintf(ts_header, sizeof(ts_header), "webhook-timestamp: %lld", timestamp);
     headers = curl_slist_append(headers, "Content-Type: application/json");
     headers = curl_slist_append(headers, id_header);
     headers = curl_slist_append(headers, ts_header);
+    if (signature != NULL) {
+        char *sig_header = xasprintf("webhook-signature: %s", signature);
+        headers = curl_slist_append(headers, sig_header);
+        free(sig_header);
+    }
     headers = curl_slist_append(headers, "Expect:");
 
     curl_easy_setopt(curl, CURLOPT_URL, url);

@@ -6,10 +6,12 @@
 #include <stddef.h>
 
 /* POSTs body (the stored webhook.test event) to url as application/json
- * with the event id in `webhook-id`. Returns 0 when the receiver answered
- * 2xx within timeout_ms; otherwise -1 with a reason (never a secret) in
+ * with the Standard Webhooks headers (webhook-id = event_id, timestamp, and
+ * signature when not NULL). Returns 0 when the receiver answered 2xx within
+ * timeout_ms; otherwise -1 with a reason (never a secret) in
  * reason[reason_len]. Redirects are not followed: a 3xx is a refusal. */
-int probe_webhook_url(const char *url, const char *event_id, const char *body,
-                      long timeout_ms, char *reason, size_t reason_len);
+int probe_webhook_url(const char *url, const char *event_id, long long timestamp,
+                      const char *signature, const char *body, long timeout_ms, char *reason,
+                      size_t reason_len);
 
 #endif

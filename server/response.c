@@ -73,6 +73,9 @@ void response_error(struct response *r, const struct hk_error *err)
     case HK_ERR_SUB_NOT_FOUND:
         response_error_text(r, 404, "Event Subscription not found.");
         return;
+    case HK_ERR_ENDPOINT_NOT_FOUND:
+        response_error_text(r, 404, "Endpoint not found.");
+        return;
     case HK_ERR_SUB_CONFLICT:
         response_error_text(r, 409, "Conflict with Event Subscription");
         return;

@@ -18,6 +18,8 @@ static const struct route routes[] = {
     { "POST", "/events/unsubscribe", ROUTE_UNSUBSCRIBE },
     { "GET", "/events/subscriptions", ROUTE_SUBSCRIPTIONS },
     { "GET", "/events/types", ROUTE_EVENT_TYPES },
+    { "GET", "/events/signing-key", ROUTE_SIGNING_KEY },
+    { "POST", "/events/endpoints/rotate-secret", ROUTE_ROTATE_SECRET },
     { "POST", "/events", ROUTE_EVENT_PUBLISH },
     { "GET", "/events/{id}", ROUTE_EVENT_GET },
 };

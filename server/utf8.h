@@ -7,5 +7,9 @@
 #include <stddef.h>
 
 bool utf8_valid(const char *s, size_t len);
+/* A copy of s[0..len) that is valid UTF-8 without NUL bytes: every invalid
+ * sequence and every NUL becomes U+FFFD. For text from strangers (receivers'
+ * answers) on its way into the database. The caller frees it. */
+char *utf8_sanitize(const char *s, size_t len);
 
 #endif

@@ -83,25 +83,32 @@ def http_request(port, method, target, body=None, headers=None, timeout=10):
 
 
 class Server:
-    """A running `hookd serve` process."""
+    """A running hookd process: `serve` (API and workers), `api` or `worker`.
 
-    def __init__(self, **settings):
+    It is ready when it listens (api, serve) or has started its workers."""
+
+    def __init__(self, command="serve", **settings):
         self.port = free_port()
-        self.log_path = f"/tmp/hookd-test-{self.port}.log"
+        self.log_path = f"/tmp/hookd-test-{command}-{self.port}.log"
         self.log = open(self.log_path, "w+")
         env = hookd_env(HOOKD_PORT=self.port, **settings)
-        self.proc = subprocess.Popen([HOOKD, "serve"], env=env, stdout=self.log,
+        self.proc = subprocess.Popen([HOOKD, command], env=env, stdout=self.log,
                                      stderr=subprocess.STDOUT)
         deadline = time.time() + 15
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("hookd exited at start: " + self.read_log())
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("hookd did not start listening: " + self.read_log())
+            if command == "worker":
+                if "delivery workers started" in self.read_log():
+                    return
+            else:
+                try:
+                    socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                    return
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        raise RuntimeError(f"hookd {command} did not get ready: " + self.read_log())
 
     def read_log(self):
         if not self.log.closed:
@@ -177,15 +184,32 @@ def create_tenant(server, name=None):
                   values["HOOKD_PASSPHRASE"])
 
 
+class Answer:
+    """One scripted answer of a Receiver."""
+
+    def __init__(self, status=204, body=b"", headers=None, delay=0.0):
+        self.status = status
+        self.body = body
+        self.headers = headers or {}
+        self.delay = delay
+
+
 class Receiver:
     """A real HTTP receiver on 127.0.0.1 that records every request.
 
-    status: what it answers; delay: seconds to wait before answering."""
+    It answers with the scripted `answers` in order, then with `status`
+    after `delay` seconds. Its URLs carry a random prefix, and requests
+    without it (retries of an earlier test's deliveries to a port that was
+    reused) get 404 and are not recorded."""
 
-    def __init__(self, status=204, delay=0.0):
+    def __init__(self, status=204, delay=0.0, answers=None):
         self.status = status
         self.delay = delay
+        self.answers = list(answers or [])
         self.requests = []
+        self.prefix = "/" + uuid.uuid4().hex[:12]
+        self.lock = threading.Lock()
+        self.arrived = threading.Condition(self.lock)
         receiver = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -194,14 +218,30 @@ class Receiver:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 body = self.rfile.read(length)
-                receiver.requests.append({"method": "POST", "path": self.path,
-                                          "headers": dict(self.headers.items()),
-                                          "body": body})
-                if receiver.delay:
-                    time.sleep(receiver.delay)
-                self.send_response(receiver.status)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
+                if not self.path.startswith(receiver.prefix):
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                with receiver.lock:
+                    answer = (receiver.answers.pop(0) if receiver.answers
+                              else Answer(receiver.status, delay=receiver.delay))
+                    receiver.requests.append({"method": "POST",
+                                              "path": self.path[len(receiver.prefix):],
+                                              "headers": dict(self.headers.items()),
+                                              "body": body, "at": time.time()})
+                    receiver.arrived.notify_all()
+                if answer.delay:
+                    time.sleep(answer.delay)
+                try:
+                    self.send_response(answer.status)
+                    for k, v in answer.headers.items():
+                        self.send_header(k, v)
+                    self.send_header("Content-Length", str(len(answer.body)))
+                    self.end_headers()
+                    self.wfile.write(answer.body)
+                except OSError:
+                    pass  # the client gave up (a timeout test)
 
             def log_message(self, *args):
                 pass
@@ -213,7 +253,19 @@ class Receiver:
         self.thread.start()
 
     def url(self, path="/hook"):
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"http://127.0.0.1:{self.port}{self.prefix}{path}"
+
+    def wait_for(self, count, timeout=10):
+        """Waits until `count` requests arrived; returns them all."""
+        deadline = time.time() + timeout
+        with self.lock:
+            while len(self.requests) < count:
+                left = deadline - time.time()
+                if left <= 0:
+                    raise AssertionError(f"{len(self.requests)} of {count} requests arrived "
+                                         f"within {timeout}s")
+                self.arrived.wait(left)
+            return list(self.requests)
 
     def close(self):
         self.httpd.shutdown()
@@ -229,7 +281,8 @@ def migrated():
 
 @pytest.fixture(scope="session")
 def server(migrated):
-    s = Server(HOOKD_SUBSCRIBE_TIMEOUT_MS=SUBSCRIBE_TIMEOUT_MS, HOOKD_MAX_BODY_BYTES=MAX_BODY_BYTES,
+    # The API alone: delivery tests start their own workers.
+    s = Server("api", HOOKD_SUBSCRIBE_TIMEOUT_MS=SUBSCRIBE_TIMEOUT_MS, HOOKD_MAX_BODY_BYTES=MAX_BODY_BYTES,
                HOOKD_MIGRATE_ON_START="false")
     yield s
     rc = s.stop()
@@ -269,3 +322,21 @@ def table_counts(db, tenant_id):
             cur.execute(f"SELECT count(*) FROM hookd.{table} WHERE tenant_id = %s", (tenant_id,))
             counts[table] = cur.fetchone()[0]
     return counts
+
+
+def assert_error(r, status, description):
+    """r is an Okanjo-style error answer: this status, and a body that is
+    exactly {"type": "error", "description": description}."""
+    assert r.status == status, r
+    assert r.json() == {"type": "error", "description": description}
+
+
+def assert_refused(db, tenant, send, status, description):
+    """The request made by send() (a zero-argument callable, called once the
+    tenant's rows are counted) is refused with this status and description,
+    and leaves every tenant-owned table as it was. Returns the response."""
+    before = table_counts(db, tenant.id)
+    r = send()
+    assert_error(r, status, description)
+    assert table_counts(db, tenant.id) == before
+    return r

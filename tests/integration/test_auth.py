@@ -6,12 +6,11 @@ import json
 
 import pytest
 
-UNAUTHORIZED = {"type": "error", "description": "Unauthorized."}
+from conftest import assert_error
 
 
 def assert_401(r):
-    assert r.status == 401, r
-    assert r.json() == UNAUTHORIZED
+    assert_error(r, 401, "Unauthorized.")
     assert r.header("WWW-Authenticate") == 'Bearer realm="hookd"'
 
 

@@ -5,14 +5,12 @@ import socket
 
 import pytest
 
-from conftest import MAX_BODY_BYTES, table_counts
+from conftest import MAX_BODY_BYTES, assert_error, assert_refused, table_counts
 
 
 def test_unknown_route_is_404(tenant):
     for path in ["/", "/nope", "/events/a/b", "/events/subscribe/x"]:
-        r = tenant.get(path)
-        assert r.status == 404, path
-        assert r.json() == {"type": "error", "description": "Not found."}
+        assert_error(tenant.get(path), 404, "Not found.")
 
 
 @pytest.mark.parametrize("path,suggestion", [
@@ -21,10 +19,7 @@ def test_unknown_route_is_404(tenant):
     ("/events/types//", "/events/types"),
 ])
 def test_trailing_slash_suggests_the_path(tenant, path, suggestion):
-    r = tenant.get(path)
-    assert r.status == 404
-    assert r.json() == {"type": "error",
-                        "description": f"Don't use trailing slashes. Try instead: {suggestion}"}
+    assert_error(tenant.get(path), 404, f"Don't use trailing slashes. Try instead: {suggestion}")
 
 
 @pytest.mark.parametrize("method,path,allow", [
@@ -37,9 +32,8 @@ def test_trailing_slash_suggests_the_path(tenant, path, suggestion):
 ])
 def test_wrong_method_is_405_with_allow(tenant, method, path, allow):
     r = tenant.server.request(method, path, headers=tenant.auth())
-    assert r.status == 405
+    assert_error(r, 405, "Method not allowed.")
     assert r.header("Allow") == allow
-    assert r.json() == {"type": "error", "description": "Method not allowed."}
 
 
 def test_head_is_served_like_get(tenant):
@@ -49,12 +43,9 @@ def test_head_is_served_like_get(tenant):
 
 
 def test_body_over_the_limit_is_413(tenant, db):
-    before = table_counts(db, tenant.id)
     big = b'{"type":"order.updated","data":{"x":"' + b"a" * MAX_BODY_BYTES + b'"}}'
-    r = tenant.post_json("/events", big)
-    assert r.status == 413
-    assert r.json() == {"type": "error", "description": "Request body too large."}
-    assert table_counts(db, tenant.id) == before
+    assert_refused(db, tenant, lambda: tenant.post_json("/events", big), 413,
+                   "Request body too large.")
 
 
 def test_chunked_body_over_the_limit_is_413(tenant, db):
@@ -89,12 +80,11 @@ def test_body_under_the_limit_is_accepted(tenant):
 @pytest.mark.parametrize("content_type", ["text/plain", "multipart/form-data; boundary=x",
                                           "application/jsonx", "application/xml"])
 def test_unsupported_content_type_is_415(tenant, db, content_type):
-    before = table_counts(db, tenant.id)
-    r = tenant.server.request("POST", "/events", b'{"type":"order.updated","data":{}}',
-                              tenant.auth({"Content-Type": content_type}))
-    assert r.status == 415
-    assert r.json() == {"type": "error", "description": "Unsupported content type."}
-    assert table_counts(db, tenant.id) == before
+    assert_refused(db, tenant,
+                   lambda: tenant.server.request("POST", "/events",
+                                                 b'{"type":"order.updated","data":{}}',
+                                                 tenant.auth({"Content-Type": content_type})),
+                   415, "Unsupported content type.")
 
 
 def test_body_without_content_type_is_415(tenant):
@@ -109,9 +99,8 @@ def test_content_type_parameters_are_allowed(tenant):
 
 
 def test_empty_post_without_content_type_reports_missing_fields(tenant):
-    r = tenant.server.request("POST", "/events/subscribe", b"", tenant.auth())
-    assert r.status == 400
-    assert r.json()["description"] == "Require type."
+    assert_error(tenant.server.request("POST", "/events/subscribe", b"", tenant.auth()), 400,
+                 "Require type.")
 
 
 @pytest.mark.parametrize("target,field", [
@@ -120,16 +109,13 @@ def test_empty_post_without_content_type_reports_missing_fields(tenant):
     ("/events/subscriptions?a=%zz", "a"),
 ])
 def test_unknown_or_malformed_query_parameter_is_400(tenant, target, field):
-    r = tenant.get(target)
-    assert r.status == 400
-    assert r.json() == {"type": "error", "description": f"Invalid field {field}."}
+    assert_error(tenant.get(target), 400, f"Invalid field {field}.")
 
 
 def test_duplicate_query_parameter_is_400(tenant):
     event_id = tenant.publish().json()["data"]["id"]
-    r = tenant.get(f"/events/{event_id}?embed=notifications&embed=notifications")
-    assert r.status == 400
-    assert r.json()["description"] == "Invalid field embed."
+    assert_error(tenant.get(f"/events/{event_id}?embed=notifications&embed=notifications"), 400,
+                 "Invalid field embed.")
 
 
 def test_connections_are_kept_alive(tenant):

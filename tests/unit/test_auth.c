@@ -2,12 +2,6 @@
  * malformed Bearer keys away from the database: exactly "hk_" followed by
  * 40 base62 characters, within the given length (the rest of auth.c needs
  * a database and is covered by the integration tests). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,9 +10,7 @@
 
 #include "auth.h"
 #include "token.h"
-
-/* A string literal and its length, NUL bytes included. */
-#define S(lit) lit, sizeof(lit) - 1
+#include "rows.h"
 
 #define BODY40 "0123456789ABCDEFGHIJabcdefghijklmnopqrst"
 
@@ -71,23 +63,6 @@ static void test_issued_keys(void **state)
 
 /* ---- one cmocka test per row ------------------------------------------- */
 
-#define N_KEY (sizeof(key_cases) / sizeof(key_cases[0]))
-#define N_TESTS (N_KEY + 1)
-
-static struct CMUnitTest tests[N_TESTS];
-static char test_names[N_TESTS][128];
-static size_t n_tests;
-
-static void add_test(CMUnitTestFunction fn, const void *row, const char *name)
-{
-    if (n_tests >= N_TESTS)
-        abort();
-    snprintf(test_names[n_tests], sizeof(test_names[0]), "%s", name);
-    tests[n_tests] = (struct CMUnitTest){ .name = test_names[n_tests], .test_func = fn,
-                                          .initial_state = (void *)row };
-    n_tests++;
-}
-
 static int group_setup(void **state)
 {
     (void)state;
@@ -96,12 +71,9 @@ static int group_setup(void **state)
 
 int main(void)
 {
-    char name[128];
-    for (size_t i = 0; i < N_KEY; i++) {
-        snprintf(name, sizeof(name), "%s: %s", key_cases[i].valid ? "accept" : "refuse",
+    for (size_t i = 0; i < ROWS_COUNT(key_cases); i++)
+        rows_add(test_key, &key_cases[i], "%s: %s", key_cases[i].valid ? "accept" : "refuse",
                  key_cases[i].what);
-        add_test(test_key, &key_cases[i], name);
-    }
-    add_test(test_issued_keys, NULL, "accept every issued key");
-    return cmocka_run_group_tests_name("auth", tests, group_setup, NULL);
+    rows_add(test_issued_keys, NULL, "accept every issued key");
+    return rows_run("auth", group_setup, NULL);
 }

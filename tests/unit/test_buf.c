@@ -3,21 +3,13 @@
  * it fails without changing the content, buf_append_truncating keeps what
  * fits, the data stays NUL-terminated (binary bytes included), and
  * buf_steal hands over a string even when nothing was appended. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
-
-/* A string literal and its length, NUL bytes included. */
-#define S(lit) lit, sizeof(lit) - 1
+#include "rows.h"
 
 enum op_kind { OP_END = 0, OP_APPEND, OP_APPEND_STR, OP_TRUNCATING };
 
@@ -167,28 +159,13 @@ static void test_reset(void **state)
 
 /* ---- one cmocka test per row ------------------------------------------- */
 
-#define N_OPS (sizeof(buf_cases) / sizeof(buf_cases[0]))
-#define N_TESTS (N_OPS + 4)
-
-static struct CMUnitTest tests[N_TESTS];
-static size_t n_tests;
-
-static void add_test(CMUnitTestFunction fn, const void *row, const char *name)
-{
-    if (n_tests >= N_TESTS)
-        abort();
-    tests[n_tests] = (struct CMUnitTest){ .name = name, .test_func = fn,
-                                          .initial_state = (void *)row };
-    n_tests++;
-}
-
 int main(void)
 {
-    for (size_t i = 0; i < N_OPS; i++)
-        add_test(test_ops, &buf_cases[i], buf_cases[i].what);
-    add_test(test_growth, NULL, "growth keeps every byte");
-    add_test(test_steal_empty, NULL, "steal on an empty buffer gives \"\"");
-    add_test(test_steal_hands_over, NULL, "steal hands over and resets");
-    add_test(test_reset, NULL, "reset keeps the cap");
-    return cmocka_run_group_tests_name("buf", tests, NULL, NULL);
+    for (size_t i = 0; i < ROWS_COUNT(buf_cases); i++)
+        rows_add(test_ops, &buf_cases[i], "%s", buf_cases[i].what);
+    rows_add(test_growth, NULL, "growth keeps every byte");
+    rows_add(test_steal_empty, NULL, "steal on an empty buffer gives \"\"");
+    rows_add(test_steal_hands_over, NULL, "steal hands over and resets");
+    rows_add(test_reset, NULL, "reset keeps the cap");
+    return rows_run("buf", NULL, NULL);
 }

@@ -3,18 +3,13 @@
  * syntax, booleans and log levels, and command-line flag parsing that stops
  * at the first argument it does not own. A refused value must leave the
  * setting untouched and name it in the error. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
+#include "rows.h"
 
 /* One field of struct config and the value it should hold. */
 enum field_kind { F_LONG, F_BOOL, F_STR };
@@ -266,51 +261,20 @@ static void test_free_twice(void **state)
 
 /* ---- one cmocka test per row ------------------------------------------- */
 
-#define N_DEFAULT (sizeof(default_cases) / sizeof(default_cases[0]))
-#define N_SET (sizeof(set_cases) / sizeof(set_cases[0]))
-#define N_BOOL (sizeof(bool_cases) / sizeof(bool_cases[0]))
-#define N_FLAGS (sizeof(flags_cases) / sizeof(flags_cases[0]))
-#define N_UNKNOWN (sizeof(unknown_names) / sizeof(unknown_names[0]))
-#define N_TESTS (N_DEFAULT + N_SET + N_BOOL + N_UNKNOWN + N_FLAGS + 1)
-
-static struct CMUnitTest tests[N_TESTS];
-static char test_names[N_TESTS][128];
-static size_t n_tests;
-
-static void add_test(CMUnitTestFunction fn, const void *row, const char *name)
-{
-    if (n_tests >= N_TESTS)
-        abort();
-    snprintf(test_names[n_tests], sizeof(test_names[0]), "%s", name);
-    tests[n_tests] = (struct CMUnitTest){ .name = test_names[n_tests], .test_func = fn,
-                                          .initial_state = (void *)row };
-    n_tests++;
-}
-
 int main(void)
 {
-    char name[128];
-    for (size_t i = 0; i < N_DEFAULT; i++) {
-        snprintf(name, sizeof(name), "default %s", default_cases[i].what);
-        add_test(test_default, &default_cases[i], name);
-    }
-    for (size_t i = 0; i < N_SET; i++) {
-        snprintf(name, sizeof(name), "set %s=\"%s\" %s", set_cases[i].name, set_cases[i].value,
-                 set_cases[i].ok ? "accepted" : "refused");
-        add_test(test_set, &set_cases[i], name);
-    }
-    for (size_t i = 0; i < N_BOOL; i++) {
-        snprintf(name, sizeof(name), "bool \"%s\"", bool_cases[i].value);
-        add_test(test_bool, &bool_cases[i], name);
-    }
-    for (size_t i = 0; i < N_UNKNOWN; i++) {
-        snprintf(name, sizeof(name), "unknown setting \"%s\" refused", unknown_names[i]);
-        add_test(test_unknown_setting, &unknown_names[i], name);
-    }
-    for (size_t i = 0; i < N_FLAGS; i++) {
-        snprintf(name, sizeof(name), "flags: %s", flags_cases[i].what);
-        add_test(test_flags, &flags_cases[i], name);
-    }
-    add_test(test_free_twice, NULL, "config_free releases and resets");
-    return cmocka_run_group_tests_name("config", tests, NULL, NULL);
+    for (size_t i = 0; i < ROWS_COUNT(default_cases); i++)
+        rows_add(test_default, &default_cases[i], "default %s", default_cases[i].what);
+    for (size_t i = 0; i < ROWS_COUNT(set_cases); i++)
+        rows_add(test_set, &set_cases[i], "set %s=\"%s\" %s", set_cases[i].name,
+                 set_cases[i].value, set_cases[i].ok ? "accepted" : "refused");
+    for (size_t i = 0; i < ROWS_COUNT(bool_cases); i++)
+        rows_add(test_bool, &bool_cases[i], "bool \"%s\"", bool_cases[i].value);
+    for (size_t i = 0; i < ROWS_COUNT(unknown_names); i++)
+        rows_add(test_unknown_setting, &unknown_names[i], "unknown setting \"%s\" refused",
+                 unknown_names[i]);
+    for (size_t i = 0; i < ROWS_COUNT(flags_cases); i++)
+        rows_add(test_flags, &flags_cases[i], "flags: %s", flags_cases[i].what);
+    rows_add(test_free_twice, NULL, "config_free releases and resets");
+    return rows_run("config", NULL, NULL);
 }

@@ -3,12 +3,6 @@
  * a space, skipped empty pairs, pairs without '=', NUL bytes kept with their
  * length, and malformed escapes or empty names refused with the right field
  * name (so clients get "Invalid field {name}." rather than garbage). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +10,7 @@
 
 #include "error.h"
 #include "form.h"
-
-/* A string literal and its length, NUL bytes included. */
-#define S(lit) lit, sizeof(lit) - 1
+#include "rows.h"
 
 /* ---- form_decode ------------------------------------------------------- */
 
@@ -192,50 +184,23 @@ static void test_parse_callback_stops(void **state)
 
 /* ---- one cmocka test per row, named after its input ------------------- */
 
-#define N_DECODE (sizeof(decode_cases) / sizeof(decode_cases[0]))
-#define N_PARSE (sizeof(parse_cases) / sizeof(parse_cases[0]))
-#define N_TESTS (N_DECODE + N_PARSE + 1)
-
-static struct CMUnitTest tests[N_TESTS];
-static char test_names[N_TESTS][128];
-static size_t n_tests;
-
-/* s[0..len) with bytes outside printable ASCII as \xHH. */
-static void quote(char *out, size_t cap, const char *s, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len && n + 5 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c >= 0x7f)
-            n += (size_t)snprintf(out + n, cap - n, "\\x%02x", c);
-        else
-            out[n++] = (char)c;
-    }
-    out[n] = '\0';
-}
-
-/* Adds a test named kind, followed by the quoted input when there is one. */
-static void add_test(CMUnitTestFunction fn, const void *row, const char *kind, const char *in,
-                     size_t in_len)
+/* Adds a test named kind, followed by the quoted input. */
+static void add_input_test(CMUnitTestFunction fn, const void *row, const char *kind,
+                           const char *in, size_t in_len)
 {
     char q[96];
-    if (n_tests >= N_TESTS)
-        abort();
-    quote(q, sizeof(q), in ? in : "", in_len);
-    snprintf(test_names[n_tests], sizeof(test_names[0]), in ? "%s \"%s\" (len %zu)" : "%s",
-             kind, q, in_len);
-    tests[n_tests] = (struct CMUnitTest){ .name = test_names[n_tests], .test_func = fn,
-                                          .initial_state = (void *)row };
-    n_tests++;
+    rows_quote(q, sizeof(q), in, in_len);
+    rows_add(fn, row, "%s \"%s\" (len %zu)", kind, q, in_len);
 }
 
 int main(void)
 {
-    for (size_t i = 0; i < N_DECODE; i++)
-        add_test(test_decode, &decode_cases[i], "decode", decode_cases[i].in,
-                 decode_cases[i].in_len);
-    for (size_t i = 0; i < N_PARSE; i++)
-        add_test(test_parse, &parse_cases[i], "parse", parse_cases[i].in, parse_cases[i].in_len);
-    add_test(test_parse_callback_stops, NULL, "parse stops when the callback fails", NULL, 0);
-    return cmocka_run_group_tests_name("form", tests, NULL, NULL);
+    for (size_t i = 0; i < ROWS_COUNT(decode_cases); i++)
+        add_input_test(test_decode, &decode_cases[i], "decode", decode_cases[i].in,
+                       decode_cases[i].in_len);
+    for (size_t i = 0; i < ROWS_COUNT(parse_cases); i++)
+        add_input_test(test_parse, &parse_cases[i], "parse", parse_cases[i].in,
+                       parse_cases[i].in_len);
+    rows_add(test_parse_callback_stops, NULL, "parse stops when the callback fails");
+    return rows_run("form", NULL, NULL);
 }

@@ -3,12 +3,6 @@
  * signature pair, other pairs untouched), the HMAC-SHA256 itself against
  * vectors computed independently (openssl dgst -hmac, Python's hmac), and
  * verification that accepts exactly the right signature in either case. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,9 +10,7 @@
 #include <string.h>
 
 #include "okanjo_sig.h"
-
-/* A string literal and its length, NUL bytes included. */
-#define S(lit) lit, sizeof(lit) - 1
+#include "rows.h"
 
 /* ---- okanjo_sig_signed_uri --------------------------------------------- */
 
@@ -171,25 +163,6 @@ static void test_round_trip(void **state)
 
 /* ---- one cmocka test per row ------------------------------------------- */
 
-#define N_URI (sizeof(uri_cases) / sizeof(uri_cases[0]))
-#define N_COMPUTE (sizeof(compute_cases) / sizeof(compute_cases[0]))
-#define N_VERIFY (sizeof(verify_cases) / sizeof(verify_cases[0]))
-#define N_TESTS (N_URI + N_COMPUTE + N_VERIFY + 1)
-
-static struct CMUnitTest tests[N_TESTS];
-static char test_names[N_TESTS][128];
-static size_t n_tests;
-
-static void add_test(CMUnitTestFunction fn, const void *row, const char *fmt, const char *arg)
-{
-    if (n_tests >= N_TESTS)
-        abort();
-    snprintf(test_names[n_tests], sizeof(test_names[0]), fmt, arg);
-    tests[n_tests] = (struct CMUnitTest){ .name = test_names[n_tests], .test_func = fn,
-                                          .initial_state = (void *)row };
-    n_tests++;
-}
-
 static int group_setup(void **state)
 {
     (void)state;
@@ -198,12 +171,12 @@ static int group_setup(void **state)
 
 int main(void)
 {
-    for (size_t i = 0; i < N_URI; i++)
-        add_test(test_signed_uri, &uri_cases[i], "signed_uri \"%s\"", uri_cases[i].raw);
-    for (size_t i = 0; i < N_COMPUTE; i++)
-        add_test(test_compute, &compute_cases[i], "compute %s", compute_cases[i].hex);
-    for (size_t i = 0; i < N_VERIFY; i++)
-        add_test(test_verify, &verify_cases[i], "verify: %s", verify_cases[i].what);
-    add_test(test_round_trip, NULL, "%s", "sign, strip, verify");
-    return cmocka_run_group_tests_name("okanjo_sig", tests, group_setup, NULL);
+    for (size_t i = 0; i < ROWS_COUNT(uri_cases); i++)
+        rows_add(test_signed_uri, &uri_cases[i], "signed_uri \"%s\"", uri_cases[i].raw);
+    for (size_t i = 0; i < ROWS_COUNT(compute_cases); i++)
+        rows_add(test_compute, &compute_cases[i], "compute %s", compute_cases[i].hex);
+    for (size_t i = 0; i < ROWS_COUNT(verify_cases); i++)
+        rows_add(test_verify, &verify_cases[i], "verify: %s", verify_cases[i].what);
+    rows_add(test_round_trip, NULL, "sign, strip, verify");
+    return rows_run("okanjo_sig", group_setup, NULL);
 }

@@ -6,12 +6,6 @@
  * (event data is stored as the producer wrote it), numbers as their text,
  * null as absent, values nested at most PARAMS_JSON_MAX_DEPTH deep; then the
  * allowed-name check and params_require_text, on which every handler relies. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,9 +13,7 @@
 
 #include "error.h"
 #include "params.h"
-
-/* A string literal and its length, NUL bytes included. */
-#define S(lit) lit, sizeof(lit) - 1
+#include "rows.h"
 
 /* The parameters as name=K:value\n lines (K is T for text, J for JSON),
  * value bytes copied raw so NULs and lengths are checked too. */
@@ -386,42 +378,13 @@ static void test_require(void **state)
 
 /* ---- one cmocka test per row, named after its input ------------------- */
 
-#define N_PARSE (sizeof(parse_cases) / sizeof(parse_cases[0]))
-#define N_GEN (sizeof(gen_cases) / sizeof(gen_cases[0]))
-#define N_ALLOWED (sizeof(allowed_cases) / sizeof(allowed_cases[0]))
-#define N_REQUIRE (sizeof(require_cases) / sizeof(require_cases[0]))
-#define N_TESTS (N_PARSE + N_GEN + N_ALLOWED + N_REQUIRE)
-
-static struct CMUnitTest tests[N_TESTS];
-static char test_names[N_TESTS][160];
-static size_t n_tests;
-
-/* s[0..len) with bytes outside printable ASCII as \xHH. */
-static void quote(char *out, size_t cap, const char *s, size_t len)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < len && n + 5 < cap; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x20 || c >= 0x7f)
-            n += (size_t)snprintf(out + n, cap - n, "\\x%02x", c);
-        else
-            out[n++] = (char)c;
-    }
-    out[n] = '\0';
-}
-
-/* Adds a test named kind, followed by the quoted input when there is one. */
-static void add_test(CMUnitTestFunction fn, const void *row, const char *kind, const char *in,
-                     size_t in_len)
+/* Adds a test named kind, followed by the quoted input. */
+static void add_input_test(CMUnitTestFunction fn, const void *row, const char *kind,
+                           const char *in, size_t in_len)
 {
     char q[128];
-    if (n_tests >= N_TESTS)
-        abort();
-    quote(q, sizeof(q), in ? in : "", in_len);
-    snprintf(test_names[n_tests], sizeof(test_names[0]), in ? "%s \"%s\"" : "%s", kind, q);
-    tests[n_tests] = (struct CMUnitTest){ .name = test_names[n_tests], .test_func = fn,
-                                          .initial_state = (void *)row };
-    n_tests++;
+    rows_quote(q, sizeof(q), in, in_len);
+    rows_add(fn, row, "%s \"%s\"", kind, q);
 }
 
 int main(void)
@@ -429,28 +392,27 @@ int main(void)
     static const char *const gen_names[] = { "form pairs", "json members", "json array depth",
                                              "json object depth" };
     char name[64];
-    for (size_t i = 0; i < N_PARSE; i++) {
+    for (size_t i = 0; i < ROWS_COUNT(parse_cases); i++) {
         const struct parse_case *c = &parse_cases[i];
         const char *kind = c->json ? "json" : strcmp(c->what, "query") == 0 ? "query" : "form";
-        add_test(test_parse, c, kind, c->in, c->in_len);
+        add_input_test(test_parse, c, kind, c->in, c->in_len);
     }
-    for (size_t i = 0; i < N_GEN; i++) {
-        snprintf(name, sizeof(name), "%s %d", gen_names[gen_cases[i].kind], gen_cases[i].n);
-        add_test(test_generated, &gen_cases[i], name, NULL, 0);
-    }
-    for (size_t i = 0; i < N_ALLOWED; i++) {
+    for (size_t i = 0; i < ROWS_COUNT(gen_cases); i++)
+        rows_add(test_generated, &gen_cases[i], "%s %d", gen_names[gen_cases[i].kind],
+                 gen_cases[i].n);
+    for (size_t i = 0; i < ROWS_COUNT(allowed_cases); i++) {
         const struct allowed_case *c = &allowed_cases[i];
         size_t n = (size_t)snprintf(name, sizeof(name), "allowed {");
         for (const char *const *a = c->allowed; *a != NULL; a++)
             n += (size_t)snprintf(name + n, sizeof(name) - n, "%s%s",
                                   a == c->allowed ? "" : ",", *a);
         snprintf(name + n, sizeof(name) - n, "}");
-        add_test(test_allowed, c, name, c->form, strlen(c->form));
+        add_input_test(test_allowed, c, name, c->form, strlen(c->form));
     }
-    for (size_t i = 0; i < N_REQUIRE; i++) {
+    for (size_t i = 0; i < ROWS_COUNT(require_cases); i++) {
         const struct require_case *c = &require_cases[i];
-        add_test(test_require, c, c->json ? "require a, json" : "require a, form", c->in,
-                 strlen(c->in));
+        add_input_test(test_require, c, c->json ? "require a, json" : "require a, form", c->in,
+                       strlen(c->in));
     }
-    return cmocka_run_group_tests_name("params", tests, NULL, NULL);
+    return rows_run("params", NULL, NULL);
 }

@@ -2,12 +2,6 @@
  * becomes an HTTP status and an Okanjo-style body: the exact status, body
  * bytes and headers for every hk_err_code, the success envelope, splicing
  * stored JSON text byte for byte, and JSON escaping of descriptions. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +9,7 @@
 
 #include "error.h"
 #include "response.h"
+#include "rows.h"
 
 static void assert_body(const struct response *r, unsigned int status, const char *body)
 {
@@ -235,40 +230,6 @@ static void test_body_replaced(void **state)
 
 /* ---- one cmocka test per row ------------------------------------------- */
 
-#define N_ERROR (sizeof(error_cases) / sizeof(error_cases[0]))
-#define N_SUCCESS (sizeof(success_cases) / sizeof(success_cases[0]))
-#define N_TEXT (sizeof(text_cases) / sizeof(text_cases[0]))
-#define N_FIELD (sizeof(field_cases) / sizeof(field_cases[0]))
-#define N_TESTS (N_ERROR + N_FIELD + N_SUCCESS + N_TEXT + 1)
-
-static struct CMUnitTest tests[N_TESTS];
-static char test_names[N_TESTS][128];
-static size_t n_tests;
-
-/* s with bytes outside printable ASCII as \xHH. */
-static void quote(char *out, size_t cap, const char *s)
-{
-    size_t n = 0;
-    for (; *s != '\0' && n + 5 < cap; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c >= 0x7f)
-            n += (size_t)snprintf(out + n, cap - n, "\\x%02x", c);
-        else
-            out[n++] = (char)c;
-    }
-    out[n] = '\0';
-}
-
-static void add_test(CMUnitTestFunction fn, const void *row, const char *name)
-{
-    if (n_tests >= N_TESTS)
-        abort();
-    snprintf(test_names[n_tests], sizeof(test_names[0]), "%s", name);
-    tests[n_tests] = (struct CMUnitTest){ .name = test_names[n_tests], .test_func = fn,
-                                          .initial_state = (void *)row };
-    n_tests++;
-}
-
 int main(void)
 {
     static const char *const code_names[] = {
@@ -276,26 +237,21 @@ int main(void)
         "HK_ERR_EVENT_NOT_FOUND", "HK_ERR_SUB_NOT_FOUND", "HK_ERR_SUB_CONFLICT",
         "HK_ERR_IDEMPOTENCY", "HK_ERR_UNAVAILABLE", "HK_ERR_INTERNAL",
     };
-    char name[128], q[64];
-    for (size_t i = 0; i < N_ERROR; i++) {
-        quote(q, sizeof(q), error_cases[i].field);
-        snprintf(name, sizeof(name), "%s field \"%s\" -> %u", code_names[error_cases[i].code], q,
-                 error_cases[i].status);
-        add_test(test_error, &error_cases[i], name);
+    char q[64];
+    for (size_t i = 0; i < ROWS_COUNT(error_cases); i++) {
+        const struct error_case *c = &error_cases[i];
+        rows_quote(q, sizeof(q), c->field, strlen(c->field));
+        rows_add(test_error, c, "%s field \"%s\" -> %u", code_names[c->code], q, c->status);
     }
-    for (size_t i = 0; i < N_FIELD; i++) {
-        snprintf(name, sizeof(name), "field name: %s", field_cases[i].what);
-        add_test(test_field, &field_cases[i], name);
+    for (size_t i = 0; i < ROWS_COUNT(field_cases); i++)
+        rows_add(test_field, &field_cases[i], "field name: %s", field_cases[i].what);
+    for (size_t i = 0; i < ROWS_COUNT(success_cases); i++)
+        rows_add(test_success, &success_cases[i], "success: %s", success_cases[i].what);
+    for (size_t i = 0; i < ROWS_COUNT(text_cases); i++) {
+        const struct text_case *c = &text_cases[i];
+        rows_quote(q, sizeof(q), c->description, strlen(c->description));
+        rows_add(test_error_text, c, "error text \"%s\"", q);
     }
-    for (size_t i = 0; i < N_SUCCESS; i++) {
-        snprintf(name, sizeof(name), "success: %s", success_cases[i].what);
-        add_test(test_success, &success_cases[i], name);
-    }
-    for (size_t i = 0; i < N_TEXT; i++) {
-        quote(q, sizeof(q), text_cases[i].description);
-        snprintf(name, sizeof(name), "error text \"%s\"", q);
-        add_test(test_error_text, &text_cases[i], name);
-    }
-    add_test(test_body_replaced, NULL, "a later body replaces the earlier one");
-    return cmocka_run_group_tests_name("response", tests, NULL, NULL);
+    rows_add(test_body_replaced, NULL, "a later body replaces the earlier one");
+    return rows_run("response", NULL, NULL);
 }

@@ -2,17 +2,12 @@
  * with its method (HEAD as GET), literal paths winning over {id}, 405 with
  * the exact Allow list, 404 for unknown paths and oversized ids, and the
  * trailing-slash answer with the path to use instead. */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "router.h"
+#include "rows.h"
 
 /* 65 'a's: one more than ROUTE_PARAM_MAX. */
 #define A64 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -113,34 +108,14 @@ static void test_path_len(void **state)
 
 /* ---- one cmocka test per row ------------------------------------------- */
 
-#define N_ROUTE (sizeof(route_cases) / sizeof(route_cases[0]))
-#define N_TESTS (N_ROUTE + 1)
-
-static struct CMUnitTest tests[N_TESTS];
-static char test_names[N_TESTS][128];
-static size_t n_tests;
-
-static void add_test(CMUnitTestFunction fn, const void *row, const char *name)
-{
-    if (n_tests >= N_TESTS)
-        abort();
-    snprintf(test_names[n_tests], sizeof(test_names[0]), "%s", name);
-    tests[n_tests] = (struct CMUnitTest){ .name = test_names[n_tests], .test_func = fn,
-                                          .initial_state = (void *)row };
-    n_tests++;
-}
-
 int main(void)
 {
     static const char *const status_names[] = { "matched", "not found", "trailing slash",
                                                 "bad method" };
-    char name[128];
-    for (size_t i = 0; i < N_ROUTE; i++) {
+    for (size_t i = 0; i < ROWS_COUNT(route_cases); i++) {
         const struct route_case *c = &route_cases[i];
-        snprintf(name, sizeof(name), "%s %.80s -> %s", c->method, c->path,
-                 status_names[c->status]);
-        add_test(test_route, c, name);
+        rows_add(test_route, c, "%s %.80s -> %s", c->method, c->path, status_names[c->status]);
     }
-    add_test(test_path_len, NULL, "only path_len bytes are read");
-    return cmocka_run_group_tests_name("router", tests, NULL, NULL);
+    rows_add(test_path_len, NULL, "only path_len bytes are read");
+    return rows_run("router", NULL, NULL);
 }

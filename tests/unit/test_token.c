@@ -3,12 +3,6 @@
  * ids, API keys and passphrases, base62 bodies, fresh randomness on every
  * call, and token_hash, the BLAKE2b-256 under which API keys are stored
  * (checked against b2sum -l 256 / Python's hashlib.blake2b). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +10,7 @@
 #include <string.h>
 
 #include "token.h"
+#include "rows.h"
 
 /* ---- generators -------------------------------------------------------- */
 
@@ -133,24 +128,6 @@ static void test_hash_properties(void **state)
 
 /* ---- one cmocka test per row ------------------------------------------- */
 
-#define N_GEN (sizeof(gen_cases) / sizeof(gen_cases[0]))
-#define N_HASH (sizeof(hash_cases) / sizeof(hash_cases[0]))
-#define N_TESTS (2 * N_GEN + N_HASH + 1)
-
-static struct CMUnitTest tests[N_TESTS];
-static char test_names[N_TESTS][128];
-static size_t n_tests;
-
-static void add_test(CMUnitTestFunction fn, const void *row, const char *name)
-{
-    if (n_tests >= N_TESTS)
-        abort();
-    snprintf(test_names[n_tests], sizeof(test_names[0]), "%s", name);
-    tests[n_tests] = (struct CMUnitTest){ .name = test_names[n_tests], .test_func = fn,
-                                          .initial_state = (void *)row };
-    n_tests++;
-}
-
 static int group_setup(void **state)
 {
     (void)state;
@@ -159,17 +136,12 @@ static int group_setup(void **state)
 
 int main(void)
 {
-    char name[128];
-    for (size_t i = 0; i < N_GEN; i++) {
-        snprintf(name, sizeof(name), "%s: prefix, length, base62", gen_cases[i].what);
-        add_test(test_shape, &gen_cases[i], name);
-        snprintf(name, sizeof(name), "%s: random", gen_cases[i].what);
-        add_test(test_random, &gen_cases[i], name);
+    for (size_t i = 0; i < ROWS_COUNT(gen_cases); i++) {
+        rows_add(test_shape, &gen_cases[i], "%s: prefix, length, base62", gen_cases[i].what);
+        rows_add(test_random, &gen_cases[i], "%s: random", gen_cases[i].what);
     }
-    for (size_t i = 0; i < N_HASH; i++) {
-        snprintf(name, sizeof(name), "token_hash \"%s\"", hash_cases[i].key);
-        add_test(test_hash_vector, &hash_cases[i], name);
-    }
-    add_test(test_hash_properties, NULL, "token_hash deterministic, key-sensitive");
-    return cmocka_run_group_tests_name("token", tests, group_setup, NULL);
+    for (size_t i = 0; i < ROWS_COUNT(hash_cases); i++)
+        rows_add(test_hash_vector, &hash_cases[i], "token_hash \"%s\"", hash_cases[i].key);
+    rows_add(test_hash_properties, NULL, "token_hash deterministic, key-sensitive");
+    return rows_run("token", group_setup, NULL);
 }

@@ -3,18 +3,13 @@
  * most 2048 characters, and nothing that could hide what the URL really
  * points at (credentials, fragments, whitespace, control or non-ASCII
  * bytes, a missing host that a lenient parser would fill in). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "webhook_url.h"
+#include "rows.h"
 
 struct url_case {
     const char *url;
@@ -126,51 +121,17 @@ static void test_embedded_nul(void **state)
 
 /* ---- one cmocka test per row ------------------------------------------- */
 
-#define N_URL (sizeof(url_cases) / sizeof(url_cases[0]))
-#define N_LENGTH (sizeof(length_cases) / sizeof(length_cases[0]))
-#define N_TESTS (N_URL + N_LENGTH + 1)
-
-static struct CMUnitTest tests[N_TESTS];
-static char test_names[N_TESTS][128];
-static size_t n_tests;
-
-/* s with bytes outside printable ASCII as \xHH. */
-static void quote(char *out, size_t cap, const char *s)
-{
-    size_t n = 0;
-    for (; *s != '\0' && n + 5 < cap; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c < 0x20 || c >= 0x7f)
-            n += (size_t)snprintf(out + n, cap - n, "\\x%02x", c);
-        else
-            out[n++] = (char)c;
-    }
-    out[n] = '\0';
-}
-
-static void add_test(CMUnitTestFunction fn, const void *row, const char *name)
-{
-    if (n_tests >= N_TESTS)
-        abort();
-    snprintf(test_names[n_tests], sizeof(test_names[0]), "%s", name);
-    tests[n_tests] = (struct CMUnitTest){ .name = test_names[n_tests], .test_func = fn,
-                                          .initial_state = (void *)row };
-    n_tests++;
-}
-
 int main(void)
 {
-    char name[128], q[100];
-    for (size_t i = 0; i < N_URL; i++) {
-        quote(q, sizeof(q), url_cases[i].url);
-        snprintf(name, sizeof(name), "%s \"%s\"", url_cases[i].valid ? "accept" : "refuse", q);
-        add_test(test_url, &url_cases[i], name);
+    char q[100];
+    for (size_t i = 0; i < ROWS_COUNT(url_cases); i++) {
+        const struct url_case *c = &url_cases[i];
+        rows_quote(q, sizeof(q), c->url, strlen(c->url));
+        rows_add(test_url, c, "%s \"%s\"", c->valid ? "accept" : "refuse", q);
     }
-    for (size_t i = 0; i < N_LENGTH; i++) {
-        snprintf(name, sizeof(name), "%s length %zu", length_cases[i].valid ? "accept" : "refuse",
-                 length_cases[i].len);
-        add_test(test_length, &length_cases[i], name);
-    }
-    add_test(test_embedded_nul, NULL, "refuse a NUL inside the given length");
-    return cmocka_run_group_tests_name("webhook_url", tests, NULL, NULL);
+    for (size_t i = 0; i < ROWS_COUNT(length_cases); i++)
+        rows_add(test_length, &length_cases[i], "%s length %zu",
+                 length_cases[i].valid ? "accept" : "refuse", length_cases[i].len);
+    rows_add(test_embedded_nul, NULL, "refuse a NUL inside the given length");
+    return rows_run("webhook_url", NULL, NULL);
 }

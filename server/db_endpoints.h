@@ -1,0 +1,23 @@
+/* db_endpoints.h - endpoints: one per (tenant, webhook URL), holding the
+ * signing secret and the health of deliveries to that URL. */
+#ifndef HOOKD_DB_ENDPOINTS_H
+#define HOOKD_DB_ENDPOINTS_H
+
+#include <stdint.h>
+
+#include "db.h"
+#include "signature.h"
+
+/* The endpoint's current secret into secret (when found). Returns 1 found,
+ * 0 not found, -1 error. */
+int db_endpoints_secret(struct db_conn *conn, int64_t tenant_id, const char *url,
+                        char secret[SIGNATURE_SECRET_LEN + 1], struct hk_error *err)
+    __attribute__((warn_unused_result));
+/* Replaces the secret with new_secret; the old one keeps signing for
+ * overlap_s seconds, until the time written to expires (RFC 3339).
+ * HK_ERR_ENDPOINT_NOT_FOUND when the tenant has no such endpoint. */
+int db_endpoints_rotate_secret(struct db_conn *conn, int64_t tenant_id, const char *url,
+                               const char *new_secret, long overlap_s, char expires[40],
+                               struct hk_error *err) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,398 @@
+/* worker.c - the delivery worker pool (see worker.h for the design). */
+#include "worker.h"
+
+#include <curl/curl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "db_deliveries.h"
+#include "log.h"
+#include "retry.h"
+#include "transfer.h"
+#include "xmalloc.h"
+
+/* Fan-out rounds per loop: bounds the time a worker spends on the outbox
+ * before it looks at its transfers again. */
+#define FAN_OUT_ROUNDS 8
+
+struct worker {
+    struct worker_pool *pool;
+    pthread_t thread;
+    int index;
+    CURLM *multi;                    /* freed by the pool after the join */
+    char claim_id[CLAIM_ID_LEN + 1];
+    struct db_conn *db;
+    struct transfer **active;        /* running transfers */
+    size_t n_active;
+    struct attempt_record *done;     /* finished, not yet written */
+    size_t n_done;
+    size_t cap_done;
+};
+
+struct worker_pool {
+    const struct config *cfg;
+    struct retry_policy policy;
+    struct transfer_options transfer;
+    atomic_bool stopping;
+    struct worker *workers;
+    size_t n_workers;
+    pthread_t notifier;
+};
+
+static void wake_all(struct worker_pool *pool)
+{
+    for (size_t i = 0; i < pool->n_workers; i++)
+        curl_multi_wakeup(pool->workers[i].multi);
+}
+
+/* ---- database connection, reopened after failures ------------------- */
+
+static struct db_conn *worker_db(struct worker *w)
+{
+    if (w->db != NULL && PQstatus(w->db->pg) != CONNECTION_OK) {
+        db_close(w->db);
+        w->db = NULL;
+    }
+    if (w->db == NULL) {
+        struct hk_error err;
+        w->db = db_connect(w->pool->cfg->database_url, &err);
+        if (w->db == NULL)
+            log_warn("worker %d: %s", w->index, err.detail);
+    }
+    return w->db;
+}
+
+static void db_failed(struct worker *w, const char *what, const struct hk_error *err)
+{
+    log_warn("worker %d: %s failed: %s", w->index, what, err->detail);
+    if (w->db != NULL && PQstatus(w->db->pg) != CONNECTION_OK) {
+        db_close(w->db);
+        w->db = NULL;
+    }
+}
+
+/* ---- the steps of the loop ------------------------------------------- */
+
+static void fan_out(struct worker *w)
+{
+    const struct config *cfg = w->pool->cfg;
+    for (int round = 0; round < FAN_OUT_ROUNDS; round++) {
+        struct hk_error err;
+        long moved = 0;
+        struct db_conn *db = worker_db(w);
+        if (db == NULL)
+            return;
+        if (db_deliveries_fan_out(db, cfg->claim_batch, &moved, &err) != 0) {
+            db_failed(w, "fan-out", &err);
+            return;
+        }
+        if (moved < cfg->claim_batch)
+            return;
+    }
+}
+
+/* Claims what fits in the free slots; returns how many were claimed. */
+static size_t claim(struct worker *w)
+{
+    const struct config *cfg = w->pool->cfg;
+    long room = cfg->max_in_flight - (long)w->n_active;
+    if (room <= 0)
+        return 0;
+    if (room > cfg->claim_batch)
+        room = cfg->claim_batch;
+    struct db_conn *db = worker_db(w);
+    if (db == NULL)
+        return 0;
+    struct hk_error err;
+    struct claimed_delivery *list = NULL;
+    size_t count = 0;
+    if (db_deliveries_claim(db, w->claim_id, room, cfg->lease_s, &list, &count, &err) != 0) {
+        db_failed(w, "claim", &err);
+        return 0;
+    }
+    for (size_t i = 0; i < count; i++) {
+        struct transfer *t = transfer_new(&list[i], &w->pool->transfer);
+        if (t == NULL) {
+            log_error("worker %d: delivery %lld has an unusable endpoint secret", w->index,
+                      (long long)list[i].delivery_id);
+            claimed_delivery_free(&list[i]);
+            continue;
+        }
+        curl_multi_add_handle(w->multi, t->easy);
+        w->active[w->n_active++] = t;
+        log_debug("worker %d: delivering %s to endpoint %lld (attempt %d)", w->index,
+                  t->delivery.event_id, (long long)t->delivery.endpoint_id,
+                  t->delivery.attempt);
+    }
+    free(list);
+    return count;
+}
+
+static void remove_active(struct worker *w, struct transfer *t)
+{
+    for (size_t i = 0; i < w->n_active; i++) {
+        if (w->active[i] == t) {
+            w->active[i] = w->active[--w->n_active];
+            return;
+        }
+    }
+}
+
+static void collect_finished(struct worker *w)
+{
+    CURLMsg *msg;
+    int left;
+    while ((msg = curl_multi_info_read(w->multi, &left)) != NULL) {
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        struct transfer *t = NULL;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&t);
+        CURLcode code = msg->data.result;
+        curl_multi_remove_handle(w->multi, t->easy);
+        remove_active(w, t);
+        if (w->n_done == w->cap_done) {
+            w->cap_done = w->cap_done ? w->cap_done * 2 : 64;
+            w->done = xrealloc(w->done, w->cap_done * sizeof(*w->done));
+        }
+        struct attempt_record *r = &w->done[w->n_done++];
+        transfer_outcome(t, code, &w->pool->policy, r);
+        log_info("delivery %lld event %s attempt %d: %s%s%s (%ld, %ld ms)",
+                 (long long)r->delivery_id, t->delivery.event_id, r->attempt, r->state,
+                 r->error ? ": " : "", r->error ? r->error : "", r->status, r->duration_ms);
+        transfer_free(t);
+    }
+}
+
+/* Writes finished attempts; on failure they stay queued for the next loop
+ * (their leases keep them from being sent twice meanwhile, and if the
+ * leases run out first, the delivery simply happens again). */
+static void write_records(struct worker *w)
+{
+    if (w->n_done == 0)
+        return;
+    struct db_conn *db = worker_db(w);
+    if (db == NULL)
+        return;
+    struct hk_error err;
+    size_t written = 0;
+    if (db_deliveries_record(db, w->claim_id, w->done, w->n_done, &written, &err) != 0) {
+        db_failed(w, "recording attempts", &err);
+        return;
+    }
+    if (written < w->n_done)
+        log_warn("worker %d: %zu attempt(s) finished after their lease was lost; another "
+                 "worker owns them now", w->index, w->n_done - written);
+    for (size_t i = 0; i < w->n_done; i++)
+        attempt_record_free(&w->done[i]);
+    w->n_done = 0;
+}
+
+/* Applies fn (renew or release) to the given transfers' deliveries. */
+static void for_claims(struct worker *w, struct transfer **list, size_t n, bool release)
+{
+    if (n == 0)
+        return;
+    struct db_conn *db = worker_db(w);
+    if (db == NULL)
+        return;
+    int64_t *tenants = xcalloc(n, sizeof(int64_t)), *ids = xcalloc(n, sizeof(int64_t));
+    for (size_t i = 0; i < n; i++) {
+        tenants[i] = list[i]->delivery.tenant_id;
+        ids[i] = list[i]->delivery.delivery_id;
+    }
+    struct hk_error err;
+    int rc = release ? db_deliveries_release(db, w->claim_id, tenants, ids, n, &err)
+                     : db_deliveries_renew(db, w->claim_id, tenants, ids, n,
+                                           w->pool->cfg->lease_s, &err);
+    if (rc != 0)
+        db_failed(w, release ? "releasing leases" : "renewing leases", &err);
+    free(tenants);
+    free(ids);
+}
+
+/* Renews leases of transfers that have used a third of theirs. */
+static void renew_leases(struct worker *w)
+{
+    int64_t now = clock_mono_ms();
+    int64_t every = w->pool->cfg->lease_s * 1000 / 3;
+    struct transfer **due = xcalloc(w->n_active + 1, sizeof(*due));
+    size_t n = 0;
+    for (size_t i = 0; i < w->n_active; i++) {
+        if (now - w->active[i]->renewed_mono_ms >= every) {
+            due[n++] = w->active[i];
+            w->active[i]->renewed_mono_ms = now;
+        }
+    }
+    for_claims(w, due, n, false);
+    free(due);
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+    struct worker_pool *pool = w->pool;
+    const struct config *cfg = pool->cfg;
+    int64_t deadline = 0;
+
+    for (;;) {
+        bool stopping = atomic_load(&pool->stopping);
+        size_t claimed = 0;
+        if (!stopping) {
+            fan_out(w);
+            claimed = claim(w);
+        } else if (deadline == 0) {
+            deadline = clock_mono_ms() + cfg->shutdown_timeout_s * 1000;
+        }
+
+        int running = 0;
+        curl_multi_perform(w->multi, &running);
+        collect_finished(w);
+        write_records(w);
+        renew_leases(w);
+
+        if (stopping && (w->n_active == 0 || clock_mono_ms() >= deadline))
+            break;
+
+        long timeout = cfg->poll_interval_ms;
+        if (claimed > 0 && (long)claimed == cfg->claim_batch)
+            timeout = 0; /* there may be more waiting */
+        if (w->n_active > 0 && timeout > cfg->lease_s * 1000 / 3)
+            timeout = cfg->lease_s * 1000 / 3;
+        if (stopping)
+            timeout = 50;
+        if (w->db == NULL && !stopping)
+            timeout = cfg->poll_interval_ms;
+        curl_multi_poll(w->multi, NULL, 0, (int)timeout, NULL);
+    }
+
+    /* Whatever still runs at the deadline goes back to the queue. */
+    for (size_t i = 0; i < w->n_active; i++)
+        curl_multi_remove_handle(w->multi, w->active[i]->easy);
+    if (w->n_active > 0)
+        log_info("worker %d: releasing %zu unfinished deliveries", w->index, w->n_active);
+    for_claims(w, w->active, w->n_active, true);
+    for (size_t i = 0; i < w->n_active; i++)
+        transfer_free(w->active[i]);
+    w->n_active = 0;
+    write_records(w);
+    for (size_t i = 0; i < w->n_done; i++)
+        attempt_record_free(&w->done[i]);
+    w->n_done = 0;
+    db_close(w->db);
+    w->db = NULL;
+    return NULL;
+}
+
+/* ---- the notifier ------------------------------------------------------ */
+
+static PGconn *listen_connect(const struct config *cfg)
+{
+    const char *keys[] = { "dbname", "connect_timeout", "application_name", NULL };
+    const char *values[] = { cfg->database_url, "5", "hookd-notifier", NULL };
+    PGconn *pg = PQconnectdbParams(keys, values, 1);
+    if (PQstatus(pg) == CONNECTION_OK) {
+        PGresult *res = PQexec(pg, "LISTEN hookd_pending");
+        bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+        PQclear(res);
+        if (ok)
+            return pg;
+    }
+    log_warn("notifier: %.*s", (int)strcspn(PQerrorMessage(pg), "\n"), PQerrorMessage(pg));
+    PQfinish(pg);
+    return NULL;
+}
+
+static void *notifier_main(void *arg)
+{
+    struct worker_pool *pool = arg;
+    PGconn *pg = NULL;
+    while (!atomic_load(&pool->stopping)) {
+        if (pg == NULL && (pg = listen_connect(pool->cfg)) == NULL) {
+            struct pollfd none;
+            poll(&none, 0, 1000);
+            continue;
+        }
+        struct pollfd pfd = { .fd = PQsocket(pg), .events = POLLIN };
+        if (poll(&pfd, 1, 250) <= 0)
+            continue;
+        if (PQconsumeInput(pg) == 0) {
+            log_warn("notifier: lost the connection; reconnecting");
+            PQfinish(pg);
+            pg = NULL;
+            wake_all(pool); /* events may have been missed: look now */
+            continue;
+        }
+        bool notified = false;
+        PGnotify *n;
+        while ((n = PQnotifies(pg)) != NULL) {
+            notified = true;
+            PQfreemem(n);
+        }
+        if (notified)
+            wake_all(pool);
+    }
+    PQfinish(pg);
+    return NULL;
+}
+
+/* ---- the pool --------------------------------------------------------- */
+
+struct worker_pool *worker_pool_start(const struct config *cfg, struct hk_error *err)
+{
+    struct worker_pool *pool = xcalloc(1, sizeof(*pool));
+    pool->cfg = cfg;
+    if (retry_policy_init(&pool->policy, cfg->retry_schedule, (int)cfg->retry_jitter_pct,
+                          cfg->retry_after_max_s * 1000, err) != 0) {
+        free(pool);
+        return NULL;
+    }
+    pool->transfer = (struct transfer_options){
+        .connect_timeout_ms = cfg->connect_timeout_ms,
+        .request_timeout_ms = cfg->request_timeout_ms,
+        .max_redirects = cfg->max_redirects,
+        .response_body_max = cfg->response_body_max,
+    };
+    atomic_init(&pool->stopping, false);
+    pool->n_workers = (size_t)cfg->workers;
+    pool->workers = xcalloc(pool->n_workers, sizeof(*pool->workers));
+    for (size_t i = 0; i < pool->n_workers; i++) {
+        struct worker *w = &pool->workers[i];
+        w->pool = pool;
+        w->index = (int)i;
+        w->multi = curl_multi_init();
+        if (w->multi == NULL)
+            abort();
+        curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)cfg->max_in_flight);
+        w->active = xcalloc((size_t)cfg->max_in_flight, sizeof(*w->active));
+        db_deliveries_claim_id(w->claim_id);
+    }
+    for (size_t i = 0; i < pool->n_workers; i++)
+        pthread_create(&pool->workers[i].thread, NULL, worker_main, &pool->workers[i]);
+    pthread_create(&pool->notifier, NULL, notifier_main, pool);
+    log_info("%zu delivery workers started", pool->n_workers);
+    return pool;
+}
+
+void worker_pool_stop(struct worker_pool *pool)
+{
+    if (pool == NULL)
+        return;
+    atomic_store(&pool->stopping, true);
+    wake_all(pool);
+    pthread_join(pool->notifier, NULL);
+    for (size_t i = 0; i < pool->n_workers; i++)
+        pthread_join(pool->workers[i].thread, NULL);
+    for (size_t i = 0; i < pool->n_workers; i++) {
+        struct worker *w = &pool->workers[i];
+        curl_multi_cleanup(w->multi);
+        free(w->active);
+        free(w->done);
+    }
+    free(pool->workers);
+    retry_policy_free(&pool->policy);
+    free(pool);
+}

@@ -1,0 +1,33 @@
+/* worker.h - the delivery worker pool.
+ *
+ * DESIGN: HOOKD_WORKERS threads, each owning one PostgreSQL connection, one
+ * libcurl multi handle and the transfers running on it; nothing of a
+ * worker is touched by another thread except through curl_multi_wakeup(),
+ * which libcurl makes thread-safe. A worker loops: fan pending events out
+ * into deliveries, claim due deliveries up to its free transfer slots (with
+ * a lease), drive its transfers, write finished attempts in one batch per
+ * loop, renew the leases of long transfers, and sleep in curl_multi_poll()
+ * until a transfer needs it, the poll interval passes, or the notifier
+ * wakes it. The notifier thread LISTENs on hookd_pending (NOTIFY'd by every
+ * publish) and wakes every worker, so a new event is picked up within
+ * milliseconds. A slow receiver holds one transfer slot, never a thread.
+ *
+ * Stopping: workers stop claiming, let running transfers finish until the
+ * shutdown deadline, record what finished, release the leases of the rest
+ * (due again at once, for any worker), and exit; then the pool joins the
+ * notifier and the workers and frees their handles. */
+#ifndef HOOKD_WORKER_H
+#define HOOKD_WORKER_H
+
+#include "config.h"
+#include "error.h"
+
+struct worker_pool;
+
+/* Starts cfg->workers worker threads and the notifier. NULL with err when
+ * the retry schedule is invalid. cfg must outlive the pool. */
+struct worker_pool *worker_pool_start(const struct config *cfg, struct hk_error *err);
+/* Graceful stop as described above; frees the pool. */
+void worker_pool_stop(struct worker_pool *pool);
+
+#endif
