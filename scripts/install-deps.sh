@@ -10,6 +10,9 @@ build_pkgs=(gcc make pkg-config libmicrohttpd-dev libpq-dev libjson-c-dev
             libcurl4-openssl-dev libsodium-dev ca-certificates)
 server_pkgs=(postgresql)
 test_pkgs=(libcmocka-dev python3 python3-pytest python3-psycopg2 curl)
+# node and npm run the independent signature verifier (tests/interop); any
+# install of them will do, so they count as present when the commands exist.
+test_cmds=(node:nodejs npm:npm)
 
 wanted=("${build_pkgs[@]}")
 case "$purpose" in
@@ -37,6 +40,11 @@ have_pg_server() {
 }
 
 missing=()
+if [ "$purpose" = test ]; then
+    for pair in "${test_cmds[@]}"; do
+        command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
+    done
+fi
 for p in "${wanted[@]}"; do
     if [ "$p" = postgresql ]; then
         have_pg_server || missing+=("$p")

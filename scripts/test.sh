@@ -29,6 +29,11 @@ for t in "$BUILD"/tests/test_*; do
 done
 
 echo "== integration tests"
+# The independent signature verifier's packages (pinned by package-lock.json).
+if [ ! -d tests/interop/node_modules/standardwebhooks ]; then
+    (cd tests/interop && npm ci --no-audit --no-fund --silent) || {
+        echo "could not install tests/interop's npm packages"; echo "0 passed, 1 failed"; exit 1; }
+fi
 pgdir=$(mktemp -d "$PWD/.data/test-pg.XXXXXX" 2>/dev/null || { mkdir -p .data && mktemp -d "$PWD/.data/test-pg.XXXXXX"; })
 chmod 755 "$pgdir"
 cleanup() {
