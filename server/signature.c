@@ -45,21 +45,22 @@ void signature_public_key_format(const unsigned char pk[crypto_sign_PUBLICKEYBYT
                       B64);
 }
 
-/* "{id}.{timestamp}." — the part of the signed content before the body. */
-static int signed_prefix(char *out, size_t cap, const char *msg_id, long long timestamp)
+/* "{id}.{timestamp}." — the part of the signed content before the body;
+ * a new string the caller frees. */
+static char *signed_prefix(const char *msg_id, long long timestamp)
 {
-    return snprintf(out, cap, "%s.%lld.", msg_id, timestamp);
+    return xasprintf("%s.%lld.", msg_id, timestamp);
 }
 
 void signature_v1(const unsigned char *key, size_t key_len, const char *msg_id, long long timestamp,
                   const char *body, size_t body_len, char out[SIGNATURE_V1_LEN + 1])
 {
-    char prefix[128];
-    int n = signed_prefix(prefix, sizeof(prefix), msg_id, timestamp);
+    char *prefix = signed_prefix(msg_id, timestamp);
     crypto_auth_hmacsha256_state st;
     unsigned char mac[crypto_auth_hmacsha256_BYTES];
     crypto_auth_hmacsha256_init(&st, key, key_len);
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)prefix, (size_t)n);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)prefix, strlen(prefix));
+    free(prefix);
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, body_len);
     crypto_auth_hmacsha256_final(&st, mac);
     memcpy(out, "v1,", 3);
@@ -71,12 +72,13 @@ void signature_v1a(const unsigned char sk[crypto_sign_SECRETKEYBYTES], const cha
                    long long timestamp, const char *body, size_t body_len,
                    char out[SIGNATURE_V1A_LEN + 1])
 {
-    char prefix[128];
-    int n = signed_prefix(prefix, sizeof(prefix), msg_id, timestamp);
-    size_t len = (size_t)n + body_len;
+    char *prefix = signed_prefix(msg_id, timestamp);
+    size_t n = strlen(prefix);
+    size_t len = n + body_len;
     unsigned char *msg = xmalloc(len);
-    memcpy(msg, prefix, (size_t)n);
+    memcpy(msg, prefix, n);
     memcpy(msg + n, body, body_len);
+    free(prefix);
     unsigned char sig[crypto_sign_BYTES];
     crypto_sign_detached(sig, NULL, msg, len, sk);
     free(msg);
