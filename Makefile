@@ -6,6 +6,7 @@
 #   make build   just the binary: build/hookd
 #   make lint    cppcheck, the OpenAPI linter, and the README settings table
 #   make asan    build with AddressSanitizer + UBSan into build/asan
+#   make docs    regenerate README.md's settings table from the binary
 
 VERSION := 0.1.0
 BUILD ?= build
@@ -32,7 +33,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_SUPPORT_OBJS := $(patsubst tests/unit/support/%.c,$(BUILD)/tests/support/%.o,\
                        $(wildcard tests/unit/support/*.c))
 
-.PHONY: all build run test unit lint asan deps deps-test clean docs-check
+.PHONY: all build run test unit lint asan clean docs
 .DEFAULT_GOAL := build
 
 all build: $(BUILD)/hookd
@@ -99,7 +100,11 @@ lint: build
 	clang-tidy --quiet --warnings-as-errors='*' --checks='$(TIDY_CHECKS)' server/*.c -- \
 	    -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iserver $(shell pkg-config --cflags $(PKGS))
 	scripts/lint-openapi.sh
-	scripts/check-readme-config.sh $(BUILD)/hookd
+	scripts/readme-config.sh $(BUILD)/hookd
+
+# Regenerates README.md's settings table from the binary's own table.
+docs: build
+	@scripts/readme-config.sh $(BUILD)/hookd --write
 
 clean:
 	rm -rf $(BUILD)

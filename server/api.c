@@ -14,6 +14,11 @@ api_handler_fn api_handler_for(enum route_id id)
     case ROUTE_EVENT_GET: return api_event_get;
     case ROUTE_SIGNING_KEY: return api_signing_key;
     case ROUTE_ROTATE_SECRET: return api_rotate_secret;
+    case ROUTE_ENDPOINT_ENABLE: return api_endpoint_enable;
+    case ROUTE_ENDPOINT_DISABLE: return api_endpoint_disable;
+    case ROUTE_ENDPOINT_CONFIGURE: return api_endpoint_configure;
+    case ROUTE_EVENT_REDELIVER: return api_event_redeliver;
+    case ROUTE_RECOVER: return api_recover;
     case ROUTE_NONE: break;
     }
     return NULL;

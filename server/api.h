@@ -27,5 +27,10 @@ void api_event_publish(struct request *req, struct response *resp);
 void api_event_get(struct request *req, struct response *resp);
 void api_signing_key(struct request *req, struct response *resp);
 void api_rotate_secret(struct request *req, struct response *resp);
+void api_endpoint_enable(struct request *req, struct response *resp);
+void api_endpoint_disable(struct request *req, struct response *resp);
+void api_endpoint_configure(struct request *req, struct response *resp);
+void api_event_redeliver(struct request *req, struct response *resp);
+void api_recover(struct request *req, struct response *resp);
 
 #endif

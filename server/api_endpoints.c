@@ -2,6 +2,8 @@
  * tenant's Ed25519 public key, for v1a signatures) and
  * POST /events/endpoints/rotate-secret (a new whsec_ secret for one URL). */
 #include <sodium.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api.h"
@@ -57,4 +59,99 @@ void api_rotate_secret(struct request *req, struct response *resp)
 fail:
     sodium_memzero(secret, sizeof(secret));
     response_error(resp, &err);
+}
+
+/* The webhook_url parameter, required and well-formed; NULL with a 400. */
+static const char *read_url(struct request *req, struct hk_error *err)
+{
+    const char *url = params_require_text(&req->form, "webhook_url", err);
+    if (url != NULL && !webhook_url_valid(url, strlen(url), NULL)) {
+        hk_error_field(err, HK_ERR_INVALID, "webhook_url");
+        return NULL;
+    }
+    return url;
+}
+
+void api_endpoint_enable(struct request *req, struct response *resp)
+{
+    static const char *const fields[] = { "webhook_url", NULL };
+    struct hk_error err;
+    struct db_conn *db;
+    const char *url;
+    long replayed = 0;
+    if (api_check_params(req, NULL, fields, &err) != 0 || (url = read_url(req, &err)) == NULL ||
+        (db = request_db(req, &err)) == NULL ||
+        db_endpoints_enable(db, req->tenant_id, url, &replayed, &err) != 0) {
+        response_error(resp, &err);
+        return;
+    }
+    struct json_object *data = json_object_new_object();
+    json_object_object_add(data, "webhook_url", json_object_new_string(url));
+    json_object_object_add(data, "status", json_object_new_string("active"));
+    json_object_object_add(data, "replayed", json_object_new_int64(replayed));
+    response_success(resp, 200, data);
+}
+
+void api_endpoint_disable(struct request *req, struct response *resp)
+{
+    static const char *const fields[] = { "webhook_url", NULL };
+    struct hk_error err;
+    struct db_conn *db;
+    const char *url;
+    if (api_check_params(req, NULL, fields, &err) != 0 || (url = read_url(req, &err)) == NULL ||
+        (db = request_db(req, &err)) == NULL ||
+        db_endpoints_disable(db, req->tenant_id, url, &err) != 0) {
+        response_error(resp, &err);
+        return;
+    }
+    struct json_object *data = json_object_new_object();
+    json_object_object_add(data, "webhook_url", json_object_new_string(url));
+    json_object_object_add(data, "status", json_object_new_string("disabled"));
+    response_success(resp, 200, data);
+}
+
+/* An optional limit: absent (NULL), "" (back to the default), or a number
+ * within [min, max] (integers only when integral). 0 or -1 with a 400. */
+static int read_limit(struct request *req, const char *name, double min, double max,
+                      bool integral, const char **out, struct hk_error *err)
+{
+    const struct param *p = params_get(&req->form, name);
+    *out = NULL;
+    if (p == NULL)
+        return 0;
+    if (p->kind != PARAM_TEXT || strlen(p->value) != p->value_len)
+        goto invalid;
+    if (p->value_len == 0) {
+        *out = "";
+        return 0;
+    }
+    char *end = NULL;
+    double v = integral ? (double)strtol(p->value, &end, 10) : strtod(p->value, &end);
+    if (end == p->value || *end != '\0' || !(v >= min && v <= max) ||
+        !(p->value[0] >= '0' && p->value[0] <= '9'))
+        goto invalid;
+    *out = p->value;
+    return 0;
+invalid:
+    hk_error_field(err, HK_ERR_INVALID, name);
+    return -1;
+}
+
+void api_endpoint_configure(struct request *req, struct response *resp)
+{
+    static const char *const fields[] = { "webhook_url", "max_in_flight", "rate_limit", NULL };
+    struct hk_error err;
+    struct db_conn *db;
+    const char *url, *max_in_flight, *rate_limit;
+    struct json_object *data = NULL;
+    if (api_check_params(req, NULL, fields, &err) != 0 || (url = read_url(req, &err)) == NULL ||
+        read_limit(req, "max_in_flight", 1, 10000, true, &max_in_flight, &err) != 0 ||
+        read_limit(req, "rate_limit", 0, 1000000, false, &rate_limit, &err) != 0 ||
+        (db = request_db(req, &err)) == NULL ||
+        db_endpoints_configure(db, req->tenant_id, url, max_in_flight, rate_limit, &data,
+                               &err) != 0) {
+        response_error(resp, &err);
+        return;
+    }
+    response_success(resp, 200, data);
 }

@@ -4,9 +4,11 @@
 #include <string.h>
 
 #include "api.h"
+#include "db_deliveries.h"
 #include "db_events.h"
 #include "json_members.h"
 #include "token.h"
+#include "webhook_url.h"
 #include "xmalloc.h"
 
 #define IDEMPOTENCY_KEY_MAX 255
@@ -170,5 +172,72 @@ void api_event_get(struct request *req, struct response *resp)
 fail:
     free(body);
     json_object_put(notifications);
+    response_error(resp, &err);
+}
+
+void api_event_redeliver(struct request *req, struct response *resp)
+{
+    static const char *const fields[] = { "webhook_url", NULL };
+    struct hk_error err;
+    struct db_conn *db;
+    const char *url = NULL;
+    long queued = 0;
+    if (api_check_params(req, NULL, fields, &err) != 0)
+        goto fail;
+    if (params_get(&req->form, "webhook_url") != NULL &&
+        ((url = params_require_text(&req->form, "webhook_url", &err)) == NULL ||
+         !webhook_url_valid(url, strlen(url), NULL))) {
+        hk_error_field(&err, HK_ERR_INVALID, "webhook_url");
+        goto fail;
+    }
+    if (!event_id_well_formed(req->route.param)) {
+        hk_error_set(&err, HK_ERR_EVENT_NOT_FOUND, "malformed event id");
+        goto fail;
+    }
+    if ((db = request_db(req, &err)) == NULL ||
+        db_deliveries_redeliver(db, req->tenant_id, req->route.param, url, &queued, &err) != 0)
+        goto fail;
+    struct json_object *data = json_object_new_object();
+    json_object_object_add(data, "queued", json_object_new_int64(queued));
+    response_success(resp, 200, data);
+    return;
+fail:
+    response_error(resp, &err);
+}
+
+/* Recovery works in batches so no statement holds many rows locked, and
+ * spaces the recovered deliveries out so new traffic goes first. */
+#define RECOVER_BATCH 1000
+#define RECOVER_SPACING_MS 2
+
+void api_recover(struct request *req, struct response *resp)
+{
+    static const char *const fields[] = { "since", "webhook_url", NULL };
+    struct hk_error err;
+    struct db_conn *db;
+    const char *since, *url = NULL;
+    long total = 0, queued = 0;
+    if (api_check_params(req, NULL, fields, &err) != 0 ||
+        (since = params_require_text(&req->form, "since", &err)) == NULL)
+        goto fail;
+    if (params_get(&req->form, "webhook_url") != NULL &&
+        ((url = params_require_text(&req->form, "webhook_url", &err)) == NULL ||
+         !webhook_url_valid(url, strlen(url), NULL))) {
+        hk_error_field(&err, HK_ERR_INVALID, "webhook_url");
+        goto fail;
+    }
+    if ((db = request_db(req, &err)) == NULL)
+        goto fail;
+    do {
+        if (db_deliveries_recover(db, req->tenant_id, since, url, RECOVER_BATCH, total,
+                                  RECOVER_SPACING_MS, &queued, &err) != 0)
+            goto fail;
+        total += queued;
+    } while (queued == RECOVER_BATCH);
+    struct json_object *data = json_object_new_object();
+    json_object_object_add(data, "queued", json_object_new_int64(total));
+    response_success(resp, 200, data);
+    return;
+fail:
     response_error(resp, &err);
 }

@@ -86,6 +86,19 @@ static const struct setting settings[] = {
     { "HOOKD_SHUTDOWN_TIMEOUT_S", "shutdown-timeout-s", SETTING_LONG, FIELD(shutdown_timeout_s),
       "10", 0, 3600, "On SIGTERM, how long in-flight deliveries may finish before their leases "
       "are released for another worker." },
+    { "HOOKD_ENDPOINT_MAX_IN_FLIGHT", "endpoint-max-in-flight", SETTING_LONG,
+      FIELD(endpoint_max_in_flight), "32", 1, 10000,
+      "Concurrent requests to one endpoint, across all workers and processes (per-endpoint "
+      "override: `POST /events/endpoints/configure`)." },
+    { "HOOKD_ENDPOINT_RATE_LIMIT", "endpoint-rate-limit", SETTING_LONG,
+      FIELD(endpoint_rate_limit), "0", 0, 1000000,
+      "Requests per second to one endpoint; 0 means no limit (per-endpoint override as above)." },
+    { "HOOKD_BREAKER_THRESHOLD", "breaker-threshold", SETTING_LONG, FIELD(breaker_threshold),
+      "5", 1, 100000, "Consecutive failed attempts after which an endpoint's circuit opens: its "
+      "queued deliveries wait with the failing one, then a single probe is sent." },
+    { "HOOKD_DISABLE_AFTER_S", "disable-after-s", SETTING_LONG, FIELD(disable_after_s),
+      "432000", 1, 31536000, "An endpoint failing continuously this long (default 5 days) is "
+      "disabled; its events are kept for a replay after `POST /events/endpoints/enable`." },
 };
 
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))

@@ -40,6 +40,10 @@ struct config {
     long response_body_max;
     long secret_overlap_s;
     long shutdown_timeout_s;
+    long endpoint_max_in_flight;
+    long endpoint_rate_limit;
+    long breaker_threshold;
+    long disable_after_s;
 };
 
 /* Fills every field with its default. Strings are owned by the config. */

@@ -17,6 +17,15 @@
 
 #define CLAIM_ID_LEN 36
 
+/* The per-endpoint rules claims and records apply (from the configuration;
+ * endpoints may override the limits). */
+struct endpoint_rules {
+    long max_in_flight;       /* default concurrent requests per endpoint */
+    long rate_limit;          /* default requests per second; 0 = none */
+    long breaker_threshold;   /* consecutive failures that open the circuit */
+    long disable_after_s;     /* continuous failure that disables the endpoint */
+};
+
 struct claimed_delivery {
     int64_t tenant_id;
     int64_t delivery_id;
@@ -55,20 +64,31 @@ void db_deliveries_claim_id(char out[CLAIM_ID_LEN + 1]);
 int db_deliveries_fan_out(struct db_conn *conn, long limit, long *moved, struct hk_error *err)
     __attribute__((warn_unused_result));
 
-/* Claims up to limit due deliveries for claim_id with a lease of lease_s.
+/* Claims up to limit due deliveries for claim_id with a lease of lease_s,
+ * endpoint by endpoint in order of their earliest due delivery, within each
+ * endpoint's limits: its in-flight cap (across all workers), its rate
+ * limit, its circuit (open: nothing; half-open: one probe). Endpoints are
+ * locked (SKIP LOCKED) for the claim, so limits hold with many workers.
  * *out gets a new array (caller frees each with claimed_delivery_free and
- * then the array) and *count its length. */
+ * then the array) and *count its length; *throttled is set when some
+ * endpoint had due work it could not take now (worth looking again soon). */
 int db_deliveries_claim(struct db_conn *conn, const char *claim_id, long limit, long lease_s,
-                        struct claimed_delivery **out, size_t *count, struct hk_error *err)
+                        const struct endpoint_rules *rules, struct claimed_delivery **out,
+                        size_t *count, bool *throttled, struct hk_error *err)
     __attribute__((warn_unused_result));
 void claimed_delivery_free(struct claimed_delivery *d);
 
-/* Writes outcomes and their attempt rows in one transaction; only rows
- * still claimed by claim_id are written (*written counts them). A 410
- * disables the endpoint and parks its queued deliveries. */
+/* Writes outcomes, their attempt rows and the endpoints' health in one
+ * transaction; only rows still claimed by claim_id are written (*written
+ * counts them). A success closes the endpoint's circuit; failures extend its
+ * streak, open the circuit at the breaker threshold (until the failed
+ * delivery's retry), and disable it after disable_after_s of continuous
+ * failure; a 410 disables it at once. A disabled endpoint's queued
+ * deliveries are parked (state 'disabled') for a replay. */
 int db_deliveries_record(struct db_conn *conn, const char *claim_id,
-                         const struct attempt_record *records, size_t count, size_t *written,
-                         struct hk_error *err) __attribute__((warn_unused_result));
+                         const struct endpoint_rules *rules, const struct attempt_record *records,
+                         size_t count, size_t *written, struct hk_error *err)
+    __attribute__((warn_unused_result));
 void attempt_record_free(struct attempt_record *r);
 
 /* Extends the leases of deliveries still claimed by claim_id. */
@@ -79,5 +99,23 @@ int db_deliveries_renew(struct db_conn *conn, const char *claim_id, const int64_
 int db_deliveries_release(struct db_conn *conn, const char *claim_id, const int64_t *tenant_ids,
                           const int64_t *delivery_ids, size_t count, struct hk_error *err)
     __attribute__((warn_unused_result));
+
+/* Queues an event again: to url's endpoint (NULL: every endpoint it was
+ * delivered or due to), with the same event id; a delivery in flight is
+ * left alone, a disabled endpoint's is parked. *queued counts the queued
+ * deliveries. HK_ERR_EVENT_NOT_FOUND, HK_ERR_ENDPOINT_NOT_FOUND. */
+int db_deliveries_redeliver(struct db_conn *conn, int64_t tenant_id, const char *event_id,
+                            const char *url, long *queued, struct hk_error *err)
+    __attribute__((warn_unused_result));
+
+/* Re-queues up to batch failed deliveries that failed at or after since
+ * (RFC 3339; HK_ERR_INVALID on field "since" when unreadable), of url's
+ * endpoint or all. They are spread out behind new traffic: the k-th
+ * recovered delivery of an endpoint becomes due k * spacing_ms from now,
+ * counting from offset (the deliveries recovered by earlier batches).
+ * *queued counts this batch. */
+int db_deliveries_recover(struct db_conn *conn, int64_t tenant_id, const char *since,
+                          const char *url, long batch, long offset, long spacing_ms,
+                          long *queued, struct hk_error *err) __attribute__((warn_unused_result));
 
 #endif

@@ -2,6 +2,8 @@
 #include "db_endpoints.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 static const struct db_stmt stmt_secret = {
     "endpoints_secret", "SELECT secret FROM hookd.endpoints WHERE tenant_id = $1 AND url = $2", 2
@@ -51,5 +53,123 @@ int db_endpoints_rotate_secret(struct db_conn *conn, int64_t tenant_id, const ch
         hk_error_set(err, HK_ERR_ENDPOINT_NOT_FOUND, "no endpoint with that URL");
         return -1;
     }
+    return 0;
+}
+
+static const struct db_stmt stmt_enable = {
+    "endpoints_enable",
+    "WITH e AS ("
+    "  UPDATE hookd.endpoints"
+    "     SET state = 'active', disabled_reason = NULL, disabled_at = NULL, failure_streak = 0,"
+    "         first_failure_at = NULL, circuit_open_until = NULL"
+    "   WHERE tenant_id = $1 AND url = $2 RETURNING tenant_id, id),"
+    " r AS ("
+    "  UPDATE hookd.deliveries d SET state = 'pending', next_attempt_at = now(), updated = now()"
+    "    FROM e WHERE d.tenant_id = e.tenant_id AND d.endpoint_id = e.id AND d.state = 'disabled'"
+    "  RETURNING 1),"
+    " n AS (SELECT pg_notify('hookd_pending', ''))"
+    " SELECT (SELECT count(*) FROM e), (SELECT count(*) FROM r), (SELECT count(*) FROM n)",
+    2
+};
+static const struct db_stmt stmt_disable = {
+    "endpoints_disable",
+    "WITH e AS ("
+    "  UPDATE hookd.endpoints"
+    "     SET disabled_reason = CASE WHEN state = 'active' THEN 'Disabled on request.'"
+    "                                ELSE disabled_reason END,"
+    "         disabled_at = CASE WHEN state = 'active' THEN now() ELSE disabled_at END,"
+    "         state = 'disabled'"
+    "   WHERE tenant_id = $1 AND url = $2 RETURNING tenant_id, id),"
+    " p AS ("
+    "  UPDATE hookd.deliveries d SET state = 'disabled', updated = now()"
+    "    FROM e WHERE d.tenant_id = e.tenant_id AND d.endpoint_id = e.id AND d.state = 'pending'"
+    "  RETURNING 1)"
+    " SELECT (SELECT count(*) FROM e), (SELECT count(*) FROM p)",
+    2
+};
+static const struct db_stmt stmt_configure = {
+    "endpoints_configure",
+    "UPDATE hookd.endpoints"
+    "   SET max_in_flight = CASE WHEN $3::text IS NULL THEN max_in_flight"
+    "                            ELSE nullif($3, '')::int END,"
+    "       rate_limit = CASE WHEN $4::text IS NULL THEN rate_limit"
+    "                         ELSE nullif($4, '')::double precision END,"
+    "       rate_tokens = NULL, rate_updated = NULL"
+    " WHERE tenant_id = $1 AND url = $2"
+    " RETURNING url, max_in_flight, rate_limit",
+    4
+};
+
+/* Runs an endpoint statement whose first column counts the endpoints it
+ * touched; 404 when none. *res gets the result (caller clears it). */
+static int run_for_endpoint(struct db_conn *conn, const struct db_stmt *stmt,
+                            const char *const *values, PGresult **res, struct hk_error *err)
+{
+    *res = db_query(conn, stmt, values, err);
+    if (*res == NULL)
+        return -1;
+    if (PQntuples(*res) == 0 || strcmp(PQgetvalue(*res, 0, 0), "0") == 0) {
+        PQclear(*res);
+        *res = NULL;
+        hk_error_set(err, HK_ERR_ENDPOINT_NOT_FOUND, "no endpoint with that URL");
+        return -1;
+    }
+    return 0;
+}
+
+int db_endpoints_enable(struct db_conn *conn, int64_t tenant_id, const char *url, long *replayed,
+                        struct hk_error *err)
+{
+    char tenant[24];
+    snprintf(tenant, sizeof(tenant), "%lld", (long long)tenant_id);
+    const char *values[] = { tenant, url };
+    PGresult *res;
+    if (run_for_endpoint(conn, &stmt_enable, values, &res, err) != 0)
+        return -1;
+    *replayed = strtol(PQgetvalue(res, 0, 1), NULL, 10);
+    PQclear(res);
+    return 0;
+}
+
+int db_endpoints_disable(struct db_conn *conn, int64_t tenant_id, const char *url,
+                         struct hk_error *err)
+{
+    char tenant[24];
+    snprintf(tenant, sizeof(tenant), "%lld", (long long)tenant_id);
+    const char *values[] = { tenant, url };
+    PGresult *res;
+    if (run_for_endpoint(conn, &stmt_disable, values, &res, err) != 0)
+        return -1;
+    PQclear(res);
+    return 0;
+}
+
+int db_endpoints_configure(struct db_conn *conn, int64_t tenant_id, const char *url,
+                           const char *max_in_flight, const char *rate_limit,
+                           struct json_object **out, struct hk_error *err)
+{
+    char tenant[24];
+    snprintf(tenant, sizeof(tenant), "%lld", (long long)tenant_id);
+    const char *values[] = { tenant, url, max_in_flight, rate_limit };
+    PGresult *res = db_query(conn, &stmt_configure, values, err);
+    if (res == NULL)
+        return -1;
+    if (PQntuples(res) == 0) {
+        PQclear(res);
+        hk_error_set(err, HK_ERR_ENDPOINT_NOT_FOUND, "no endpoint with that URL");
+        return -1;
+    }
+    struct json_object *o = json_object_new_object();
+    json_object_object_add(o, "webhook_url", json_object_new_string(PQgetvalue(res, 0, 0)));
+    json_object_object_add(o, "max_in_flight",
+                           PQgetisnull(res, 0, 1)
+                               ? NULL
+                               : json_object_new_int(atoi(PQgetvalue(res, 0, 1))));
+    json_object_object_add(o, "rate_limit",
+                           PQgetisnull(res, 0, 2)
+                               ? NULL
+                               : json_object_new_double(strtod(PQgetvalue(res, 0, 2), NULL)));
+    PQclear(res);
+    *out = o;
     return 0;
 }

@@ -3,6 +3,7 @@
 #ifndef HOOKD_DB_ENDPOINTS_H
 #define HOOKD_DB_ENDPOINTS_H
 
+#include <json-c/json.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -19,5 +20,22 @@ int db_endpoints_secret(struct db_conn *conn, int64_t tenant_id, const char *url
 int db_endpoints_rotate_secret(struct db_conn *conn, int64_t tenant_id, const char *url,
                                const char *new_secret, long overlap_s, char expires[40],
                                struct hk_error *err) __attribute__((warn_unused_result));
+
+/* Re-enables an endpoint: health reset, circuit closed, and every delivery
+ * parked while it was disabled queued again (*replayed counts them).
+ * HK_ERR_ENDPOINT_NOT_FOUND when the tenant has no such endpoint. */
+int db_endpoints_enable(struct db_conn *conn, int64_t tenant_id, const char *url, long *replayed,
+                        struct hk_error *err) __attribute__((warn_unused_result));
+/* Disables an endpoint by request; its queued deliveries are parked. */
+int db_endpoints_disable(struct db_conn *conn, int64_t tenant_id, const char *url,
+                         struct hk_error *err) __attribute__((warn_unused_result));
+/* Sets the endpoint's limits: max_in_flight (1..10000) and rate_limit
+ * (requests per second, 0 = none); NULL keeps a value, "" resets it to the
+ * configured default. *out gets {webhook_url, max_in_flight, rate_limit}
+ * as stored (null = default). */
+int db_endpoints_configure(struct db_conn *conn, int64_t tenant_id, const char *url,
+                           const char *max_in_flight, const char *rate_limit,
+                           struct json_object **out, struct hk_error *err)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -5,7 +5,7 @@
 #include <stdio.h>
 
 #define SUBSCRIPTION_COLUMNS \
-    "s.id, s.event_type, e.url, e.state, hookd.rfc3339(s.created)"
+    "s.id, s.event_type, e.url, e.state, hookd.rfc3339(s.created), e.disabled_reason"
 
 static const struct db_stmt stmt_exists = {
     "subscriptions_exists",
@@ -22,7 +22,7 @@ static const struct db_stmt stmt_create = {
     "WITH e AS ("
     "  INSERT INTO hookd.endpoints (tenant_id, url, secret) VALUES ($1, $2, $5)"
     "  ON CONFLICT (tenant_id, url) DO UPDATE SET url = EXCLUDED.url"
-    "  RETURNING tenant_id, id, url, state, secret, xmax = 0 AS created),"
+    "  RETURNING tenant_id, id, url, state, secret, disabled_reason, xmax = 0 AS created),"
     " s AS ("
     "  INSERT INTO hookd.subscriptions (tenant_id, id, endpoint_id, event_type)"
     "  SELECT e.tenant_id, $3, e.id, $4 FROM e"
@@ -54,6 +54,9 @@ static struct json_object *row_to_subscription(PGresult *res, int row)
     json_object_object_add(o, "webhook_url", json_object_new_string(PQgetvalue(res, row, 2)));
     json_object_object_add(o, "status", json_object_new_string(PQgetvalue(res, row, 3)));
     json_object_object_add(o, "created", json_object_new_string(PQgetvalue(res, row, 4)));
+    if (!PQgetisnull(res, row, 5))
+        json_object_object_add(o, "disabled_reason",
+                               json_object_new_string(PQgetvalue(res, row, 5)));
     return o;
 }
 
@@ -87,8 +90,8 @@ int db_subscriptions_create(struct db_conn *conn, int64_t tenant_id, const char 
         return -1;
     }
     *out = row_to_subscription(res, 0);
-    if (!PQgetisnull(res, 0, 5))
-        json_object_object_add(*out, "secret", json_object_new_string(PQgetvalue(res, 0, 5)));
+    if (!PQgetisnull(res, 0, 6))
+        json_object_object_add(*out, "secret", json_object_new_string(PQgetvalue(res, 0, 6)));
     PQclear(res);
     return 0;
 }

@@ -35,13 +35,15 @@ static size_t number_end(const char *text, size_t len, size_t i)
 {
     if (i < len && text[i] == '-')
         i++;
-    if (i < len && text[i] == '0')
-        i++;
-    else if (i < len && text[i] >= '1' && text[i] <= '9')
+    if (i < len && text[i] == '0') {
+        if (++i < len && is_digit(text[i]))
+            return 0;           /* no leading zeros: json-c takes "00" and "-01" */
+    } else if (i < len && text[i] >= '1' && text[i] <= '9') {
         while (i < len && is_digit(text[i]))
             i++;
-    else
+    } else {
         return 0;
+    }
     if (i < len && text[i] == '.') {
         if (++i >= len || !is_digit(text[i]))
             return 0;

@@ -106,6 +106,11 @@ static int month_index(const char *m)
     return -1;
 }
 
+static int two_digits(const char *s)
+{
+    return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian), without timegm. */
 static long days_from_civil(long y, int m, int d)
 {
@@ -139,15 +144,19 @@ long retry_after_ms(const char *value, time_t now)
         }
         return seconds * 1000;
     }
-    /* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
-    char wday[4], mon[4], zone[4];
-    int day, year, hh, mm, ss, consumed = 0;
-    if (len != 29 || sscanf(value, "%3s %2d %3s %4d %2d:%2d:%2d %3s%n", wday, &day, mon, &year,
-                            &hh, &mm, &ss, zone, &consumed) != 8 ||
-        consumed != 29 || value[3] != ',' || strcmp(zone, "GMT") != 0)
+    /* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT". In the shape, 'a'
+     * stands for a letter, '0' for a digit; other characters are literal. */
+    static const char shape[] = "aaa, 00 aaa 0000 00:00:00 GMT";
+    if (len != sizeof(shape) - 1)
         return -1;
-    (void)wday;
-    int m = month_index(mon);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)value[i];
+        if (shape[i] == 'a' ? !isalpha(c) : shape[i] == '0' ? !isdigit(c) : c != shape[i])
+            return -1;
+    }
+    int m = month_index(value + 8);
+    int day = two_digits(value + 5), year = two_digits(value + 12) * 100 + two_digits(value + 14);
+    int hh = two_digits(value + 17), mm = two_digits(value + 20), ss = two_digits(value + 23);
     if (m < 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60)
         return -1;
     long long at = (long long)days_from_civil(year, m + 1, day) * 86400 + hh * 3600 + mm * 60 + ss;

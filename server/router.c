@@ -20,8 +20,13 @@ static const struct route routes[] = {
     { "GET", "/events/types", ROUTE_EVENT_TYPES },
     { "GET", "/events/signing-key", ROUTE_SIGNING_KEY },
     { "POST", "/events/endpoints/rotate-secret", ROUTE_ROTATE_SECRET },
+    { "POST", "/events/endpoints/enable", ROUTE_ENDPOINT_ENABLE },
+    { "POST", "/events/endpoints/disable", ROUTE_ENDPOINT_DISABLE },
+    { "POST", "/events/endpoints/configure", ROUTE_ENDPOINT_CONFIGURE },
+    { "POST", "/events/recover", ROUTE_RECOVER },
     { "POST", "/events", ROUTE_EVENT_PUBLISH },
     { "GET", "/events/{id}", ROUTE_EVENT_GET },
+    { "POST", "/events/{id}/redeliver", ROUTE_EVENT_REDELIVER },
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))

@@ -18,6 +18,8 @@
 /* Fan-out rounds per loop: bounds the time a worker spends on the outbox
  * before it looks at its transfers again. */
 #define FAN_OUT_ROUNDS 8
+/* How soon to look again when endpoints' limits held due work back. */
+#define THROTTLED_POLL_MS 100
 
 struct worker {
     struct worker_pool *pool;
@@ -36,6 +38,7 @@ struct worker {
 struct worker_pool {
     const struct config *cfg;
     struct retry_policy policy;
+    struct endpoint_rules rules;
     struct transfer_options transfer;
     atomic_bool stopping;
     struct worker *workers;
@@ -95,8 +98,9 @@ static void fan_out(struct worker *w)
     }
 }
 
-/* Claims what fits in the free slots; returns how many were claimed. */
-static size_t claim(struct worker *w)
+/* Claims what fits in the free slots; returns how many were claimed.
+ * *throttled: some endpoint had due work it could not take yet. */
+static size_t claim(struct worker *w, bool *throttled)
 {
     const struct config *cfg = w->pool->cfg;
     long room = cfg->max_in_flight - (long)w->n_active;
@@ -110,7 +114,8 @@ static size_t claim(struct worker *w)
     struct hk_error err;
     struct claimed_delivery *list = NULL;
     size_t count = 0;
-    if (db_deliveries_claim(db, w->claim_id, room, cfg->lease_s, &list, &count, &err) != 0) {
+    if (db_deliveries_claim(db, w->claim_id, room, cfg->lease_s, &w->pool->rules, &list, &count,
+                            throttled, &err) != 0) {
         db_failed(w, "claim", &err);
         return 0;
     }
@@ -179,7 +184,8 @@ static void write_records(struct worker *w)
         return;
     struct hk_error err;
     size_t written = 0;
-    if (db_deliveries_record(db, w->claim_id, w->done, w->n_done, &written, &err) != 0) {
+    if (db_deliveries_record(db, w->claim_id, &w->pool->rules, w->done, w->n_done, &written,
+                             &err) != 0) {
         db_failed(w, "recording attempts", &err);
         return;
     }
@@ -240,10 +246,11 @@ static void *worker_main(void *arg)
 
     for (;;) {
         bool stopping = atomic_load(&pool->stopping);
+        bool throttled = false;
         size_t claimed = 0;
         if (!stopping) {
             fan_out(w);
-            claimed = claim(w);
+            claimed = claim(w, &throttled);
         } else if (deadline == 0) {
             deadline = clock_mono_ms() + cfg->shutdown_timeout_s * 1000;
         }
@@ -260,6 +267,8 @@ static void *worker_main(void *arg)
         long timeout = cfg->poll_interval_ms;
         if (claimed > 0 && (long)claimed == cfg->claim_batch)
             timeout = 0; /* there may be more waiting */
+        else if (throttled && timeout > THROTTLED_POLL_MS)
+            timeout = THROTTLED_POLL_MS; /* an endpoint's limit will let more through soon */
         if (w->n_active > 0 && timeout > cfg->lease_s * 1000 / 3)
             timeout = cfg->lease_s * 1000 / 3;
         if (stopping)
@@ -350,6 +359,12 @@ struct worker_pool *worker_pool_start(const struct config *cfg, struct hk_error 
         free(pool);
         return NULL;
     }
+    pool->rules = (struct endpoint_rules){
+        .max_in_flight = cfg->endpoint_max_in_flight,
+        .rate_limit = cfg->endpoint_rate_limit,
+        .breaker_threshold = cfg->breaker_threshold,
+        .disable_after_s = cfg->disable_after_s,
+    };
     pool->transfer = (struct transfer_options){
         .connect_timeout_ms = cfg->connect_timeout_ms,
         .request_timeout_ms = cfg->request_timeout_ms,

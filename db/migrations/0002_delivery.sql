@@ -14,10 +14,16 @@ ALTER TABLE hookd.endpoints
     ADD COLUMN secret text,
     ADD COLUMN previous_secret text,
     ADD COLUMN previous_secret_expires timestamptz,
+    -- health: consecutive failed attempts, since when, and the breaker
     ADD COLUMN failure_streak integer NOT NULL DEFAULT 0,
     ADD COLUMN first_failure_at timestamptz,
-    ADD COLUMN last_status integer,
-    ADD COLUMN disabled_at timestamptz;
+    ADD COLUMN circuit_open_until timestamptz,
+    ADD COLUMN disabled_at timestamptz,
+    -- limits (NULL: the configured defaults) and the rate limiter's bucket
+    ADD COLUMN max_in_flight integer CHECK (max_in_flight BETWEEN 1 AND 10000),
+    ADD COLUMN rate_limit double precision CHECK (rate_limit >= 0),
+    ADD COLUMN rate_tokens double precision,
+    ADD COLUMN rate_updated timestamptz;
 
 -- Endpoints made before secrets existed get one: 32 bytes from two v4 UUIDs
 -- (244 random bits), base64 like every other secret.
@@ -34,5 +40,15 @@ ALTER TABLE hookd.deliveries
 
 -- Fan-out looks subscriptions up by (tenant, type).
 CREATE INDEX subscriptions_by_type ON hookd.subscriptions (tenant_id, event_type);
--- Per-endpoint work: queued deliveries of one endpoint (breaker, replay, counts).
-CREATE INDEX deliveries_by_endpoint ON hookd.deliveries (tenant_id, endpoint_id, state);
+-- The queue, per endpoint: claims walk the endpoints that have queued work
+-- (one index probe each), take each one's earliest deliveries up to its
+-- limits, and count what it has in flight. A backlog at one endpoint never
+-- hides another endpoint's work. It replaces the global due-time index.
+CREATE INDEX deliveries_queue ON hookd.deliveries (tenant_id, endpoint_id, next_attempt_at)
+    WHERE state IN ('pending', 'delivering');
+DROP INDEX hookd.deliveries_due;
+-- Deliveries parked while their endpoint is disabled, for the replay.
+CREATE INDEX deliveries_parked ON hookd.deliveries (tenant_id, endpoint_id)
+    WHERE state = 'disabled';
+-- Recovery of failed deliveries since a time.
+CREATE INDEX deliveries_failed ON hookd.deliveries (tenant_id, updated) WHERE state = 'failed';

@@ -207,6 +207,8 @@ class Receiver:
         self.delay = delay
         self.answers = list(answers or [])
         self.requests = []
+        self.active = 0          # requests being answered right now
+        self.max_active = 0      # the most at once
         self.prefix = "/" + uuid.uuid4().hex[:12]
         self.lock = threading.Lock()
         self.arrived = threading.Condition(self.lock)
@@ -230,9 +232,13 @@ class Receiver:
                                               "path": self.path[len(receiver.prefix):],
                                               "headers": dict(self.headers.items()),
                                               "body": body, "at": time.time()})
+                    receiver.active += 1
+                    receiver.max_active = max(receiver.max_active, receiver.active)
                     receiver.arrived.notify_all()
                 if answer.delay:
                     time.sleep(answer.delay)
+                with receiver.lock:
+                    receiver.active -= 1
                 try:
                     self.send_response(answer.status)
                     for k, v in answer.headers.items():

@@ -58,7 +58,7 @@ def test_readme_configuration_table_matches_the_binary():
     table = run_hookd("config", "--markdown").stdout
     with open(os.path.join(ROOT, "README.md"), encoding="utf-8") as f:
         readme = f.read()
-    assert table.strip() in readme, "README.md is stale: paste `hookd config --markdown`"
+    assert table.strip() in readme, "README.md is stale: run `make docs`"
 
 
 def test_tenant_create_prints_key_once_and_stores_only_a_hash(db):

@@ -198,11 +198,8 @@ static const struct v1_case v1_cases[] = {
       "v1,r/D3IvKK4OtHjylBKLWC+BKYljeR7ZAlwAraJler3ME=" },
     { K1, "x", 1, S("y"), "v1,zfPGZZUojTPoOZkqwcJWfeqdWXagK+xi5u2w5W4iLmA=" },
     { K32, "", 1700000000, S("{\"a\":1}"), "v1,CTMTEoyxGcj4lFZc9p+ouEJtjHejKIs2MUO4rqcBAD0=" },
-    /* BUG (signature.c signed_prefix): "id.ts." is formatted into a 128-byte
-     * stack buffer and snprintf's would-be length is then hashed, so an id
-     * longer than about 100 characters reads past the buffer and signs
-     * garbage. Internal ids are 20 characters today, but the function takes
-     * any id. */
+    /* An id too long for the 128-byte buffer "id.ts." was once formatted
+     * into: the HMAC read past it (fixed in 08017b2). */
     { K32, M150, 1700000000, S("{\"a\":1}"), "v1,Aqcvzisk5DwsJx75Ev1+MwrQk27I6bb8Y/N7j4mymBc=" },
 };
 
@@ -254,8 +251,7 @@ static const struct v1a_case v1a_cases[] = {
     { "evt_abc", 9999999999LL, S("a\0b"),
       "v1a,zDeuWePJSgRyJJsrabUwHXBqzo1fKw4zn1MvErwDijtXa572gGzE4CirCxr01ayiC5sp5wJUAQz1edkdHYtM"
       "Cg==" },
-    /* BUG (signature.c signed_prefix): as for v1, an id of more than about
-     * 100 characters overflows the 128-byte prefix buffer. */
+    /* The long id again (see v1). */
     { M150, 1700000000, S("{\"a\":1}"),
       "v1a,LuGktsA0EMbZX5v7RQqdnvhZzbsR5mnVRoufj2z/Z5AI/3bxACChqKa0Nqp2hSfTCl1wVHPG3WFFJtiD9sZP"
       "AQ==" },

@@ -1,0 +1,233 @@
+"""Endpoint health and control: the per-endpoint in-flight cap and rate
+limit, the circuit breaker, automatic disabling after continuous failure,
+disable/enable with replay, configure, redeliver and recover."""
+import time
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from conftest import Answer, Receiver, assert_error
+from test_delivery import notifications, subscribe, wait_state, wait_until, workers  # noqa: F401
+
+
+def configure(tenant, receiver, **limits):
+    r = tenant.post_form("/events/endpoints/configure",
+                         {"webhook_url": receiver.url(), **{k: str(v) for k, v in limits.items()}})
+    assert r.status == 200, r
+    return r.json()["data"]
+
+
+def test_in_flight_cap_holds_across_worker_processes(tenant, workers):
+    r = Receiver(answers=[Answer(204)], delay=0.6)
+    try:
+        subscribe(tenant, r)
+        assert configure(tenant, r, max_in_flight=2) == {
+            "webhook_url": r.url(), "max_in_flight": 2, "rate_limit": None}
+        workers()
+        workers()
+        ids = [tenant.publish("order.updated", {"i": i}).json()["data"]["id"] for i in range(8)]
+        for event_id in ids:
+            wait_state(tenant, event_id, "delivered", timeout=20)
+        assert r.max_active == 2
+    finally:
+        r.close()
+
+
+def test_without_a_cap_requests_run_in_parallel(tenant, workers):
+    """The control for the test above: the default cap lets them overlap."""
+    r = Receiver(answers=[Answer(204)], delay=0.6)
+    try:
+        subscribe(tenant, r)
+        workers()
+        ids = [tenant.publish("order.updated", {"i": i}).json()["data"]["id"] for i in range(8)]
+        for event_id in ids:
+            wait_state(tenant, event_id, "delivered", timeout=20)
+        assert r.max_active > 2
+    finally:
+        r.close()
+
+
+def test_rate_limit_spaces_requests(tenant, workers):
+    r = Receiver()
+    try:
+        subscribe(tenant, r)
+        configure(tenant, r, rate_limit=4)
+        workers()
+        workers()
+        ids = [tenant.publish("order.updated", {"i": i}).json()["data"]["id"] for i in range(12)]
+        for event_id in ids:
+            wait_state(tenant, event_id, "delivered", timeout=20)
+        times = sorted(g["at"] for g in r.requests[1:])
+        # A bucket of 4 then 4 per second: 12 requests need at least 2 s.
+        assert times[-1] - times[0] >= 1.8
+        for t in times:   # never more than burst + rate in any one second
+            assert sum(1 for u in times if t <= u < t + 1.0) <= 8
+    finally:
+        r.close()
+
+
+def test_breaker_holds_queued_deliveries_then_probes(tenant, workers):
+    r = Receiver(answers=[Answer(204)], status=500)
+    try:
+        subscribe(tenant, r)
+        configure(tenant, r, max_in_flight=1)
+        workers(HOOKD_BREAKER_THRESHOLD=3, HOOKD_RETRY_SCHEDULE="1500ms,1500ms,1500ms,1500ms")
+        ids = [tenant.publish("order.updated", {"i": i}).json()["data"]["id"] for i in range(10)]
+        time.sleep(1.2)
+        # Three failures open the circuit: the other seven wait instead of failing too.
+        assert len(r.requests) - 1 == 3
+        wait_until(lambda: len(r.requests) - 1 >= 4, timeout=5)
+        time.sleep(0.5)
+        assert len(r.requests) - 1 == 4          # one probe, not a flood
+        r.status = 204                           # the receiver recovers
+        for event_id in ids:
+            wait_state(tenant, event_id, "delivered", timeout=20)
+    finally:
+        r.close()
+
+
+def test_endpoint_failing_too_long_is_disabled_and_replayed_on_enable(tenant, workers):
+    r = Receiver(answers=[Answer(204)], status=500)
+    try:
+        subscribe(tenant, r)
+        workers(HOOKD_DISABLE_AFTER_S=1, HOOKD_BREAKER_THRESHOLD=1000,
+                HOOKD_RETRY_SCHEDULE=",".join(["300ms"] * 30))
+        first = tenant.publish().json()["data"]["id"]
+        wait_until(lambda: tenant.get("/events/subscriptions").json()["data"][0]["status"]
+                   == "disabled", timeout=10)
+        [sub] = tenant.get("/events/subscriptions").json()["data"]
+        assert sub["disabled_reason"].startswith("Failing continuously since ")
+        wait_state(tenant, first, "disabled")
+        # Events published while disabled are kept, not sent.
+        second = tenant.publish().json()["data"]["id"]
+        [n] = wait_state(tenant, second, "disabled")
+        assert n["attempts"] == []
+        sent = len(r.requests)
+        time.sleep(0.5)
+        assert len(r.requests) == sent
+        r.status = 204
+        e = tenant.post_form("/events/endpoints/enable", {"webhook_url": r.url()})
+        assert e.status == 200, e
+        assert e.json()["data"] == {"webhook_url": r.url(), "status": "active", "replayed": 2}
+        wait_state(tenant, first, "delivered")
+        wait_state(tenant, second, "delivered")
+        [sub] = tenant.get("/events/subscriptions").json()["data"]
+        assert sub["status"] == "active" and "disabled_reason" not in sub
+    finally:
+        r.close()
+
+
+def test_disable_by_request_keeps_events_for_the_replay(tenant, receiver, workers):
+    subscribe(tenant, receiver)
+    d = tenant.post_json("/events/endpoints/disable", {"webhook_url": receiver.url()})
+    assert d.status == 200
+    assert d.json()["data"] == {"webhook_url": receiver.url(), "status": "disabled"}
+    [sub] = tenant.get("/events/subscriptions").json()["data"]
+    assert sub["status"] == "disabled" and sub["disabled_reason"] == "Disabled on request."
+    workers()
+    event = tenant.publish().json()["data"]["id"]
+    wait_state(tenant, event, "disabled")
+    time.sleep(0.3)
+    assert len(receiver.requests) == 1
+    e = tenant.post_form("/events/endpoints/enable", {"webhook_url": receiver.url()})
+    assert e.json()["data"]["replayed"] == 1
+    wait_state(tenant, event, "delivered")
+
+
+@pytest.mark.parametrize("path", ["/events/endpoints/enable", "/events/endpoints/disable",
+                                  "/events/endpoints/configure"])
+def test_endpoint_control_errors(tenant, other_tenant, receiver, path):
+    subscribe(tenant, receiver)
+    assert_error(tenant.post_form(path, {}), 400, "Require webhook_url.")
+    assert_error(tenant.post_form(path, {"webhook_url": "nope"}), 400, "Invalid field webhook_url.")
+    assert_error(tenant.post_form(path, {"webhook_url": receiver.url("/other")}), 404,
+                 "Endpoint not found.")
+    assert_error(other_tenant.post_form(path, {"webhook_url": receiver.url()}), 404,
+                 "Endpoint not found.")
+    assert_error(tenant.post_form(path, {"webhook_url": receiver.url(), "bogus": "1"}), 400,
+                 "Invalid field bogus.")
+
+
+@pytest.mark.parametrize("field,value", [("max_in_flight", "0"), ("max_in_flight", "10001"),
+                                         ("max_in_flight", "1.5"), ("max_in_flight", "x"),
+                                         ("max_in_flight", "-1"), ("rate_limit", "-1"),
+                                         ("rate_limit", "abc"), ("rate_limit", "1e9")])
+def test_configure_rejects_bad_limits(tenant, receiver, field, value):
+    subscribe(tenant, receiver)
+    assert_error(tenant.post_form("/events/endpoints/configure",
+                                  {"webhook_url": receiver.url(), field: value}),
+                 400, f"Invalid field {field}.")
+
+
+def test_configure_resets_to_defaults(tenant, receiver):
+    subscribe(tenant, receiver)
+    configure(tenant, receiver, max_in_flight=3, rate_limit=2.5)
+    assert configure(tenant, receiver, rate_limit="") == {
+        "webhook_url": receiver.url(), "max_in_flight": 3, "rate_limit": None}
+
+
+def test_redeliver_sends_the_same_event_again(tenant, workers):
+    a, b = Receiver(), Receiver()
+    try:
+        subscribe(tenant, a)
+        workers()
+        event = tenant.publish().json()["data"]["id"]
+        wait_state(tenant, event, "delivered")
+        r = tenant.post_form(f"/events/{event}/redeliver", {})
+        assert r.status == 200 and r.json()["data"] == {"queued": 1}
+        got = a.wait_for(3)
+        assert got[2]["headers"]["webhook-id"] == got[1]["headers"]["webhook-id"] == event
+        assert got[2]["body"] == got[1]["body"]
+        wait_until(lambda: len(notifications(tenant, event)[0]["attempts"]) == 2)
+        # To one named endpoint, even one subscribed after the event.
+        subscribe(tenant, b, "product.created")
+        r = tenant.post_json(f"/events/{event}/redeliver", {"webhook_url": b.url()})
+        assert r.json()["data"] == {"queued": 1}
+        assert b.wait_for(2)[1]["headers"]["webhook-id"] == event
+    finally:
+        a.close()
+        b.close()
+
+
+def test_redeliver_errors(tenant, other_tenant, receiver):
+    subscribe(tenant, receiver)
+    event = tenant.publish().json()["data"]["id"]
+    assert_error(tenant.post_form("/events/EV000000000000000000/redeliver", {}), 404,
+                 "Event not found.")
+    assert_error(other_tenant.post_form(f"/events/{event}/redeliver", {}), 404, "Event not found.")
+    assert_error(tenant.post_form(f"/events/{event}/redeliver", {"webhook_url": receiver.url("/x")}),
+                 404, "Endpoint not found.")
+    assert_error(tenant.post_form(f"/events/{event}/redeliver", {"webhook_url": "ftp://x"}), 400,
+                 "Invalid field webhook_url.")
+    assert_error(tenant.server.request("GET", f"/events/{event}/redeliver", headers=tenant.auth()),
+                 405, "Method not allowed.")
+
+
+def test_recover_requeues_failed_deliveries(tenant, workers):
+    r = Receiver(answers=[Answer(204)], status=500)
+    try:
+        subscribe(tenant, r)
+        before = (datetime.now(timezone.utc) - timedelta(seconds=5)).isoformat()
+        workers(HOOKD_RETRY_SCHEDULE="100ms", HOOKD_BREAKER_THRESHOLD=1000)
+        ids = [tenant.publish("order.updated", {"i": i}).json()["data"]["id"] for i in range(3)]
+        for event_id in ids:
+            wait_state(tenant, event_id, "failed")
+        r.status = 204
+        later = (datetime.now(timezone.utc) + timedelta(seconds=60)).isoformat()
+        assert tenant.post_form("/events/recover", {"since": later}).json()["data"] == {"queued": 0}
+        q = tenant.post_form("/events/recover", {"since": before})
+        assert q.status == 200 and q.json()["data"] == {"queued": 3}
+        for event_id in ids:
+            [n] = wait_state(tenant, event_id, "delivered")
+            assert [a["status"] for a in n["attempts"]] == [500, 500, 204]
+    finally:
+        r.close()
+
+
+def test_recover_errors(tenant):
+    assert_error(tenant.post_form("/events/recover", {}), 400, "Require since.")
+    assert_error(tenant.post_form("/events/recover", {"since": "yesterday-ish"}), 400,
+                 "Invalid field since.")
+    assert_error(tenant.post_form("/events/recover", {"since": "2026-01-01T00:00:00Z",
+                                                      "webhook_url": "nope"}),
+                 400, "Invalid field webhook_url.")
