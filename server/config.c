@@ -74,7 +74,7 @@ static const struct setting settings[] = {
       "Redirects (301, 302, 303, 307, 308) a delivery follows, re-POSTing the same body." },
     { "HOOKD_RETRY_SCHEDULE", "retry-schedule", SETTING_SCHEDULE, FIELD(retry_schedule), "", 0, 0,
       "Waits before each retry, comma-separated (`30s,5m,1h`; units ms, s, m, h). Empty: Okanjo's "
-      "schedule, retry n after min(2^(n-1), 64) minutes, 30 retries (about 26.5 h)." },
+      "schedule, retry n after min(2^(n-1), 64) minutes, 30 retries (about 26.6 h)." },
     { "HOOKD_RETRY_JITTER_PCT", "retry-jitter-pct", SETTING_LONG, FIELD(retry_jitter_pct), "20", 0,
       100, "Random spread of each retry delay, in percent either way." },
     { "HOOKD_RETRY_AFTER_MAX_S", "retry-after-max-s", SETTING_LONG, FIELD(retry_after_max_s),

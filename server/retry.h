@@ -3,7 +3,7 @@
  * Any 2xx is delivered; 410 Gone stops delivery to that endpoint; anything
  * else (other statuses, connection errors, timeouts) is retried. The default
  * schedule follows Okanjo: retry n waits min(2^(n-1), 64) minutes, 30
- * retries (about 26.5 hours), each delay jittered by +-20 %. 429 and 503
+ * retries (1,599 minutes, about 26.6 hours), each delay jittered by +-20 %. 429 and 503
  * answers with Retry-After wait at least that long (capped). */
 #ifndef HOOKD_RETRY_H
 #define HOOKD_RETRY_H

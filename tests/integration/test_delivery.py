@@ -382,3 +382,26 @@ def test_two_workers_never_send_one_delivery_at_once(tenant, workers):
         assert sorted(sent) == sorted(ids)
     finally:
         r.close()
+
+
+def test_slow_receiver_does_not_delay_a_fast_one(tenant, workers):
+    """A receiver that takes seconds occupies transfer slots, not the worker:
+    a fast endpoint's deliveries keep flowing meanwhile."""
+    slow = Receiver(answers=[Answer(204)], delay=4)
+    fast = Receiver()
+    try:
+        subscribe(tenant, slow, "product.created")
+        subscribe(tenant, fast, "order.updated")
+        workers(HOOKD_WORKERS=1, HOOKD_REQUEST_TIMEOUT_MS=10000)
+        for i in range(5):
+            tenant.publish("product.created", {"i": i})
+        slow.wait_for(2)
+        started = time.time()
+        for i in range(20):
+            tenant.publish("order.updated", {"i": i})
+        got = fast.wait_for(21, timeout=10)
+        assert got[-1]["at"] - started < 2.0
+        assert slow.active > 0, "the slow requests were still running"
+    finally:
+        slow.close()
+        fast.close()
