@@ -55,6 +55,8 @@ static const struct error_case error_cases[] = {
       "{\"type\":\"error\",\"description\":\"Event not found.\"}", NULL, NULL },
     { HK_ERR_SUB_NOT_FOUND, "", 404,
       "{\"type\":\"error\",\"description\":\"Event Subscription not found.\"}", NULL, NULL },
+    { HK_ERR_ENDPOINT_NOT_FOUND, "", 404,
+      "{\"type\":\"error\",\"description\":\"Endpoint not found.\"}", NULL, NULL },
     { HK_ERR_SUB_CONFLICT, "", 409,
       "{\"type\":\"error\",\"description\":\"Conflict with Event Subscription\"}", NULL, NULL },
     { HK_ERR_IDEMPOTENCY, "", 409,
@@ -234,9 +236,12 @@ int main(void)
 {
     static const char *const code_names[] = {
         "HK_OK", "HK_ERR_REQUIRED", "HK_ERR_INVALID", "HK_ERR_UNAUTHORIZED",
-        "HK_ERR_EVENT_NOT_FOUND", "HK_ERR_SUB_NOT_FOUND", "HK_ERR_SUB_CONFLICT",
-        "HK_ERR_IDEMPOTENCY", "HK_ERR_UNAVAILABLE", "HK_ERR_INTERNAL",
+        "HK_ERR_EVENT_NOT_FOUND", "HK_ERR_SUB_NOT_FOUND", "HK_ERR_ENDPOINT_NOT_FOUND",
+        "HK_ERR_SUB_CONFLICT", "HK_ERR_IDEMPOTENCY", "HK_ERR_UNAVAILABLE", "HK_ERR_INTERNAL",
     };
+    /* One name per code, in enum order: a new code must be named here. */
+    _Static_assert(sizeof(code_names) / sizeof(code_names[0]) == HK_ERR_INTERNAL + 1,
+                   "code_names is out of step with enum hk_err_code");
     char q[64];
     for (size_t i = 0; i < ROWS_COUNT(error_cases); i++) {
         const struct error_case *c = &error_cases[i];
