@@ -42,7 +42,7 @@ static const struct db_stmt stmt_notifications = {
     "SELECT d.id, e.url, d.state, d.attempt_count,"
     "       CASE WHEN d.state IN ('pending', 'delivering') THEN hookd.rfc3339(d.next_attempt_at) END,"
     "       a.number, hookd.rfc3339(a.started), a.duration_ms, a.status, a.error,"
-    "       a.response_body"
+    "       a.response_body, hookd.rfc3339(a.next_attempt_at)"
     "  FROM hookd.deliveries d"
     "  JOIN hookd.endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id"
     "  LEFT JOIN hookd.attempts a ON a.tenant_id = d.tenant_id AND a.delivery_id = d.id"
@@ -171,6 +171,7 @@ int db_events_notifications(struct db_conn *conn, int64_t tenant_id, const char 
         json_object_object_add(a, "status", int_or_null(res, row, 8));
         json_object_object_add(a, "error", text_or_null(res, row, 9));
         json_object_object_add(a, "response_body", text_or_null(res, row, 10));
+        json_object_object_add(a, "next_attempt_at", text_or_null(res, row, 11));
         json_object_array_add(attempts, a);
     }
     PQclear(res);

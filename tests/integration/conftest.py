@@ -187,11 +187,12 @@ def create_tenant(server, name=None):
 class Answer:
     """One scripted answer of a Receiver."""
 
-    def __init__(self, status=204, body=b"", headers=None, delay=0.0):
+    def __init__(self, status=204, body=b"", headers=None, delay=0.0, hang_up=False):
         self.status = status
         self.body = body
         self.headers = headers or {}
         self.delay = delay
+        self.hang_up = hang_up   # close the connection without answering
 
 
 class Receiver:
@@ -239,6 +240,10 @@ class Receiver:
                     time.sleep(answer.delay)
                 with receiver.lock:
                     receiver.active -= 1
+                if answer.hang_up:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 try:
                     self.send_response(answer.status)
                     for k, v in answer.headers.items():

@@ -178,6 +178,34 @@ def test_exhausted_schedule_fails_the_delivery(tenant, workers):
         r.close()
 
 
+def test_connection_closed_without_an_answer_is_retried(tenant, workers):
+    r = Receiver(answers=[Answer(204), Answer(hang_up=True)])
+    try:
+        subscribe(tenant, r)
+        workers()
+        event = tenant.publish().json()["data"]
+        [n] = wait_state(tenant, event["id"], "delivered")
+        first, second = n["attempts"]
+        assert first["status"] is None and first["error"]
+        assert first["next_attempt_at"] is not None
+        assert second["status"] == 204 and second["next_attempt_at"] is None
+    finally:
+        r.close()
+
+
+def test_serve_runs_api_and_workers_together(tenant, receiver):
+    subscribe(tenant, receiver)
+    s = Server("serve", **FAST)
+    try:
+        r = s.request("POST", "/events", json.dumps({"type": "order.updated", "data": {"s": 1}}),
+                      tenant.auth({"Content-Type": "application/json"}))
+        assert r.status == 201
+        got = receiver.wait_for(2)[1]
+        assert got["headers"]["webhook-id"] == r.json()["data"]["id"]
+    finally:
+        assert s.stop() == 0
+
+
 def test_retry_after_is_honoured(tenant, workers):
     r = Receiver(answers=[Answer(204), Answer(429, headers={"Retry-After": "2"})])
     try:
