@@ -6,6 +6,7 @@
 #   make build   just the binary: build/hookd
 #   make lint    cppcheck, the OpenAPI linter, and the README settings table
 #   make asan    build with AddressSanitizer + UBSan into build/asan
+#   make tsan    build with ThreadSanitizer into build/tsan
 #   make docs    regenerate README.md's settings table from the binary
 
 VERSION := 0.1.0
@@ -33,7 +34,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_SUPPORT_OBJS := $(patsubst tests/unit/support/%.c,$(BUILD)/tests/support/%.o,\
                        $(wildcard tests/unit/support/*.c))
 
-.PHONY: all build run test unit lint asan clean docs
+.PHONY: all build run test unit lint asan tsan clean docs
 .DEFAULT_GOAL := build
 
 all build: $(BUILD)/hookd
@@ -89,6 +90,9 @@ test:
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" SANITIZE=address,undefined build unit
+
+tsan:
+	@$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" SANITIZE=thread build
 
 TIDY_CHECKS := -*,clang-analyzer-*,bugprone-*,-bugprone-easily-swappable-parameters,\
   -bugprone-reserved-identifier,-clang-analyzer-security.insecureAPI.DeprecatedOrUnsafeBufferHandling,\
