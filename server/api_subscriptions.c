@@ -1,5 +1,6 @@
 /* api_subscriptions.c - POST /events/subscribe, POST /events/unsubscribe,
  * GET /events/subscriptions. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,9 +19,31 @@
 
 static const char *const subscription_fields[] = { "type", "webhook_url", NULL };
 
-/* Reads and checks type and webhook_url; 0 or -1 with a 400 in err. */
+/* Refuses, before any connection, a URL whose host is an IP literal the
+ * SSRF guard would refuse, or whose port is not allowed; names are checked
+ * when the test POST connects. */
+static bool destination_acceptable(const struct request *req, const char *url)
+{
+    char host[256];
+    unsigned int port;
+    const char *reason = NULL;
+    if (webhook_url_host_port(url, host, sizeof(host), &port) != 0)
+        return false;
+    int allowed = destination_literal_allowed(req->app->destinations, host, port, &reason);
+    if (allowed < 0) {
+        /* a name: only the port can be checked before connecting */
+        allowed = destination_port_allowed(req->app->destinations, port);
+        reason = "the port is not in HOOKD_ALLOWED_PORTS";
+    }
+    if (!allowed)
+        log_info("subscribe refused: %s port %u: %s", host, port, reason);
+    return allowed != 0;
+}
+
+/* Reads and checks type and webhook_url; 0 or -1 with a 400 in err. A new
+ * subscription's URL must also pass the SSRF guard. */
 static int read_subscription_params(struct request *req, const char **type, const char **url,
-                                    struct hk_error *err)
+                                    bool subscribing, struct hk_error *err)
 {
     if (api_check_params(req, NULL, subscription_fields, err) != 0)
         return -1;
@@ -42,7 +65,8 @@ static int read_subscription_params(struct request *req, const char **type, cons
             return -1;
         }
     }
-    if (!webhook_url_valid(*url, strlen(*url), NULL)) {
+    if (!webhook_url_valid(*url, strlen(*url), NULL) ||
+        (subscribing && !destination_acceptable(req, *url))) {
         hk_error_field(err, HK_ERR_INVALID, "webhook_url");
         return -1;
     }
@@ -86,7 +110,8 @@ static int test_webhook_url(struct request *req, const char *type, const char *u
     char reason[256];
     if (signature != NULL &&
         probe_webhook_url(url, event_id, now, signature, body,
-                          req->app->cfg->subscribe_timeout_ms, reason, sizeof(reason)) == 0) {
+                          req->app->cfg->subscribe_timeout_ms, req->app->destinations, reason,
+                          sizeof(reason)) == 0) {
         rc = 0;
         goto out;
     }
@@ -111,7 +136,7 @@ void api_subscribe(struct request *req, struct response *resp)
     char sub_id[TOKEN_ID_LEN + 1];
     char secret[SIGNATURE_SECRET_LEN + 1];
 
-    if (read_subscription_params(req, &type, &url, &err) != 0)
+    if (read_subscription_params(req, &type, &url, true, &err) != 0)
         goto fail;
     /* A duplicate is refused before bothering the receiver. */
     struct db_conn *db = request_db(req, &err);
@@ -144,7 +169,7 @@ void api_unsubscribe(struct request *req, struct response *resp)
     struct hk_error err;
     const char *type, *url;
     struct db_conn *db;
-    if (read_subscription_params(req, &type, &url, &err) != 0 ||
+    if (read_subscription_params(req, &type, &url, false, &err) != 0 ||
         (db = request_db(req, &err)) == NULL ||
         db_subscriptions_delete(db, req->tenant_id, type, url, &err) != 0) {
         response_error(resp, &err);

@@ -56,10 +56,17 @@ static int run(const struct config *cfg, const char *name, bool with_api, bool w
     struct worker_pool *workers = NULL;
     struct http_server *server = NULL;
     struct db_pool pool;
-    struct app app = { .cfg = cfg, .pool = &pool };
+    struct destination_policy destinations;
+    struct app app = { .cfg = cfg, .pool = &pool, .destinations = &destinations };
     int rc = 1;
+    if (destination_policy_init(&destinations, cfg->allow_private_targets, cfg->allowed_ports,
+                                &err) != 0) {
+        log_error("%s", err.detail);
+        return 1;
+    }
     if (with_workers && (workers = worker_pool_start(cfg, &err)) == NULL) {
         log_error("%s", err.detail);
+        destination_policy_free(&destinations);
         return 1;
     }
     if (with_api) {
@@ -83,6 +90,7 @@ out:
     if (with_api)
         db_pool_destroy(&pool);
     worker_pool_stop(workers);
+    destination_policy_free(&destinations);
     log_info("stopped");
     return rc;
 }

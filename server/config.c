@@ -9,10 +9,14 @@
 #include <strings.h>
 
 #include "log.h"
+#include "destination.h"
 #include "retry.h"
 #include "xmalloc.h"
 
-enum setting_type { SETTING_STRING, SETTING_LONG, SETTING_BOOL, SETTING_LOG_LEVEL, SETTING_SCHEDULE };
+enum setting_type { SETTING_STRING, SETTING_LONG, SETTING_BOOL, SETTING_LOG_LEVEL };
+
+/* Checks a string setting's value; 0, or -1 with err. */
+typedef int (*setting_check_fn)(const char *value, struct hk_error *err);
 
 struct setting {
     const char *env;
@@ -22,83 +26,119 @@ struct setting {
     const char *def;
     long min, max;
     const char *help;
+    setting_check_fn check;     /* optional, for SETTING_STRING */
 };
+
+static int check_schedule(const char *value, struct hk_error *err)
+{
+    struct retry_policy policy;
+    if (retry_policy_init(&policy, value, 0, 0, err) != 0)
+        return -1;
+    retry_policy_free(&policy);
+    return 0;
+}
+
+static int check_allowlist(const char *value, struct hk_error *err)
+{
+    struct destination_policy policy;
+    if (destination_policy_init(&policy, value, "", err) != 0)
+        return -1;
+    destination_policy_free(&policy);
+    return 0;
+}
+
+static int check_ports(const char *value, struct hk_error *err)
+{
+    struct destination_policy policy;
+    if (destination_policy_init(&policy, "", value, err) != 0)
+        return -1;
+    destination_policy_free(&policy);
+    return 0;
+}
 
 #define FIELD(name) offsetof(struct config, name)
 
 static const struct setting settings[] = {
     { "HOOKD_DATABASE_URL", "database-url", SETTING_STRING, FIELD(database_url), "", 0, 0,
       "PostgreSQL connection string (URL or key=value). Empty: libpq's PG* environment defaults. "
-      "`make run` and `make test` point it at a private cluster when unset." },
+      "`make run` and `make test` point it at a private cluster when unset.", NULL },
     { "HOOKD_LISTEN_ADDR", "listen", SETTING_STRING, FIELD(listen_addr), "127.0.0.1", 0, 0,
-      "IPv4 or IPv6 address the HTTP API listens on." },
+      "IPv4 or IPv6 address the HTTP API listens on.", NULL },
     { "HOOKD_PORT", "port", SETTING_LONG, FIELD(port), "8080", 0, 65535,
-      "TCP port of the HTTP API (0 picks a free port and logs it)." },
+      "TCP port of the HTTP API (0 picks a free port and logs it).", NULL },
     { "HOOKD_HTTP_THREADS", "http-threads", SETTING_LONG, FIELD(http_threads), "4", 1, 256,
-      "Threads serving HTTP requests." },
+      "Threads serving HTTP requests.", NULL },
     { "HOOKD_DB_POOL_SIZE", "db-pool-size", SETTING_LONG, FIELD(db_pool_size), "8", 1, 256,
-      "PostgreSQL connections shared by the HTTP threads." },
+      "PostgreSQL connections shared by the HTTP threads.", NULL },
     { "HOOKD_DB_ACQUIRE_TIMEOUT_MS", "db-acquire-timeout-ms", SETTING_LONG,
       FIELD(db_acquire_timeout_ms), "5000", 1, 600000,
-      "How long a request waits for a free database connection before answering 503." },
+      "How long a request waits for a free database connection before answering 503.", NULL },
     { "HOOKD_MAX_BODY_BYTES", "max-body-bytes", SETTING_LONG, FIELD(max_body_bytes), "1048576",
-      1024, 64L * 1024 * 1024, "Largest accepted request body; larger bodies get 413." },
+      1024, 64L * 1024 * 1024, "Largest accepted request body; larger bodies get 413.", NULL },
     { "HOOKD_CONNECTION_TIMEOUT_S", "connection-timeout-s", SETTING_LONG,
       FIELD(connection_timeout_s), "30", 1, 3600,
-      "Idle HTTP connections are closed after this many seconds." },
+      "Idle HTTP connections are closed after this many seconds.", NULL },
     { "HOOKD_SUBSCRIBE_TIMEOUT_MS", "subscribe-timeout-ms", SETTING_LONG,
       FIELD(subscribe_timeout_ms), "5000", 100, 60000,
-      "Total time allowed for the test POST that `POST /events/subscribe` sends to a new URL." },
+      "Total time allowed for the test POST that `POST /events/subscribe` sends to a new URL.", NULL },
     { "HOOKD_LOG_LEVEL", "log-level", SETTING_LOG_LEVEL, FIELD(log_level), "info", 0, 0,
-      "Least severe level logged: debug, info, warn or error." },
+      "Least severe level logged: debug, info, warn or error.", NULL },
     { "HOOKD_MIGRATE_ON_START", "migrate-on-start", SETTING_BOOL, FIELD(migrate_on_start), "true",
-      0, 0, "Apply pending migrations when `hookd serve` starts (advisory-locked, safe with many processes)." },
+      0, 0, "Apply pending migrations when `hookd serve` starts (advisory-locked, safe with many processes).", NULL },
     { "HOOKD_WORKERS", "workers", SETTING_LONG, FIELD(workers), "2", 1, 64,
       "Delivery worker threads (`serve`, `worker`); each has its own database connection and "
-      "libcurl multi handle." },
+      "libcurl multi handle.", NULL },
     { "HOOKD_MAX_IN_FLIGHT", "max-in-flight", SETTING_LONG, FIELD(max_in_flight), "256", 1, 10000,
-      "Concurrent HTTP requests per worker thread." },
+      "Concurrent HTTP requests per worker thread.", NULL },
     { "HOOKD_CLAIM_BATCH", "claim-batch", SETTING_LONG, FIELD(claim_batch), "64", 1, 10000,
-      "Most deliveries (and pending events) one worker claims per database round trip." },
+      "Most deliveries (and pending events) one worker claims per database round trip.", NULL },
     { "HOOKD_POLL_INTERVAL_MS", "poll-interval-ms", SETTING_LONG, FIELD(poll_interval_ms), "1000",
       10, 60000, "How often idle workers look for due retries; new events wake them at once "
-      "(LISTEN/NOTIFY)." },
+      "(LISTEN/NOTIFY).", NULL },
     { "HOOKD_LEASE_S", "lease-s", SETTING_LONG, FIELD(lease_s), "60", 1, 3600,
       "A claimed delivery belongs to its worker this long; the lease is renewed while the request "
-      "runs, and a crashed worker's deliveries are claimed again once it expires." },
+      "runs, and a crashed worker's deliveries are claimed again once it expires.", NULL },
     { "HOOKD_CONNECT_TIMEOUT_MS", "connect-timeout-ms", SETTING_LONG, FIELD(connect_timeout_ms),
-      "5000", 100, 600000, "Connection timeout of a delivery." },
+      "5000", 100, 600000, "Connection timeout of a delivery.", NULL },
     { "HOOKD_REQUEST_TIMEOUT_MS", "request-timeout-ms", SETTING_LONG, FIELD(request_timeout_ms),
-      "15000", 100, 3600000, "Total time a delivery request may take, redirects included." },
+      "15000", 100, 3600000, "Total time a delivery request may take, redirects included.", NULL },
     { "HOOKD_MAX_REDIRECTS", "max-redirects", SETTING_LONG, FIELD(max_redirects), "3", 0, 10,
-      "Redirects (301, 302, 303, 307, 308) a delivery follows, re-POSTing the same body." },
-    { "HOOKD_RETRY_SCHEDULE", "retry-schedule", SETTING_SCHEDULE, FIELD(retry_schedule), "", 0, 0,
+      "Redirects (301, 302, 303, 307, 308) a delivery follows, re-POSTing the same body.", NULL },
+    { "HOOKD_RETRY_SCHEDULE", "retry-schedule", SETTING_STRING, FIELD(retry_schedule), "", 0, 0,
       "Waits before each retry, comma-separated (`30s,5m,1h`; units ms, s, m, h). Empty: Okanjo's "
-      "schedule, retry n after min(2^(n-1), 64) minutes, 30 retries (about 26.6 h)." },
+      "schedule, retry n after min(2^(n-1), 64) minutes, 30 retries (about 26.6 h).",
+      check_schedule },
+    { "HOOKD_ALLOW_PRIVATE_TARGETS", "allow-private-targets", SETTING_STRING,
+      FIELD(allow_private_targets), "", 0, 0,
+      "CIDRs (`10.0.0.0/8,::1/128`) that webhook URLs may reach although they are not public. "
+      "Empty: only public addresses (loopback, private, link-local, CGNAT, multicast and reserved "
+      "ranges are refused, in IPv4 and IPv6 forms).", check_allowlist },
+    { "HOOKD_ALLOWED_PORTS", "allowed-ports", SETTING_STRING, FIELD(allowed_ports), "", 0, 0,
+      "Ports webhook URLs may use (`80,443,8000-8999`). Empty: any port.", check_ports },
     { "HOOKD_RETRY_JITTER_PCT", "retry-jitter-pct", SETTING_LONG, FIELD(retry_jitter_pct), "20", 0,
-      100, "Random spread of each retry delay, in percent either way." },
+      100, "Random spread of each retry delay, in percent either way.", NULL },
     { "HOOKD_RETRY_AFTER_MAX_S", "retry-after-max-s", SETTING_LONG, FIELD(retry_after_max_s),
-      "3600", 0, 604800, "Longest `Retry-After` (on 429 and 503) that is honoured." },
+      "3600", 0, 604800, "Longest `Retry-After` (on 429 and 503) that is honoured.", NULL },
     { "HOOKD_RESPONSE_BODY_MAX", "response-body-max", SETTING_LONG, FIELD(response_body_max),
-      "4096", 0, 1048576, "Bytes of a receiver's answer kept in the attempt log." },
+      "4096", 0, 1048576, "Bytes of a receiver's answer kept in the attempt log.", NULL },
     { "HOOKD_SECRET_OVERLAP_S", "secret-overlap-s", SETTING_LONG, FIELD(secret_overlap_s), "86400",
-      0, 2592000, "After a secret rotation, the old secret also signs deliveries this long." },
+      0, 2592000, "After a secret rotation, the old secret also signs deliveries this long.", NULL },
     { "HOOKD_SHUTDOWN_TIMEOUT_S", "shutdown-timeout-s", SETTING_LONG, FIELD(shutdown_timeout_s),
       "10", 0, 3600, "On SIGTERM, how long in-flight deliveries may finish before their leases "
-      "are released for another worker." },
+      "are released for another worker.", NULL },
     { "HOOKD_ENDPOINT_MAX_IN_FLIGHT", "endpoint-max-in-flight", SETTING_LONG,
       FIELD(endpoint_max_in_flight), "32", 1, 10000,
       "Concurrent requests to one endpoint, across all workers and processes (per-endpoint "
-      "override: `POST /events/endpoints/configure`)." },
+      "override: `POST /events/endpoints/configure`).", NULL },
     { "HOOKD_ENDPOINT_RATE_LIMIT", "endpoint-rate-limit", SETTING_LONG,
       FIELD(endpoint_rate_limit), "0", 0, 1000000,
-      "Requests per second to one endpoint; 0 means no limit (per-endpoint override as above)." },
+      "Requests per second to one endpoint; 0 means no limit (per-endpoint override as above).", NULL },
     { "HOOKD_BREAKER_THRESHOLD", "breaker-threshold", SETTING_LONG, FIELD(breaker_threshold),
       "5", 1, 100000, "Consecutive failed attempts after which an endpoint's circuit opens: its "
-      "queued deliveries wait with the failing one, then a single probe is sent." },
+      "queued deliveries wait with the failing one, then a single probe is sent.", NULL },
     { "HOOKD_DISABLE_AFTER_S", "disable-after-s", SETTING_LONG, FIELD(disable_after_s),
       "432000", 1, 31536000, "An endpoint failing continuously this long (default 5 days) is "
-      "disabled; its events are kept for a replay after `POST /events/endpoints/enable`." },
+      "disabled; its events are kept for a replay after `POST /events/endpoints/enable`.", NULL },
 };
 
 #define N_SETTINGS (sizeof(settings) / sizeof(settings[0]))
@@ -126,19 +166,14 @@ static int apply(struct config *cfg, const struct setting *s, const char *value,
     char *base = (char *)cfg + s->offset;
     switch (s->type) {
     case SETTING_STRING:
-    case SETTING_LOG_LEVEL:
-    case SETTING_SCHEDULE: {
+    case SETTING_LOG_LEVEL: {
         if (s->type == SETTING_LOG_LEVEL) {
             enum log_level level;
             if (log_level_parse(value, &level) != 0)
                 goto invalid;
         }
-        if (s->type == SETTING_SCHEDULE) {
-            struct retry_policy policy;
-            if (retry_policy_init(&policy, value, 0, 0, err) != 0)
-                goto invalid;
-            retry_policy_free(&policy);
-        }
+        if (s->check != NULL && s->check(value, err) != 0)
+            goto invalid;
         char **field = (char **)(void *)base;
         free(*field);
         *field = xstrdup(value);
@@ -246,8 +281,7 @@ int config_parse_flags(struct config *cfg, int argc, char **argv, int *index, st
 void config_free(struct config *cfg)
 {
     for (size_t i = 0; i < N_SETTINGS; i++) {
-        if (settings[i].type == SETTING_STRING || settings[i].type == SETTING_LOG_LEVEL ||
-            settings[i].type == SETTING_SCHEDULE) {
+        if (settings[i].type == SETTING_STRING || settings[i].type == SETTING_LOG_LEVEL) {
             char **field = (char **)(void *)((char *)cfg + settings[i].offset);
             free(*field);
             *field = NULL;

@@ -35,6 +35,8 @@ struct config {
     long request_timeout_ms;
     long max_redirects;
     char *retry_schedule;
+    char *allow_private_targets;
+    char *allowed_ports;
     long retry_jitter_pct;
     long retry_after_max_s;
     long response_body_max;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net_guard.h"
 #include "version.h"
 #include "xmalloc.h"
 
@@ -20,9 +21,11 @@ static size_t discard(char *data, size_t size, size_t nmemb, void *userdata)
 }
 
 int probe_webhook_url(const char *url, const char *event_id, long long timestamp,
-                      const char *signature, const char *body, long timeout_ms, char *reason,
+                      const char *signature, const char *body, long timeout_ms,
+                      const struct destination_policy *destinations, char *reason,
                       size_t reason_len)
 {
+    struct net_guard guard;
     int rc = -1;
     struct curl_slist *headers = NULL;
     char id_header[64], ts_header[64];
@@ -54,11 +57,13 @@ int probe_webhook_url(const char *url, const char *event_id, long long timestamp
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, discard);
+    net_guard_attach(curl, &guard, destinations);
 
     CURLcode res = curl_easy_perform(curl);
     long status = 0;
     if (res != CURLE_OK) {
-        snprintf(reason, reason_len, "%s", curl_easy_strerror(res));
+        snprintf(reason, reason_len, "%s",
+                 guard.refused[0] ? guard.refused : curl_easy_strerror(res));
         goto out;
     }
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);

@@ -16,12 +16,14 @@
 #include "buf.h"
 #include "config.h"
 #include "db.h"
+#include "destination.h"
 #include "params.h"
 #include "router.h"
 
 struct app {
     const struct config *cfg;
     struct db_pool *pool;
+    const struct destination_policy *destinations;   /* the SSRF guard's rules */
 };
 
 struct request {

@@ -89,6 +89,7 @@ struct transfer *transfer_new(struct claimed_delivery *d, const struct transfer_
     curl_easy_setopt(e, CURLOPT_WRITEDATA, t);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
+    net_guard_attach(e, &t->guard, opt->destinations);
     t->started_ms = clock_wall_ms();
     t->started_mono_ms = clock_mono_ms();
     t->renewed_mono_ms = t->started_mono_ms;
@@ -110,7 +111,10 @@ void transfer_outcome(struct transfer *t, CURLcode code, const struct retry_poli
     curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
     /* An answer whose body we stopped reading is still an answer. */
     bool answered = code == CURLE_OK || (code == CURLE_WRITE_ERROR && t->truncated);
-    if (!answered) {
+    if (!answered && t->guard.refused[0] != '\0') {
+        out->error = xstrdup(t->guard.refused);
+        status = 0;
+    } else if (!answered) {
         out->error = xasprintf("%s%s%s", curl_easy_strerror(code), t->errbuf[0] ? ": " : "",
                                t->errbuf);
         if (code != CURLE_TOO_MANY_REDIRECTS)

@@ -12,6 +12,7 @@
 
 #include "buf.h"
 #include "db_deliveries.h"
+#include "net_guard.h"
 #include "retry.h"
 
 struct transfer_options {
@@ -19,6 +20,7 @@ struct transfer_options {
     long request_timeout_ms;
     long max_redirects;
     long response_body_max;
+    const struct destination_policy *destinations;   /* the SSRF guard's rules */
 };
 
 struct transfer {
@@ -31,6 +33,7 @@ struct transfer {
     int64_t started_mono_ms;            /* monotonic, for durations */
     int64_t renewed_mono_ms;            /* when the lease was last extended */
     char errbuf[CURL_ERROR_SIZE];
+    struct net_guard guard;             /* says why a connection was refused */
 };
 
 /* Milliseconds of CLOCK_MONOTONIC and of the wall clock. */

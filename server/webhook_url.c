@@ -70,3 +70,24 @@ out:
     curl_url_cleanup(u);
     return ok;
 }
+
+int webhook_url_host_port(const char *url, char *host, size_t host_len, unsigned int *port)
+{
+    int rc = -1;
+    char *h = NULL, *p = NULL;
+    CURLU *u = curl_url();
+    if (u == NULL)
+        return -1;
+    if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK &&
+        curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+        strlen(h) < host_len) {
+        memcpy(host, h, strlen(h) + 1);
+        *port = (unsigned int)strtoul(p, NULL, 10);
+        rc = 0;
+    }
+    curl_free(h);
+    curl_free(p);
+    curl_url_cleanup(u);
+    return rc;
+}

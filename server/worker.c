@@ -40,6 +40,7 @@ struct worker_pool {
     struct retry_policy policy;
     struct endpoint_rules rules;
     struct transfer_options transfer;
+    struct destination_policy destinations;
     atomic_bool stopping;
     struct worker *workers;
     size_t n_workers;
@@ -359,6 +360,12 @@ struct worker_pool *worker_pool_start(const struct config *cfg, struct hk_error 
         free(pool);
         return NULL;
     }
+    if (destination_policy_init(&pool->destinations, cfg->allow_private_targets,
+                                cfg->allowed_ports, err) != 0) {
+        retry_policy_free(&pool->policy);
+        free(pool);
+        return NULL;
+    }
     pool->rules = (struct endpoint_rules){
         .max_in_flight = cfg->endpoint_max_in_flight,
         .rate_limit = cfg->endpoint_rate_limit,
@@ -370,6 +377,7 @@ struct worker_pool *worker_pool_start(const struct config *cfg, struct hk_error 
         .request_timeout_ms = cfg->request_timeout_ms,
         .max_redirects = cfg->max_redirects,
         .response_body_max = cfg->response_body_max,
+        .destinations = &pool->destinations,
     };
     atomic_init(&pool->stopping, false);
     pool->n_workers = (size_t)cfg->workers;
@@ -409,5 +417,6 @@ void worker_pool_stop(struct worker_pool *pool)
     }
     free(pool->workers);
     retry_policy_free(&pool->policy);
+    destination_policy_free(&pool->destinations);
     free(pool);
 }

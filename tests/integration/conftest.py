@@ -33,9 +33,14 @@ def free_port():
         return s.getsockname()[1]
 
 
+# The SSRF guard refuses loopback; the tests' receivers live there.
+LOOPBACK = "127.0.0.0/8,::1/128"
+
+
 def hookd_env(**extra):
     env = dict(os.environ)
     env["HOOKD_DATABASE_URL"] = DATABASE_URL
+    env["HOOKD_ALLOW_PRIVATE_TARGETS"] = LOOPBACK
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
@@ -134,6 +139,10 @@ class Server:
 
 
 class Tenant:
+    def on(self, server):
+        """The same tenant, talking to another hookd process."""
+        return Tenant(server, self.name, self.id, self.key, self.passphrase)
+
     def __init__(self, server, name, tenant_id, key, passphrase):
         self.server = server
         self.name = name
@@ -203,7 +212,7 @@ class Receiver:
     without it (retries of an earlier test's deliveries to a port that was
     reused) get 404 and are not recorded."""
 
-    def __init__(self, status=204, delay=0.0, answers=None):
+    def __init__(self, status=204, delay=0.0, answers=None, host="127.0.0.1"):
         self.status = status
         self.delay = delay
         self.answers = list(answers or [])
@@ -257,14 +266,15 @@ class Receiver:
             def log_message(self, *args):
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.host = host
+        self.httpd = http.server.ThreadingHTTPServer((host, 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 
-    def url(self, path="/hook"):
-        return f"http://127.0.0.1:{self.port}{self.prefix}{path}"
+    def url(self, path="/hook", host=None):
+        return f"http://{host or self.host}:{self.port}{self.prefix}{path}"
 
     def wait_for(self, count, timeout=10):
         """Waits until `count` requests arrived; returns them all."""
