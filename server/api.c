@@ -19,6 +19,8 @@ api_handler_fn api_handler_for(enum route_id id)
     case ROUTE_ENDPOINT_CONFIGURE: return api_endpoint_configure;
     case ROUTE_EVENT_REDELIVER: return api_event_redeliver;
     case ROUTE_RECOVER: return api_recover;
+    case ROUTE_HEALTHZ: return api_healthz;
+    case ROUTE_READYZ: return api_readyz;
     case ROUTE_NONE: break;
     }
     return NULL;

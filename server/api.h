@@ -32,5 +32,7 @@ void api_endpoint_disable(struct request *req, struct response *resp);
 void api_endpoint_configure(struct request *req, struct response *resp);
 void api_event_redeliver(struct request *req, struct response *resp);
 void api_recover(struct request *req, struct response *resp);
+void api_healthz(struct request *req, struct response *resp);
+void api_readyz(struct request *req, struct response *resp);
 
 #endif

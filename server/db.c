@@ -20,8 +20,13 @@ static void on_notice(void *arg, const char *message)
 
 struct db_conn *db_connect(const char *url, struct hk_error *err)
 {
-    const char *keys[] = { "dbname", "connect_timeout", "application_name", NULL };
-    const char *values[] = { url, "5", "hookd", NULL };
+    /* Bounded waits on a database that is gone or unreachable: connecting
+     * gives up after 5 s, and TCP keepalives and the user timeout notice a
+     * dead peer within about 10 s instead of the kernel's minutes. */
+    const char *keys[] = { "dbname", "connect_timeout", "application_name", "keepalives",
+                           "keepalives_idle", "keepalives_interval", "keepalives_count",
+                           "tcp_user_timeout", NULL };
+    const char *values[] = { url, "5", "hookd", "1", "5", "2", "3", "10000", NULL };
     PGconn *pg = PQconnectdbParams(keys, values, 1);
     if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
         const char *msg = pg ? PQerrorMessage(pg) : "out of memory";
@@ -76,20 +81,47 @@ static int ensure_prepared(struct db_conn *conn, const struct db_stmt *stmt, str
     return 0;
 }
 
+/* A connection that died while it sat idle (the server restarted) fails
+ * its first statement before anything runs; it is safe to reconnect and
+ * run that statement again, once. */
+static bool reconnect_stale(struct db_conn *conn)
+{
+    if (!conn->fresh || PQstatus(conn->pg) == CONNECTION_OK)
+        return false;
+    conn->fresh = false;
+    PQreset(conn->pg);
+    conn->n_prepared = 0;
+    if (PQstatus(conn->pg) != CONNECTION_OK)
+        return false;
+    log_info("reconnected to PostgreSQL");
+    return true;
+}
+
 PGresult *db_query(struct db_conn *conn, const struct db_stmt *stmt, const char *const *values,
                    struct hk_error *err)
 {
-    conn->sqlstate[0] = '\0';
-    if (ensure_prepared(conn, stmt, err) != 0)
-        return NULL;
-    PGresult *res = PQexecPrepared(conn->pg, stmt->name, stmt->nparams, values, NULL, NULL, 0);
-    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+    for (;;) {
+        conn->sqlstate[0] = '\0';
+        PGresult *res = NULL;
+        if (ensure_prepared(conn, stmt, err) == 0)
+            res = PQexecPrepared(conn->pg, stmt->name, stmt->nparams, values, NULL, NULL, 0);
+        else if (reconnect_stale(conn))
+            continue;
+        else
+            return NULL;
+        ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+        if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+            conn->fresh = false;
+            return res;
+        }
+        if (reconnect_stale(conn)) {
+            PQclear(res);
+            continue;
+        }
         fail_from(conn, res, stmt->name, err);
         PQclear(res);
         return NULL;
     }
-    return res;
 }
 
 int db_exec(struct db_conn *conn, const struct db_stmt *stmt, const char *const *values,
@@ -152,6 +184,7 @@ struct db_conn *db_pool_acquire(struct db_pool *pool, long timeout_ms, struct hk
         if (pool->n_idle > 0) {
             struct db_conn *conn = pool->idle[--pool->n_idle];
             pthread_mutex_unlock(&pool->mu);
+            conn->fresh = true;
             return conn;
         }
         if (pool->n_open < pool->size) {

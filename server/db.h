@@ -30,6 +30,7 @@ struct db_conn {
     const struct db_stmt *prepared[DB_MAX_PREPARED];
     size_t n_prepared;
     char sqlstate[6];          /* of the last failure, "" if none */
+    bool fresh;                /* just taken from the pool's idle list: may be stale */
 };
 
 /* Opens a connection; NULL with err (HK_ERR_UNAVAILABLE) on failure. The

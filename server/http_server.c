@@ -153,7 +153,7 @@ static enum MHD_Result handle(struct request *req)
             return send_error(req, 415, "Unsupported content type.");
         goto fail;
     }
-    if (auth_authenticate(req, &err) != 0)
+    if (!req->route.public && auth_authenticate(req, &err) != 0)
         goto fail;
     api_handler_for(req->route.id)(req, &resp);
     request_db_release(req);

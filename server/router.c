@@ -11,22 +11,25 @@ struct route {
     const char *method;
     const char *pattern;
     enum route_id id;
+    bool public;           /* answered without credentials */
 };
 
 static const struct route routes[] = {
-    { "POST", "/events/subscribe", ROUTE_SUBSCRIBE },
-    { "POST", "/events/unsubscribe", ROUTE_UNSUBSCRIBE },
-    { "GET", "/events/subscriptions", ROUTE_SUBSCRIPTIONS },
-    { "GET", "/events/types", ROUTE_EVENT_TYPES },
-    { "GET", "/events/signing-key", ROUTE_SIGNING_KEY },
-    { "POST", "/events/endpoints/rotate-secret", ROUTE_ROTATE_SECRET },
-    { "POST", "/events/endpoints/enable", ROUTE_ENDPOINT_ENABLE },
-    { "POST", "/events/endpoints/disable", ROUTE_ENDPOINT_DISABLE },
-    { "POST", "/events/endpoints/configure", ROUTE_ENDPOINT_CONFIGURE },
-    { "POST", "/events/recover", ROUTE_RECOVER },
-    { "POST", "/events", ROUTE_EVENT_PUBLISH },
-    { "GET", "/events/{id}", ROUTE_EVENT_GET },
-    { "POST", "/events/{id}/redeliver", ROUTE_EVENT_REDELIVER },
+    { "GET", "/healthz", ROUTE_HEALTHZ, true },
+    { "GET", "/readyz", ROUTE_READYZ, true },
+    { "POST", "/events/subscribe", ROUTE_SUBSCRIBE, false },
+    { "POST", "/events/unsubscribe", ROUTE_UNSUBSCRIBE, false },
+    { "GET", "/events/subscriptions", ROUTE_SUBSCRIPTIONS, false },
+    { "GET", "/events/types", ROUTE_EVENT_TYPES, false },
+    { "GET", "/events/signing-key", ROUTE_SIGNING_KEY, false },
+    { "POST", "/events/endpoints/rotate-secret", ROUTE_ROTATE_SECRET, false },
+    { "POST", "/events/endpoints/enable", ROUTE_ENDPOINT_ENABLE, false },
+    { "POST", "/events/endpoints/disable", ROUTE_ENDPOINT_DISABLE, false },
+    { "POST", "/events/endpoints/configure", ROUTE_ENDPOINT_CONFIGURE, false },
+    { "POST", "/events/recover", ROUTE_RECOVER, false },
+    { "POST", "/events", ROUTE_EVENT_PUBLISH, false },
+    { "GET", "/events/{id}", ROUTE_EVENT_GET, false },
+    { "POST", "/events/{id}/redeliver", ROUTE_EVENT_REDELIVER, false },
 };
 
 #define N_ROUTES (sizeof(routes) / sizeof(routes[0]))
@@ -93,6 +96,7 @@ void router_match(const char *method, const char *path, size_t path_len, struct 
             out->status = ROUTE_MATCHED;
             out->id = routes[i].id;
             out->pattern = routes[i].pattern;
+            out->public = routes[i].public;
             memcpy(out->param, param, sizeof(param));
             return;
         }

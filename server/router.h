@@ -3,6 +3,7 @@
 #ifndef HOOKD_ROUTER_H
 #define HOOKD_ROUTER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum route_id {
@@ -20,6 +21,8 @@ enum route_id {
     ROUTE_ENDPOINT_CONFIGURE,
     ROUTE_EVENT_REDELIVER,
     ROUTE_RECOVER,
+    ROUTE_HEALTHZ,
+    ROUTE_READYZ,
 };
 
 enum route_status { ROUTE_MATCHED, ROUTE_NOT_FOUND, ROUTE_TRAILING_SLASH, ROUTE_BAD_METHOD };
@@ -33,6 +36,7 @@ struct route_match {
     char allow[64];                    /* for ROUTE_BAD_METHOD: "GET, HEAD" */
     char suggestion[256];              /* for ROUTE_TRAILING_SLASH: the path without it */
     const char *pattern;               /* the matched pattern, for logs and metrics */
+    bool public;                       /* no credentials needed (health checks) */
 };
 
 /* Matches path (no query string) for method. HEAD matches GET routes. */

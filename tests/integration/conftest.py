@@ -184,9 +184,9 @@ class Tenant:
         return self.server.request(method, f"{uri}&signature={mac}", body or None, headers)
 
 
-def create_tenant(server, name=None):
+def create_tenant(server, name=None, env=None):
     name = name or f"t-{uuid.uuid4().hex[:10]}"
-    r = run_hookd("tenant", "create", name, "--output", "env")
+    r = run_hookd("tenant", "create", name, "--output", "env", env=env)
     assert r.returncode == 0, r.stderr
     values = dict(line.split("=", 1) for line in r.stdout.strip().splitlines())
     return Tenant(server, name, int(values["HOOKD_TENANT_ID"]), values["HOOKD_API_KEY"],
@@ -361,3 +361,42 @@ def assert_refused(db, tenant, send, status, description):
     assert_error(r, status, description)
     assert table_counts(db, tenant.id) == before
     return r
+
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+class Cluster:
+    """A PostgreSQL cluster of its own (scripts/pg.sh), for tests that stop
+    and start the database under a running hookd."""
+
+    def __init__(self):
+        self.dir = os.path.join(ROOT, ".data", f"fault-pg-{uuid.uuid4().hex[:8]}")
+        os.makedirs(self.dir)
+        os.chmod(self.dir, 0o755)
+        self.url = self._pg("start")
+        r = run_hookd("migrate", env=hookd_env(HOOKD_DATABASE_URL=self.url))
+        assert r.returncode == 0, r.stderr
+
+    def _pg(self, command):
+        args = [os.path.join(ROOT, "scripts", "pg.sh"), command, self.dir, "--throwaway"]
+        r = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        return r.stdout.strip()
+
+    def stop(self):
+        self._pg("stop")
+
+    def start(self):
+        self._pg("start")
+
+    def remove(self):
+        self._pg("stop")
+        subprocess.run(["rm", "-rf", self.dir], check=False)
+
+
+@pytest.fixture
+def cluster():
+    c = Cluster()
+    yield c
+    c.remove()
