@@ -47,6 +47,25 @@ static const struct blocked blocked_v6[] = {
     { "64:ff9b:1::/48", "a local-use NAT64 address" },
 };
 
+/* Parses s[0..len) as 1 to max_digits decimal digits - no sign, no space,
+ * no overflow - worth at most max. Returns 0 or -1. */
+static int parse_decimal(const char *s, size_t len, size_t max_digits, unsigned long max,
+                         unsigned long *out)
+{
+    unsigned long v = 0;
+    if (len == 0 || len > max_digits)
+        return -1;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (unsigned long)(s[i] - '0');
+    }
+    if (v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
 /* Parses "addr" or "addr/prefix". Returns 0 or -1. */
 static int cidr_parse(const char *text, size_t len, struct cidr *out)
 {
@@ -69,9 +88,9 @@ static int cidr_parse(const char *text, size_t len, struct cidr *out)
         return -1;
     }
     if (slash != NULL) {
-        char *end = NULL;
-        long bits = strtol(slash + 1, &end, 10);
-        if (end == slash + 1 || *end != '\0' || bits < 0 || bits > out->prefix)
+        unsigned long bits;
+        if (parse_decimal(slash + 1, strlen(slash + 1), 3, (unsigned long)out->prefix,
+                          &bits) != 0)
             return -1;
         out->prefix = (int)bits;
     }
@@ -238,27 +257,18 @@ int destination_policy_init(struct destination_policy *p, const char *allow, con
     for (const char *s = ports; s != NULL && *s != '\0';) {
         const char *comma = strchr(s, ',');
         size_t len = comma ? (size_t)(comma - s) : strlen(s);
-        char buf[32];
-        struct port_range r;
-        char *end = NULL, *dash;
-        if (len == 0 || len >= sizeof(buf))
+        const char *dash = memchr(s, '-', len);
+        size_t lo_len = dash ? (size_t)(dash - s) : len;
+        unsigned long lo, hi;
+        if (parse_decimal(s, lo_len, 5, 65535, &lo) != 0)
             goto bad_port;
-        memcpy(buf, s, len);
-        buf[len] = '\0';
-        dash = strchr(buf, '-');
-        r.lo = (unsigned int)strtoul(buf, &end, 10);
-        if (end == buf || (dash ? end != dash : *end != '\0'))
+        hi = lo;
+        if (dash != NULL && parse_decimal(dash + 1, len - lo_len - 1, 5, 65535, &hi) != 0)
             goto bad_port;
-        r.hi = r.lo;
-        if (dash != NULL) {
-            r.hi = (unsigned int)strtoul(dash + 1, &end, 10);
-            if (end == dash + 1 || *end != '\0')
-                goto bad_port;
-        }
-        if (r.lo < 1 || r.hi > 65535 || r.lo > r.hi || buf[0] == '-' || buf[0] == '+')
+        if (lo < 1 || lo > hi)
             goto bad_port;
         p->ports = xrealloc(p->ports, (p->n_ports + 1) * sizeof(*p->ports));
-        p->ports[p->n_ports++] = r;
+        p->ports[p->n_ports++] = (struct port_range){ (unsigned int)lo, (unsigned int)hi };
         s = comma ? comma + 1 : NULL;
         continue;
 bad_port:
