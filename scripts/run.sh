@@ -14,6 +14,17 @@ if [ -z "${HOOKD_DATABASE_URL:-}" ]; then
     export HOOKD_DATABASE_URL
     echo "hookd: private PostgreSQL running in .data/pg (stop it with: scripts/pg.sh stop .data/pg)"
 fi
+# Secrets are sealed at rest with a master key; a development setup gets
+# one of its own, readable only by its owner.
+if [ -z "${HOOKD_MASTER_KEY:-}" ] && [ -z "${HOOKD_MASTER_KEY_FILE:-}" ]; then
+    HOOKD_MASTER_KEY_FILE="$PWD/.data/master.key"
+    if [ ! -s "$HOOKD_MASTER_KEY_FILE" ]; then
+        mkdir -p .data
+        (umask 077 && "$hookd" master-key new > "$HOOKD_MASTER_KEY_FILE")
+        echo "hookd: created the master key .data/master.key (keep it: sealed secrets need it)"
+    fi
+    export HOOKD_MASTER_KEY_FILE
+fi
 "$hookd" migrate >/dev/null
 
 # The dev tenant lives with its database: a new private cluster gets a new one.

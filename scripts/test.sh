@@ -47,6 +47,12 @@ if ! url=$(scripts/pg.sh start "$pgdir" --throwaway); then
     exit 1
 fi
 export HOOKD_TEST_DATABASE_URL=$url
+# A master key for this run's sealed secrets, readable only by us.
+(umask 077 && "$PWD/$BUILD/hookd" master-key new > "$pgdir/master.key")
+export HOOKD_MASTER_KEY_FILE="$pgdir/master.key"
+# Every hookd process of the run logs here; the last test greps them for secrets.
+export HOOKD_TEST_LOG_DIR="$pgdir/logs"
+mkdir -p "$HOOKD_TEST_LOG_DIR"
 export HOOKD_BIN=${HOOKD_BIN:-"$PWD/$BUILD/hookd"}
 junit="$pgdir/junit.xml"
 /usr/bin/python3 -m pytest tests/integration -q -p no:cacheprovider --junitxml="$junit" "$@"

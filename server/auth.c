@@ -32,7 +32,7 @@ static int unauthorized(struct hk_error *err, const char *why)
 
 /* Finds the tenant for a key; 0 found, -1 with err otherwise. */
 static int tenant_for_key(struct request *req, const char *key, size_t key_len,
-                          struct tenant_auth *tenant, struct hk_error *err)
+                          bool want_passphrase, struct tenant_auth *tenant, struct hk_error *err)
 {
     if (!auth_key_well_formed(key, key_len))
         return unauthorized(err, "malformed API key");
@@ -41,7 +41,7 @@ static int tenant_for_key(struct request *req, const char *key, size_t key_len,
     struct db_conn *db = request_db(req, err);
     if (db == NULL)
         return -1;
-    int found = db_tenants_find_by_key(db, hash, tenant, err);
+    int found = db_tenants_find_by_key(db, hash, want_passphrase, tenant, err);
     if (found < 0)
         return -1;
     if (found == 0)
@@ -62,7 +62,7 @@ int auth_authenticate(struct request *req, struct hk_error *err)
         size_t key_len = strlen(key);
         while (key_len > 0 && key[key_len - 1] == ' ')
             key_len--;
-        if (tenant_for_key(req, key, key_len, &tenant, err) != 0)
+        if (tenant_for_key(req, key, key_len, false, &tenant, err) != 0)
             return -1;
         req->tenant_id = tenant.id;
         sodium_memzero(tenant.passphrase, sizeof(tenant.passphrase));
@@ -75,7 +75,7 @@ int auth_authenticate(struct request *req, struct hk_error *err)
         return unauthorized(err, "no credentials");
     if (key == NULL || signature == NULL)
         return unauthorized(err, "Okanjo signing needs both key and signature");
-    if (tenant_for_key(req, key->value, key->value_len, &tenant, err) != 0)
+    if (tenant_for_key(req, key->value, key->value_len, true, &tenant, err) != 0)
         return -1;
     char *signed_uri = okanjo_sig_signed_uri(req->raw_uri);
     bool ok = okanjo_sig_verify(tenant.passphrase, strlen(tenant.passphrase), signed_uri,

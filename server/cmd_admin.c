@@ -1,5 +1,6 @@
 /* cmd_admin.c - operator subcommands: migrate, tenant, event-type. */
 #include <inttypes.h>
+#include <stdbool.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +11,18 @@
 #include "db_tenants.h"
 #include "log.h"
 #include "migrate.h"
+#include "secrets.h"
 #include "token.h"
+
+/* Commands that read or write secrets need the master key. */
+static bool load_master_key(const struct config *cfg, const char *command)
+{
+    struct hk_error err;
+    if (secrets_load(cfg, &err) == 0)
+        return true;
+    fprintf(stderr, "hookd %s: %s\n", command, err.detail);
+    return false;
+}
 
 static struct db_conn *connect_or_report(const struct config *cfg)
 {
@@ -29,6 +41,8 @@ int cmd_migrate(const struct config *cfg, int argc, char **argv)
     }
     struct hk_error err;
     int applied = 0;
+    if (!load_master_key(cfg, "migrate"))
+        return 1;
     struct db_conn *conn = connect_or_report(cfg);
     if (conn == NULL)
         return 1;
@@ -67,6 +81,8 @@ int cmd_tenant(const struct config *cfg, int argc, char **argv)
         return 2;
     }
     const char *name = argv[1];
+    if (!load_master_key(cfg, "tenant create"))
+        return 1;
     char key[TOKEN_SECRET_LEN + 1], passphrase[TOKEN_SECRET_LEN + 1];
     unsigned char hash[TOKEN_HASH_LEN];
     char hint[12];
@@ -151,5 +167,22 @@ int cmd_event_type(const struct config *cfg, int argc, char **argv)
         return 1;
     }
     printf("Added event type '%s'.\n", argv[1]);
+    return 0;
+}
+
+int cmd_master_key(const struct config *cfg, int argc, char **argv)
+{
+    (void)cfg;
+    if (argc != 1 || strcmp(argv[0], "new") != 0) {
+        fputs("usage: hookd master-key new\n"
+              "  Prints a new random master key (base64 of 32 bytes) for HOOKD_MASTER_KEY or\n"
+              "  HOOKD_MASTER_KEY_FILE. Keep it safe: without it sealed secrets cannot be read.\n",
+              argc == 1 && strcmp(argv[0], "--help") == 0 ? stdout : stderr);
+        return argc == 1 && strcmp(argv[0], "--help") == 0 ? 0 : 2;
+    }
+    char key[SECRETS_KEY_B64_LEN + 1];
+    secrets_new_key_b64(key);
+    printf("%s\n", key);
+    sodium_memzero(key, sizeof(key));
     return 0;
 }

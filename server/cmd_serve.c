@@ -17,6 +17,7 @@
 #include "http_server.h"
 #include "log.h"
 #include "migrate.h"
+#include "secrets.h"
 #include "version.h"
 #include "worker.h"
 
@@ -49,10 +50,14 @@ static int run(const struct config *cfg, const char *name, bool with_api, bool w
     sigaddset(&stop_signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
 
+    struct hk_error err;
+    if (secrets_load(cfg, &err) != 0) {
+        log_error("%s", err.detail);
+        return 1;
+    }
     if (cfg->migrate_on_start && migrate_at_start(cfg) != 0)
         return 1;
 
-    struct hk_error err;
     struct worker_pool *workers = NULL;
     struct http_server *server = NULL;
     struct db_pool pool;

@@ -11,5 +11,6 @@ int cmd_worker(const struct config *cfg, int argc, char **argv);
 int cmd_migrate(const struct config *cfg, int argc, char **argv);
 int cmd_tenant(const struct config *cfg, int argc, char **argv);
 int cmd_event_type(const struct config *cfg, int argc, char **argv);
+int cmd_master_key(const struct config *cfg, int argc, char **argv);
 
 #endif

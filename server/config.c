@@ -113,6 +113,12 @@ static const struct setting settings[] = {
       "CIDRs (`10.0.0.0/8,::1/128`) that webhook URLs may reach although they are not public. "
       "Empty: only public addresses (loopback, private, link-local, CGNAT, multicast and reserved "
       "ranges are refused, in IPv4 and IPv6 forms).", check_allowlist },
+    { "HOOKD_MASTER_KEY", "master-key", SETTING_STRING, FIELD(master_key), "", 0, 0,
+      "Base64 of the 32-byte key that seals secrets at rest (endpoint secrets, signing keys, "
+      "passphrases). `hookd master-key new` makes one. Prefer the file form.", NULL },
+    { "HOOKD_MASTER_KEY_FILE", "master-key-file", SETTING_STRING, FIELD(master_key_file), "", 0,
+      0, "A file (mode 600) holding the master key; `make run` and `make test` create "
+      "`.data/master.key` for their private databases.", NULL },
     { "HOOKD_ALLOWED_PORTS", "allowed-ports", SETTING_STRING, FIELD(allowed_ports), "", 0, 0,
       "Ports webhook URLs may use (`80,443,8000-8999`). Empty: any port.", check_ports },
     { "HOOKD_RETRY_JITTER_PCT", "retry-jitter-pct", SETTING_LONG, FIELD(retry_jitter_pct), "20", 0,

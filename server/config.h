@@ -36,6 +36,8 @@ struct config {
     long max_redirects;
     char *retry_schedule;
     char *allow_private_targets;
+    char *master_key;
+    char *master_key_file;
     char *allowed_ports;
     long retry_jitter_pct;
     long retry_after_max_s;

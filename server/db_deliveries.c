@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "log.h"
+#include "secrets.h"
 #include "xmalloc.h"
 
 /* One statement, so one transaction: the events' deliveries exist if and
@@ -100,9 +102,10 @@ static const struct db_stmt stmt_claim = {
     "    AND ep.tenant_id = d.tenant_id AND ep.id = d.endpoint_id"
     "    AND t.id = d.tenant_id"
     " RETURNING d.tenant_id, d.id, d.endpoint_id, d.event_id, d.attempt_count + 1, ep.url,"
-    "   ev.body, ep.secret,"
-    "   CASE WHEN ep.previous_secret_expires > now() THEN ep.previous_secret END,"
-    "   encode(t.signing_secret_key, 'hex')",
+    "   ev.body, encode(ep.secret_sealed, 'hex'),"
+    "   CASE WHEN ep.previous_secret_expires > now()"
+    "        THEN encode(ep.previous_secret_sealed, 'hex') END,"
+    "   encode(t.signing_key_sealed, 'hex')",
     7
 };
 
@@ -267,9 +270,17 @@ int db_deliveries_fan_out(struct db_conn *conn, long limit, long *moved, struct 
     return 0;
 }
 
-static char *value_or_null(PGresult *res, int row, int col)
+/* A sealed column opened (caller frees), or NULL when SQL NULL or when it
+ * cannot be opened (the delivery is then not signed with it). */
+static char *open_or_null(PGresult *res, int row, int col)
 {
-    return PQgetisnull(res, row, col) ? NULL : xstrdup(PQgetvalue(res, row, col));
+    if (PQgetisnull(res, row, col))
+        return NULL;
+    size_t len = 0;
+    char *plain = secrets_open_hex(PQgetvalue(res, row, col), &len);
+    if (plain == NULL)
+        log_error("a sealed endpoint secret cannot be opened (wrong master key?)");
+    return plain;
 }
 
 /* Step 2 for the endpoints locked in step 1; fills *out and *count. */
@@ -317,12 +328,14 @@ static int claim_locked(struct db_conn *conn, PGresult *eps, const char *claim_i
         d->url = xstrdup(PQgetvalue(res, i, 5));
         d->body_len = (size_t)PQgetlength(res, i, 6);
         d->body = xstrndup(PQgetvalue(res, i, 6), d->body_len);
-        d->secret = value_or_null(res, i, 7);
-        d->previous_secret = value_or_null(res, i, 8);
-        const char *sk_hex = PQgetvalue(res, i, 9);
-        d->has_signing_key = !PQgetisnull(res, i, 9) &&
-                             sodium_hex2bin(d->signing_key, sizeof(d->signing_key), sk_hex,
-                                            strlen(sk_hex), NULL, NULL, NULL) == 0;
+        d->secret = open_or_null(res, i, 7);
+        d->previous_secret = open_or_null(res, i, 8);
+        size_t sk_len = 0;
+        char *sk = PQgetisnull(res, i, 9) ? NULL : secrets_open_hex(PQgetvalue(res, i, 9), &sk_len);
+        d->has_signing_key = sk != NULL && sk_len == sizeof(d->signing_key);
+        if (d->has_signing_key)
+            memcpy(d->signing_key, sk, sk_len);
+        secrets_free(sk, sk_len);
     }
     PQclear(res);
     *out = list;
@@ -410,8 +423,8 @@ void claimed_delivery_free(struct claimed_delivery *d)
 {
     free(d->url);
     free(d->body);
-    free(d->secret);
-    free(d->previous_secret);
+    secrets_free(d->secret, d->secret ? strlen(d->secret) : 0);
+    secrets_free(d->previous_secret, d->previous_secret ? strlen(d->previous_secret) : 0);
     sodium_memzero(d->signing_key, sizeof(d->signing_key));
     memset(d, 0, sizeof(*d));
 }

@@ -5,13 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "secrets.h"
+
 static const struct db_stmt stmt_secret = {
-    "endpoints_secret", "SELECT secret FROM hookd.endpoints WHERE tenant_id = $1 AND url = $2", 2
+    "endpoints_secret",
+    "SELECT encode(secret_sealed, 'hex') FROM hookd.endpoints WHERE tenant_id = $1 AND url = $2",
+    2
 };
 static const struct db_stmt stmt_rotate = {
     "endpoints_rotate",
     "UPDATE hookd.endpoints"
-    "   SET previous_secret = secret, secret = $3,"
+    "   SET previous_secret_sealed = secret_sealed, secret_sealed = decode($3, 'hex'),"
     "       previous_secret_expires = now() + $4::int * interval '1 second'"
     " WHERE tenant_id = $1 AND url = $2"
     " RETURNING hookd.rfc3339(previous_secret_expires)",
@@ -28,8 +32,19 @@ int db_endpoints_secret(struct db_conn *conn, int64_t tenant_id, const char *url
     if (res == NULL)
         return -1;
     int found = PQntuples(res) == 1;
-    if (found)
-        snprintf(secret, SIGNATURE_SECRET_LEN + 1, "%s", PQgetvalue(res, 0, 0));
+    if (found) {
+        size_t len = 0;
+        char *opened = secrets_open_hex(PQgetvalue(res, 0, 0), &len);
+        if (opened == NULL || len > SIGNATURE_SECRET_LEN) {
+            secrets_free(opened, len);
+            PQclear(res);
+            hk_error_set(err, HK_ERR_INTERNAL,
+                         "an endpoint secret cannot be opened (wrong master key?)");
+            return -1;
+        }
+        memcpy(secret, opened, len + 1);
+        secrets_free(opened, len);
+    }
     PQclear(res);
     return found;
 }
@@ -41,8 +56,10 @@ int db_endpoints_rotate_secret(struct db_conn *conn, int64_t tenant_id, const ch
     char tenant[24], overlap[24];
     snprintf(tenant, sizeof(tenant), "%lld", (long long)tenant_id);
     snprintf(overlap, sizeof(overlap), "%ld", overlap_s);
-    const char *values[] = { tenant, url, new_secret, overlap };
+    char *sealed = secrets_seal_hex(new_secret, strlen(new_secret));
+    const char *values[] = { tenant, url, sealed, overlap };
     PGresult *res = db_query(conn, &stmt_rotate, values, err);
+    free(sealed);
     if (res == NULL)
         return -1;
     int found = PQntuples(res) == 1;

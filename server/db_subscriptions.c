@@ -3,6 +3,10 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "secrets.h"
 
 #define SUBSCRIPTION_COLUMNS \
     "s.id, s.event_type, e.url, e.state, hookd.rfc3339(s.created), e.disabled_reason"
@@ -20,15 +24,16 @@ static const struct db_stmt stmt_exists = {
 static const struct db_stmt stmt_create = {
     "subscriptions_create",
     "WITH e AS ("
-    "  INSERT INTO hookd.endpoints (tenant_id, url, secret) VALUES ($1, $2, $5)"
+    "  INSERT INTO hookd.endpoints (tenant_id, url, secret_sealed)"
+    "  VALUES ($1, $2, decode($5, 'hex'))"
     "  ON CONFLICT (tenant_id, url) DO UPDATE SET url = EXCLUDED.url"
-    "  RETURNING tenant_id, id, url, state, secret, disabled_reason, xmax = 0 AS created),"
+    "  RETURNING tenant_id, id, url, state, disabled_reason, xmax = 0 AS created),"
     " s AS ("
     "  INSERT INTO hookd.subscriptions (tenant_id, id, endpoint_id, event_type)"
     "  SELECT e.tenant_id, $3, e.id, $4 FROM e"
     "  ON CONFLICT (tenant_id, endpoint_id, event_type) DO NOTHING"
     "  RETURNING id, event_type, created)"
-    " SELECT " SUBSCRIPTION_COLUMNS ", CASE WHEN e.created THEN e.secret END FROM s, e",
+    " SELECT " SUBSCRIPTION_COLUMNS ", e.created FROM s, e",
     5
 };
 static const struct db_stmt stmt_delete = {
@@ -80,8 +85,10 @@ int db_subscriptions_create(struct db_conn *conn, int64_t tenant_id, const char 
 {
     char tenant[24];
     snprintf(tenant, sizeof(tenant), "%" PRId64, tenant_id);
-    const char *values[] = { tenant, url, sub_id, type, secret };
+    char *sealed = secrets_seal_hex(secret, strlen(secret));
+    const char *values[] = { tenant, url, sub_id, type, sealed };
     PGresult *res = db_query(conn, &stmt_create, values, err);
+    free(sealed);
     if (res == NULL)
         return -1;
     if (PQntuples(res) == 0) {
@@ -90,8 +97,9 @@ int db_subscriptions_create(struct db_conn *conn, int64_t tenant_id, const char 
         return -1;
     }
     *out = row_to_subscription(res, 0);
-    if (!PQgetisnull(res, 0, 6))
-        json_object_object_add(*out, "secret", json_object_new_string(PQgetvalue(res, 0, 6)));
+    /* The secret is shown once: by the call that created the endpoint. */
+    if (PQgetvalue(res, 0, 6)[0] == 't')
+        json_object_object_add(*out, "secret", json_object_new_string(secret));
     PQclear(res);
     return 0;
 }

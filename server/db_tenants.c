@@ -6,11 +6,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "secrets.h"
+
 static const struct db_stmt stmt_create = {
     "tenants_create",
-    "INSERT INTO hookd.tenants (name, api_key_hash, api_key_hint, passphrase,"
-    "                           signing_secret_key, signing_public_key)"
-    " VALUES ($1, decode($2, 'hex'), $3, $4, decode($5, 'hex'), decode($6, 'hex')) RETURNING id",
+    "INSERT INTO hookd.tenants (name, api_key_hash, api_key_hint, passphrase_sealed,"
+    "                           signing_key_sealed, signing_public_key)"
+    " VALUES ($1, decode($2, 'hex'), $3, decode($4, 'hex'), decode($5, 'hex'), decode($6, 'hex'))"
+    " RETURNING id",
     6
 };
 static const struct db_stmt stmt_without_keys = {
@@ -19,21 +22,22 @@ static const struct db_stmt stmt_without_keys = {
 };
 static const struct db_stmt stmt_set_keys = {
     "tenants_set_keys",
-    "UPDATE hookd.tenants SET signing_secret_key = decode($2, 'hex'),"
+    "UPDATE hookd.tenants SET signing_key_sealed = decode($2, 'hex'),"
     "       signing_public_key = decode($3, 'hex')"
     " WHERE id = $1 AND signing_public_key IS NULL",
     3
 };
 static const struct db_stmt stmt_keys = {
     "tenants_keys",
-    "SELECT encode(signing_public_key, 'hex'), encode(signing_secret_key, 'hex')"
+    "SELECT encode(signing_public_key, 'hex'), encode(signing_key_sealed, 'hex')"
     "  FROM hookd.tenants WHERE id = $1",
     1
 };
 
-/* A new key pair as hex, for the statements above. */
+/* A new key pair for the statements above: the secret key sealed, both as
+ * hex. Free with key_hex_free. */
 struct key_hex {
-    char sk[crypto_sign_SECRETKEYBYTES * 2 + 1];
+    char *sk_sealed;
     char pk[crypto_sign_PUBLICKEYBYTES * 2 + 1];
 };
 
@@ -41,13 +45,20 @@ static void new_keys_hex(struct key_hex *k)
 {
     unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
     crypto_sign_keypair(pk, sk);
-    sodium_bin2hex(k->sk, sizeof(k->sk), sk, sizeof(sk));
+    k->sk_sealed = secrets_seal_hex(sk, sizeof(sk));
     sodium_bin2hex(k->pk, sizeof(k->pk), pk, sizeof(pk));
     sodium_memzero(sk, sizeof(sk));
 }
+
+static void key_hex_free(struct key_hex *k)
+{
+    free(k->sk_sealed);
+    k->sk_sealed = NULL;
+}
 static const struct db_stmt stmt_find_by_key = {
     "tenants_find_by_key",
-    "SELECT id, passphrase FROM hookd.tenants WHERE api_key_hash = decode($1, 'hex')", 1
+    "SELECT id, encode(passphrase_sealed, 'hex') FROM hookd.tenants"
+    " WHERE api_key_hash = decode($1, 'hex')", 1
 };
 static const struct db_stmt stmt_exists = {
     "tenants_exists", "SELECT 1 FROM hookd.tenants WHERE name = $1", 1
@@ -61,9 +72,12 @@ int db_tenants_create(struct db_conn *conn, const char *name,
     struct key_hex keys;
     sodium_bin2hex(hash_hex, sizeof(hash_hex), key_hash, TOKEN_HASH_LEN);
     new_keys_hex(&keys);
-    const char *values[] = { name, hash_hex, key_hint, passphrase, keys.sk, keys.pk };
+    char *passphrase_sealed = secrets_seal_hex(passphrase, strlen(passphrase));
+    const char *values[] = { name, hash_hex, key_hint, passphrase_sealed, keys.sk_sealed,
+                             keys.pk };
     PGresult *res = db_query(conn, &stmt_create, values, err);
-    sodium_memzero(&keys, sizeof(keys));
+    free(passphrase_sealed);
+    key_hex_free(&keys);
     if (res == NULL) {
         if (db_sqlstate_is(conn, "23505"))
             hk_error_set(err, HK_ERR_INVALID, "a tenant named '%s' already exists", name);
@@ -77,7 +91,7 @@ int db_tenants_create(struct db_conn *conn, const char *name,
 }
 
 int db_tenants_find_by_key(struct db_conn *conn, const unsigned char key_hash[TOKEN_HASH_LEN],
-                           struct tenant_auth *out, struct hk_error *err)
+                           bool want_passphrase, struct tenant_auth *out, struct hk_error *err)
 {
     char hash_hex[TOKEN_HASH_LEN * 2 + 1];
     sodium_bin2hex(hash_hex, sizeof(hash_hex), key_hash, TOKEN_HASH_LEN);
@@ -86,9 +100,22 @@ int db_tenants_find_by_key(struct db_conn *conn, const unsigned char key_hash[TO
     if (res == NULL)
         return -1;
     int found = PQntuples(res) == 1;
-    if (found) {
+    out->passphrase[0] = '\0';
+    if (found)
         out->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        snprintf(out->passphrase, sizeof(out->passphrase), "%s", PQgetvalue(res, 0, 1));
+    if (found && want_passphrase) {
+        size_t len = 0;
+        char *passphrase = secrets_open_hex(PQgetvalue(res, 0, 1), &len);
+        if (passphrase == NULL || len >= sizeof(out->passphrase)) {
+            secrets_free(passphrase, len);
+            PQclear(res);
+            hk_error_set(err, HK_ERR_INTERNAL,
+                         "tenant %lld: the passphrase cannot be opened (wrong master key?)",
+                         (long long)out->id);
+            return -1;
+        }
+        memcpy(out->passphrase, passphrase, len + 1);
+        secrets_free(passphrase, len);
     }
     PQclear(res);
     return found;
@@ -109,9 +136,9 @@ static int set_keys(struct db_conn *conn, const char *tenant_id, struct hk_error
 {
     struct key_hex keys;
     new_keys_hex(&keys);
-    const char *values[] = { tenant_id, keys.sk, keys.pk };
+    const char *values[] = { tenant_id, keys.sk_sealed, keys.pk };
     int rc = db_exec(conn, &stmt_set_keys, values, err);
-    sodium_memzero(&keys, sizeof(keys));
+    key_hex_free(&keys);
     return rc;
 }
 
@@ -148,14 +175,21 @@ int db_tenants_signing_keys(struct db_conn *conn, int64_t tenant_id,
             return -1;
         }
         if (!PQgetisnull(res, 0, 0)) {
-            const char *pk_hex = PQgetvalue(res, 0, 0), *sk_hex = PQgetvalue(res, 0, 1);
+            const char *pk_hex = PQgetvalue(res, 0, 0);
             int bad = sodium_hex2bin(pk, crypto_sign_PUBLICKEYBYTES, pk_hex, strlen(pk_hex), NULL,
-                                     NULL, NULL) != 0 ||
-                      (sk != NULL && sodium_hex2bin(sk, crypto_sign_SECRETKEYBYTES, sk_hex,
-                                                    strlen(sk_hex), NULL, NULL, NULL) != 0);
+                                     NULL, NULL) != 0;
+            if (sk != NULL && !bad) {
+                size_t len = 0;
+                char *opened = secrets_open_hex(PQgetvalue(res, 0, 1), &len);
+                bad = opened == NULL || len != crypto_sign_SECRETKEYBYTES;
+                if (!bad)
+                    memcpy(sk, opened, len);
+                secrets_free(opened, len);
+            }
             PQclear(res);
             if (bad) {
-                hk_error_set(err, HK_ERR_INTERNAL, "tenant %s has a malformed signing key", id);
+                hk_error_set(err, HK_ERR_INTERNAL,
+                             "tenant %s: the signing key cannot be opened (wrong master key?)", id);
                 return -1;
             }
             return 0;

@@ -3,6 +3,7 @@
 #define HOOKD_DB_TENANTS_H
 
 #include <sodium.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "db.h"
@@ -29,10 +30,11 @@ int db_tenants_signing_keys(struct db_conn *conn, int64_t tenant_id,
                             unsigned char pk[crypto_sign_PUBLICKEYBYTES],
                             unsigned char *sk, struct hk_error *err)
     __attribute__((warn_unused_result));
-/* Looks a tenant up by the hash of its API key. Returns 1 found, 0 not
- * found, -1 error. */
+/* Looks a tenant up by the hash of its API key; with want_passphrase, also
+ * opens its sealed passphrase (Okanjo signatures). Returns 1 found, 0 not
+ * found, -1 error (a passphrase that cannot be opened is an error). */
 int db_tenants_find_by_key(struct db_conn *conn, const unsigned char key_hash[TOKEN_HASH_LEN],
-                           struct tenant_auth *out, struct hk_error *err)
+                           bool want_passphrase, struct tenant_auth *out, struct hk_error *err)
     __attribute__((warn_unused_result));
 /* Returns 1 when a tenant with that name exists, 0 if not, -1 on error. */
 int db_tenants_exists(struct db_conn *conn, const char *name, struct hk_error *err)

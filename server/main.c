@@ -23,6 +23,7 @@ static const char usage[] =
     "  tenant create NAME         create a marketplace; prints its API key and passphrase once\n"
     "  event-type add NAME        add an event type to the catalog (--description TEXT)\n"
     "  event-type list            list the catalog\n"
+    "  master-key new             print a new master key for sealing secrets at rest\n"
     "  config --markdown          print the settings as a Markdown table\n"
     "  --help, --version\n"
     "\n"
@@ -41,6 +42,7 @@ static const struct command commands[] = {
     { "migrate", cmd_migrate },
     { "tenant", cmd_tenant },
     { "event-type", cmd_event_type },
+    { "master-key", cmd_master_key },
 };
 
 int main(int argc, char **argv)

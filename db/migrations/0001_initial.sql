@@ -12,7 +12,8 @@ CREATE TABLE hookd.tenants (
     name          text NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 200),
     api_key_hash  bytea NOT NULL UNIQUE CHECK (length(api_key_hash) = 32),
     api_key_hint  text NOT NULL,
-    passphrase    text NOT NULL,
+    -- the Okanjo request-signing passphrase, sealed with the master key
+    passphrase_sealed bytea NOT NULL,
     created       timestamptz NOT NULL DEFAULT now()
 );
 

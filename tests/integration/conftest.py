@@ -33,6 +33,12 @@ def free_port():
         return s.getsockname()[1]
 
 
+LOG_DIR = os.environ.get("HOOKD_TEST_LOG_DIR", "/tmp")
+
+# Every secret the tests see (API keys, passphrases, endpoint secrets); the
+# last test checks that none of them ever reached a log line.
+SEEN_SECRETS = set()
+
 # The SSRF guard refuses loopback; the tests' receivers live there.
 LOOPBACK = "127.0.0.0/8,::1/128"
 
@@ -94,7 +100,7 @@ class Server:
 
     def __init__(self, command="serve", **settings):
         self.port = free_port()
-        self.log_path = f"/tmp/hookd-test-{command}-{self.port}.log"
+        self.log_path = os.path.join(LOG_DIR, f"hookd-{command}-{self.port}.log")
         self.log = open(self.log_path, "w+")
         env = hookd_env(HOOKD_PORT=self.port, **settings)
         self.proc = subprocess.Popen([HOOKD, command], env=env, stdout=self.log,
@@ -189,6 +195,7 @@ def create_tenant(server, name=None, env=None):
     r = run_hookd("tenant", "create", name, "--output", "env", env=env)
     assert r.returncode == 0, r.stderr
     values = dict(line.split("=", 1) for line in r.stdout.strip().splitlines())
+    SEEN_SECRETS.update([values["HOOKD_API_KEY"], values["HOOKD_PASSPHRASE"]])
     return Tenant(server, name, int(values["HOOKD_TENANT_ID"]), values["HOOKD_API_KEY"],
                   values["HOOKD_PASSPHRASE"])
 

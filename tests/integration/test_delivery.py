@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import Answer, Receiver, Server
+from conftest import SEEN_SECRETS, Answer, Receiver, Server
 
 INTEROP = os.path.join(os.path.dirname(__file__), "..", "interop")
 
@@ -44,6 +44,8 @@ def workers():
 def subscribe(tenant, receiver, type_="order.updated", path="/hook"):
     r = tenant.post_form("/events/subscribe", {"type": type_, "webhook_url": receiver.url(path)})
     assert r.status == 200, r
+    if "secret" in r.json()["data"]:
+        SEEN_SECRETS.add(r.json()["data"]["secret"])
     return r.json()["data"]
 
 
