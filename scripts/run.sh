@@ -32,7 +32,7 @@ tenant_file=${HOOKD_DEV_TENANT_FILE:-.data/pg/dev-tenant.env}
 mkdir -p "$(dirname "$tenant_file")"
 if [ ! -s "$tenant_file" ]; then
     umask 077
-    if "$hookd" tenant create dev --output env > "$tenant_file.tmp"; then
+    if "$hookd" tenant create dev --rate-limit 0 --output env > "$tenant_file.tmp"; then
         mv "$tenant_file.tmp" "$tenant_file"
         echo "hookd: created the development tenant 'dev'"
     else

@@ -65,6 +65,7 @@ int auth_authenticate(struct request *req, struct hk_error *err)
         if (tenant_for_key(req, key, key_len, false, &tenant, err) != 0)
             return -1;
         req->tenant_id = tenant.id;
+        req->tenant_rate_limit = tenant.rate_limit;
         sodium_memzero(tenant.passphrase, sizeof(tenant.passphrase));
         return 0;
     }
@@ -86,5 +87,6 @@ int auth_authenticate(struct request *req, struct hk_error *err)
     if (!ok)
         return unauthorized(err, "bad request signature");
     req->tenant_id = tenant.id;
+    req->tenant_rate_limit = tenant.rate_limit;
     return 0;
 }

@@ -3,6 +3,7 @@
 #include <stdbool.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
@@ -60,9 +61,19 @@ int cmd_migrate(const struct config *cfg, int argc, char **argv)
 }
 
 static const char tenant_usage[] =
-    "usage: hookd tenant create NAME [--output text|env]\n"
+    "usage: hookd tenant create NAME [--rate-limit N] [--output text|env]\n"
     "  Creates a marketplace and prints its API key and passphrase once;\n"
-    "  hookd stores only a hash of the key.\n";
+    "  hookd stores only a hash of the key. --rate-limit: API requests per\n"
+    "  second for this tenant (0: none; default HOOKD_TENANT_RATE_LIMIT).\n";
+
+/* A rate limit option: a number >= 0. */
+static bool rate_limit_valid(const char *text)
+{
+    char *end = NULL;
+    double v = strtod(text, &end);
+    return text[0] >= '0' && text[0] <= '9' && end != text && *end == '\0' && v >= 0 &&
+           v <= 1e9;
+}
 
 int cmd_tenant(const struct config *cfg, int argc, char **argv)
 {
@@ -70,15 +81,24 @@ int cmd_tenant(const struct config *cfg, int argc, char **argv)
         fputs(tenant_usage, stdout);
         return 0;
     }
-    bool env_output = false;
-    if (argc == 4 && strcmp(argv[2], "--output") == 0 &&
-        (strcmp(argv[3], "env") == 0 || strcmp(argv[3], "text") == 0)) {
-        env_output = strcmp(argv[3], "env") == 0;
-        argc = 2;
-    }
-    if (argc != 2 || strcmp(argv[0], "create") != 0) {
+    if (argc < 2 || strcmp(argv[0], "create") != 0) {
         fputs(tenant_usage, stderr);
         return 2;
+    }
+    bool env_output = false;
+    const char *rate_limit = NULL;
+    for (int i = 2; i < argc; i += 2) {
+        const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(argv[i], "--output") == 0 && value != NULL &&
+            (strcmp(value, "env") == 0 || strcmp(value, "text") == 0)) {
+            env_output = strcmp(value, "env") == 0;
+        } else if (strcmp(argv[i], "--rate-limit") == 0 && value != NULL &&
+                   rate_limit_valid(value)) {
+            rate_limit = value;
+        } else {
+            fputs(tenant_usage, stderr);
+            return 2;
+        }
     }
     const char *name = argv[1];
     if (!load_master_key(cfg, "tenant create"))
@@ -96,7 +116,7 @@ int cmd_tenant(const struct config *cfg, int argc, char **argv)
     struct db_conn *conn = connect_or_report(cfg);
     if (conn == NULL)
         return 1;
-    int rc = db_tenants_create(conn, name, hash, hint, passphrase, &id, &err);
+    int rc = db_tenants_create(conn, name, hash, hint, passphrase, rate_limit, &id, &err);
     db_close(conn);
     if (rc != 0) {
         fprintf(stderr, "hookd tenant create: %s\n", err.detail);

@@ -62,7 +62,8 @@ static int run(const struct config *cfg, const char *name, bool with_api, bool w
     struct http_server *server = NULL;
     struct db_pool pool;
     struct destination_policy destinations;
-    struct app app = { .cfg = cfg, .pool = &pool, .destinations = &destinations };
+    struct app app = { .cfg = cfg, .pool = &pool, .destinations = &destinations,
+                       .limiter = NULL };
     int rc = 1;
     if (destination_policy_init(&destinations, cfg->allow_private_targets, cfg->allowed_ports,
                                 &err) != 0) {
@@ -75,6 +76,7 @@ static int run(const struct config *cfg, const char *name, bool with_api, bool w
         return 1;
     }
     if (with_api) {
+        app.limiter = rate_limiter_new();
         db_pool_init(&pool, cfg->database_url, (size_t)cfg->db_pool_size);
         server = http_server_start(&app, &err);
         if (server == NULL) {
@@ -92,8 +94,10 @@ static int run(const struct config *cfg, const char *name, bool with_api, bool w
     rc = 0;
 out:
     http_server_stop(server);
-    if (with_api)
+    if (with_api) {
         db_pool_destroy(&pool);
+        rate_limiter_free(app.limiter);
+    }
     worker_pool_stop(workers);
     destination_policy_free(&destinations);
     log_info("stopped");

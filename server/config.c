@@ -132,6 +132,11 @@ static const struct setting settings[] = {
     { "HOOKD_SHUTDOWN_TIMEOUT_S", "shutdown-timeout-s", SETTING_LONG, FIELD(shutdown_timeout_s),
       "10", 0, 3600, "On SIGTERM, how long in-flight deliveries may finish before their leases "
       "are released for another worker.", NULL },
+    { "HOOKD_TENANT_RATE_LIMIT", "tenant-rate-limit", SETTING_LONG, FIELD(tenant_rate_limit),
+      "100", 0, 1000000, "API requests per second per tenant, in each API process (429 with "
+      "Retry-After beyond it); 0 means no limit. Per tenant: `hookd tenant create NAME "
+      "--rate-limit N` (the `make run` dev tenant has none). Bursts of two seconds' worth pass.",
+      NULL },
     { "HOOKD_ENDPOINT_MAX_IN_FLIGHT", "endpoint-max-in-flight", SETTING_LONG,
       FIELD(endpoint_max_in_flight), "32", 1, 10000,
       "Concurrent requests to one endpoint, across all workers and processes (per-endpoint "

@@ -44,6 +44,7 @@ struct config {
     long response_body_max;
     long secret_overlap_s;
     long shutdown_timeout_s;
+    long tenant_rate_limit;
     long endpoint_max_in_flight;
     long endpoint_rate_limit;
     long breaker_threshold;

@@ -11,10 +11,11 @@
 static const struct db_stmt stmt_create = {
     "tenants_create",
     "INSERT INTO hookd.tenants (name, api_key_hash, api_key_hint, passphrase_sealed,"
-    "                           signing_key_sealed, signing_public_key)"
-    " VALUES ($1, decode($2, 'hex'), $3, decode($4, 'hex'), decode($5, 'hex'), decode($6, 'hex'))"
+    "                           signing_key_sealed, signing_public_key, rate_limit)"
+    " VALUES ($1, decode($2, 'hex'), $3, decode($4, 'hex'), decode($5, 'hex'), decode($6, 'hex'),"
+    "         $7::double precision)"
     " RETURNING id",
-    6
+    7
 };
 static const struct db_stmt stmt_without_keys = {
     "tenants_without_keys",
@@ -57,7 +58,7 @@ static void key_hex_free(struct key_hex *k)
 }
 static const struct db_stmt stmt_find_by_key = {
     "tenants_find_by_key",
-    "SELECT id, encode(passphrase_sealed, 'hex') FROM hookd.tenants"
+    "SELECT id, encode(passphrase_sealed, 'hex'), coalesce(rate_limit, -1) FROM hookd.tenants"
     " WHERE api_key_hash = decode($1, 'hex')", 1
 };
 static const struct db_stmt stmt_exists = {
@@ -66,7 +67,8 @@ static const struct db_stmt stmt_exists = {
 
 int db_tenants_create(struct db_conn *conn, const char *name,
                       const unsigned char key_hash[TOKEN_HASH_LEN], const char *key_hint,
-                      const char *passphrase, int64_t *id, struct hk_error *err)
+                      const char *passphrase, const char *rate_limit, int64_t *id,
+                      struct hk_error *err)
 {
     char hash_hex[TOKEN_HASH_LEN * 2 + 1];
     struct key_hex keys;
@@ -74,7 +76,7 @@ int db_tenants_create(struct db_conn *conn, const char *name,
     new_keys_hex(&keys);
     char *passphrase_sealed = secrets_seal_hex(passphrase, strlen(passphrase));
     const char *values[] = { name, hash_hex, key_hint, passphrase_sealed, keys.sk_sealed,
-                             keys.pk };
+                             keys.pk, rate_limit };
     PGresult *res = db_query(conn, &stmt_create, values, err);
     free(passphrase_sealed);
     key_hex_free(&keys);
@@ -101,8 +103,10 @@ int db_tenants_find_by_key(struct db_conn *conn, const unsigned char key_hash[TO
         return -1;
     int found = PQntuples(res) == 1;
     out->passphrase[0] = '\0';
-    if (found)
+    if (found) {
         out->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        out->rate_limit = strtod(PQgetvalue(res, 0, 2), NULL);
+    }
     if (found && want_passphrase) {
         size_t len = 0;
         char *passphrase = secrets_open_hex(PQgetvalue(res, 0, 1), &len);

@@ -12,13 +12,16 @@
 struct tenant_auth {
     int64_t id;
     char passphrase[TOKEN_SECRET_LEN + 1];
+    double rate_limit;            /* the tenant's own API rate limit, or -1: the default */
 };
 
-/* Inserts a tenant with a new Ed25519 signing key pair; *id gets its id.
+/* Inserts a tenant with a new Ed25519 signing key pair and an optional API
+ * rate limit (NULL: the configured default); *id gets its id.
  * A taken or malformed name gives HK_ERR_INVALID. */
 int db_tenants_create(struct db_conn *conn, const char *name,
                       const unsigned char key_hash[TOKEN_HASH_LEN], const char *key_hint,
-                      const char *passphrase, int64_t *id, struct hk_error *err)
+                      const char *passphrase, const char *rate_limit, int64_t *id,
+                      struct hk_error *err)
     __attribute__((warn_unused_result));
 /* Gives every tenant that has none a signing key pair (tenants made before
  * migration 0002). *filled counts them. */

@@ -11,12 +11,15 @@
 
 #include "api.h"
 #include "auth.h"
+#include "clock.h"
 #include "log.h"
 #include "xmalloc.h"
 
 /* How much of an oversized body is read (and dropped) to be able to answer
  * 413, as a multiple of the body limit. */
 #define DISCARD_LIMIT_FACTOR 4
+/* A tenant may send this many seconds' worth of its rate limit at once. */
+#define RATE_BURST_SECONDS 2
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -119,6 +122,28 @@ static int parse_body(struct request *req, struct hk_error *err, bool *unsupport
     return -1;
 }
 
+/* The tenant's API rate limit (its own, or the configured default). When
+ * it is exceeded, resp gets 429 with Retry-After and false is returned. */
+static bool within_rate_limit(struct request *req, struct response *resp)
+{
+    const struct config *cfg = req->app->cfg;
+    double rate = req->tenant_rate_limit >= 0 ? req->tenant_rate_limit
+                                              : (double)cfg->tenant_rate_limit;
+    double burst = rate * RATE_BURST_SECONDS;
+    long retry_ms = 0;
+    if (rate_limiter_take(req->app->limiter, req->tenant_id, rate, burst, clock_mono_ms(),
+                          &retry_ms))
+        return true;
+    struct hk_error err;
+    hk_error_set(&err, HK_ERR_RATE_LIMITED, "tenant %lld over its rate limit",
+                 (long long)req->tenant_id);
+    response_error(resp, &err);
+    char seconds[24];
+    snprintf(seconds, sizeof(seconds), "%ld", (retry_ms + 999) / 1000);
+    response_add_header(resp, "Retry-After", seconds);
+    return false;
+}
+
 /* Everything after the body has arrived: route, parse, authenticate,
  * dispatch. */
 static enum MHD_Result handle(struct request *req)
@@ -155,6 +180,8 @@ static enum MHD_Result handle(struct request *req)
     }
     if (!req->route.public && auth_authenticate(req, &err) != 0)
         goto fail;
+    if (!req->route.public && !within_rate_limit(req, &resp))
+        return send_response(req, &resp);
     api_handler_for(req->route.id)(req, &resp);
     request_db_release(req);
     return send_response(req, &resp);

@@ -18,12 +18,14 @@
 #include "db.h"
 #include "destination.h"
 #include "params.h"
+#include "rate_limit.h"
 #include "router.h"
 
 struct app {
     const struct config *cfg;
     struct db_pool *pool;
     const struct destination_policy *destinations;   /* the SSRF guard's rules */
+    struct rate_limiter *limiter;                     /* per-tenant API rate limits */
 };
 
 struct request {
@@ -39,6 +41,7 @@ struct request {
     struct params query;        /* from the raw query string */
     struct params form;         /* from the body (form or JSON) */
     int64_t tenant_id;          /* set by authentication */
+    double tenant_rate_limit;   /* the tenant's own limit, or -1: the configured default */
     struct db_conn *db;         /* borrowed from app->pool, or NULL */
 };
 

@@ -12,20 +12,6 @@
 #include "version.h"
 #include "xmalloc.h"
 
-int64_t clock_mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t clock_wall_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Keeps the first response_body_max bytes of the answer; past that the
  * transfer is stopped (returning less than given aborts it): an endless
  * body must not hold the worker. */

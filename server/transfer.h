@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "clock.h"
 #include "db_deliveries.h"
 #include "net_guard.h"
 #include "retry.h"
@@ -35,10 +36,6 @@ struct transfer {
     char errbuf[CURL_ERROR_SIZE];
     struct net_guard guard;             /* says why a connection was refused */
 };
-
-/* Milliseconds of CLOCK_MONOTONIC and of the wall clock. */
-int64_t clock_mono_ms(void);
-int64_t clock_wall_ms(void);
 
 /* Prepares the signed POST for a claimed delivery (taken over: its memory
  * now belongs to the transfer). NULL when the delivery cannot be signed

@@ -203,12 +203,16 @@ def create_tenant(server, name=None, env=None):
 class Answer:
     """One scripted answer of a Receiver."""
 
-    def __init__(self, status=204, body=b"", headers=None, delay=0.0, hang_up=False):
+    def __init__(self, status=204, body=b"", headers=None, delay=0.0, hang_up=False,
+                 stream=None):
         self.status = status
         self.body = body
         self.headers = headers or {}
         self.delay = delay
         self.hang_up = hang_up   # close the connection without answering
+        # (chunk, interval): an endless chunked body, written until the client
+        # goes away (bounded to 30 s)
+        self.stream = stream
 
 
 class Receiver:
@@ -259,6 +263,21 @@ class Receiver:
                 if answer.hang_up:
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
+                    return
+                if answer.stream:
+                    chunk, interval = answer.stream
+                    self.close_connection = True
+                    try:
+                        self.send_response(answer.status)
+                        self.send_header("Transfer-Encoding", "chunked")
+                        self.end_headers()
+                        deadline = time.time() + 30
+                        while time.time() < deadline:
+                            self.wfile.write(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                            self.wfile.flush()
+                            time.sleep(interval)
+                    except OSError:
+                        pass  # the client stopped reading: what we wanted
                     return
                 try:
                     self.send_response(answer.status)

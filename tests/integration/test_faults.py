@@ -4,10 +4,12 @@ The API must answer 503 within a bound (never hang), workers must pause,
 and both must recover on their own when the database returns, with
 nothing that was accepted lost."""
 import json
+import random
+import threading
 import time
 
-from conftest import Server, assert_error, create_tenant, hookd_env
-from test_delivery import FAST, subscribe, wait_state
+from conftest import Answer, Receiver, Server, assert_error, create_tenant, hookd_env
+from test_delivery import FAST, notifications, subscribe, wait_state, wait_until, workers  # noqa: F401
 
 
 def test_health_endpoints(server):
@@ -70,3 +72,94 @@ def test_database_outage_gives_503_and_heals_without_restart(cluster, receiver):
         assert [g["headers"]["webhook-id"] for g in receiver.requests[1:]] == [first, second]
     finally:
         assert s.stop() == 0
+
+
+def test_kill_9_during_a_publish_storm_loses_nothing(tenant, receiver):
+    """Every event that got a 2xx is in the database afterwards and is
+    delivered, however often hookd is killed mid-storm."""
+    subscribe(tenant, receiver)
+    accepted = []
+    lock = threading.Lock()
+    stop = threading.Event()
+    current = {}
+
+    def publisher(n):
+        i = 0
+        while not stop.is_set():
+            s = current.get("server")
+            i += 1
+            try:
+                r = s.request("POST", "/events",
+                              json.dumps({"type": "order.updated", "data": {"p": n, "i": i}}),
+                              tenant.auth({"Content-Type": "application/json"}), timeout=5)
+            except OSError:
+                time.sleep(0.01)   # the server is dead or restarting
+                continue
+            if r.status == 201:
+                with lock:
+                    accepted.append(r.json()["data"]["id"])
+
+    # A short lease: deliveries claimed by a killed process come back soon.
+    settings = dict(FAST, HOOKD_LEASE_S=2)
+    current["server"] = Server("serve", **settings)
+    threads = [threading.Thread(target=publisher, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    try:
+        rng = random.Random(4242)
+        for _ in range(3):
+            time.sleep(0.3 + rng.random())
+            victim = current["server"]
+            victim.proc.kill()                   # kill -9, mid-publish
+            victim.proc.wait()
+            victim.log.close()
+            current["server"] = Server("serve", **settings)
+        time.sleep(0.5)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    survivor = current["server"]
+    try:
+        assert len(accepted) > 20, "the storm published too little to prove anything"
+        wanted = set(accepted)
+        wait_until_delivered = time.time() + 60
+        while time.time() < wait_until_delivered:
+            got = {g["headers"]["webhook-id"] for g in receiver.requests[1:]}
+            if wanted <= got:
+                break
+            time.sleep(0.2)
+        missing = wanted - {g["headers"]["webhook-id"] for g in receiver.requests[1:]}
+        assert missing == set(), f"{len(missing)} accepted events were never delivered"
+        for event_id in rng.sample(sorted(wanted), 10):
+            assert tenant.get(f"/events/{event_id}").status == 200
+    finally:
+        assert survivor.stop() == 0
+
+
+def test_endless_and_trickling_answers_are_cut_off(tenant, workers):
+    """A receiver that streams forever is read up to the body cap; one that
+    trickles bytes hits the request timeout. Both attempts are recorded
+    with a bounded body, and the worker goes on delivering."""
+    endless = Receiver(answers=[Answer(204), Answer(200, stream=(b"y" * 4096, 0.001))])
+    trickle = Receiver(answers=[Answer(204), Answer(200, stream=(b"z", 0.1))])
+    healthy = Receiver()
+    try:
+        subscribe(tenant, endless, "order.updated")
+        subscribe(tenant, trickle, "product.created")
+        subscribe(tenant, healthy, "order.confirmed")
+        workers(HOOKD_RESPONSE_BODY_MAX=1000, HOOKD_RETRY_SCHEDULE="60s")
+        a = tenant.publish("order.updated").json()["data"]["id"]
+        b = tenant.publish("product.created").json()["data"]["id"]
+        c = tenant.publish("order.confirmed").json()["data"]["id"]
+        [n] = wait_state(tenant, a, "delivered")
+        [att] = n["attempts"]
+        assert att["status"] == 200 and att["response_body"] == "y" * 1000
+        [n] = wait_until(lambda: [x for x in notifications(tenant, b) if x["attempts"]])
+        [att] = n["attempts"]
+        assert "Timeout" in att["error"] and len(att["response_body"]) <= 1000
+        assert att["duration_ms"] < 5000
+        wait_state(tenant, c, "delivered")
+    finally:
+        for r in (endless, trickle, healthy):
+            r.close()

@@ -55,6 +55,8 @@ static const struct error_case error_cases[] = {
       "{\"type\":\"error\",\"description\":\"Event not found.\"}", NULL, NULL },
     { HK_ERR_SUB_NOT_FOUND, "", 404,
       "{\"type\":\"error\",\"description\":\"Event Subscription not found.\"}", NULL, NULL },
+    { HK_ERR_RATE_LIMITED, "", 429,
+      "{\"type\":\"error\",\"description\":\"Too many requests.\"}", NULL, NULL },
     { HK_ERR_ENDPOINT_NOT_FOUND, "", 404,
       "{\"type\":\"error\",\"description\":\"Endpoint not found.\"}", NULL, NULL },
     { HK_ERR_SUB_CONFLICT, "", 409,
@@ -237,7 +239,8 @@ int main(void)
     static const char *const code_names[] = {
         "HK_OK", "HK_ERR_REQUIRED", "HK_ERR_INVALID", "HK_ERR_UNAUTHORIZED",
         "HK_ERR_EVENT_NOT_FOUND", "HK_ERR_SUB_NOT_FOUND", "HK_ERR_ENDPOINT_NOT_FOUND",
-        "HK_ERR_SUB_CONFLICT", "HK_ERR_IDEMPOTENCY", "HK_ERR_UNAVAILABLE", "HK_ERR_INTERNAL",
+        "HK_ERR_SUB_CONFLICT", "HK_ERR_IDEMPOTENCY", "HK_ERR_RATE_LIMITED", "HK_ERR_UNAVAILABLE",
+        "HK_ERR_INTERNAL",
     };
     /* One name per code, in enum order: a new code must be named here. */
     _Static_assert(sizeof(code_names) / sizeof(code_names[0]) == HK_ERR_INTERNAL + 1,

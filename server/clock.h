@@ -1,0 +1,12 @@
+/* clock.h - milliseconds from the monotonic and the wall clocks. */
+#ifndef HOOKD_CLOCK_H
+#define HOOKD_CLOCK_H
+
+#include <stdint.h>
+
+/* CLOCK_MONOTONIC in ms: for durations, deadlines and rate limits. */
+int64_t clock_mono_ms(void);
+/* Unix time in ms: for records. */
+int64_t clock_wall_ms(void);
+
+#endif
