@@ -3,10 +3,12 @@
 #   make run     install what is missing, build, start a private PostgreSQL
 #                (unless HOOKD_DATABASE_URL is set), migrate, and serve
 #   make test    the same set-up, then every unit and integration test
+#   make test-sanitizers  the suite under ASan+UBSan, valgrind and TSan (CI)
 #   make build   just the binary: build/hookd
 #   make lint    cppcheck, the OpenAPI linter, and the README settings table
 #   make asan    build with AddressSanitizer + UBSan into build/asan
 #   make tsan    build with ThreadSanitizer into build/tsan
+#   make fuzz    run every libFuzzer target for FUZZ_SECONDS (default 60)
 #   make docs    regenerate README.md's settings table from the binary
 
 VERSION := 0.1.0
@@ -34,7 +36,7 @@ UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 UNIT_SUPPORT_OBJS := $(patsubst tests/unit/support/%.c,$(BUILD)/tests/support/%.o,\
                        $(wildcard tests/unit/support/*.c))
 
-.PHONY: all build run test unit lint asan tsan clean docs
+.PHONY: all build run test test-sanitizers unit lint asan tsan clean docs fuzz fuzz-build fuzz-regress
 .DEFAULT_GOAL := build
 
 all build: $(BUILD)/hookd
@@ -87,6 +89,35 @@ test:
 	@scripts/install-deps.sh test
 	@$(MAKE) --no-print-directory build unit
 	@scripts/test.sh
+
+# The suite under ASan+UBSan, valgrind and ThreadSanitizer (CI runs it).
+test-sanitizers:
+	@scripts/install-deps.sh test
+	@$(MAKE) --no-print-directory build unit
+	@scripts/test-sanitizers.sh
+
+# libFuzzer targets (clang) for every parser of untrusted bytes; each runs
+# FUZZ_SECONDS. fuzz-regress replays the committed corpus once.
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+
+fuzz: fuzz-build
+	@scripts/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-regress: fuzz-build
+	@scripts/fuzz.sh 0 --regress
+
+fuzz-build:
+	@$(MAKE) --no-print-directory BUILD=build/fuzz CC=clang OPT="-O1 -g" \
+	    SANITIZE=fuzzer-no-link,address,undefined build/fuzz/libhookd.a
+	@$(MAKE) --no-print-directory $(FUZZ_BINS)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libhookd.a
+	@echo "  FUZZ    $@"
+	@clang -std=c11 -O1 -g $(WARNINGS) -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Iserver \
+	    $(shell pkg-config --cflags $(PKGS)) -fsanitize=fuzzer,address,undefined \
+	    -o $@ $< build/fuzz/libhookd.a $(HOOKD_LIBS) -pthread
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" SANITIZE=address,undefined build unit

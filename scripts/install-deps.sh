@@ -9,7 +9,7 @@ purpose=${1:-build}
 build_pkgs=(gcc make pkg-config libmicrohttpd-dev libpq-dev libjson-c-dev
             libcurl4-openssl-dev libsodium-dev ca-certificates)
 server_pkgs=(postgresql)
-test_pkgs=(libcmocka-dev python3 python3-pytest python3-psycopg2 curl)
+test_pkgs=(libcmocka-dev python3 python3-pytest python3-psycopg2 curl valgrind)
 # node and npm run the independent signature verifier (tests/interop); any
 # install of them will do, so they count as present when the commands exist.
 test_cmds=(node:nodejs npm:npm)

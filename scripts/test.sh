@@ -13,6 +13,7 @@ failed=0
 
 echo "== unit tests"
 for t in "$BUILD"/tests/test_*; do
+    [ -z "${HOOKD_SKIP_UNIT:-}" ] || break
     [ -x "$t" ] || continue
     out=$("$t" 2>&1)
     rc=$?
