@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "webhook_url.h"
+
 api_handler_fn api_handler_for(enum route_id id)
 {
     switch (id) {
@@ -43,4 +45,24 @@ int api_check_params(const struct request *req, const char *const *query_allowed
     }
     static const char *const none[] = { NULL };
     return params_check_allowed(&req->form, body_allowed ? body_allowed : none, err);
+}
+
+int api_webhook_url(const struct request *req, bool required, const char **url,
+                    struct hk_error *err)
+{
+    *url = NULL;
+    if (!required && params_get(&req->form, "webhook_url") == NULL)
+        return 0;
+    const char *value = params_require_text(&req->form, "webhook_url", err);
+    if (value == NULL) {
+        if (!required)
+            hk_error_field(err, HK_ERR_INVALID, "webhook_url");
+        return -1;
+    }
+    if (!webhook_url_valid(value, strlen(value), NULL)) {
+        hk_error_field(err, HK_ERR_INVALID, "webhook_url");
+        return -1;
+    }
+    *url = value;
+    return 0;
 }

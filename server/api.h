@@ -4,6 +4,8 @@
 #ifndef HOOKD_API_H
 #define HOOKD_API_H
 
+#include <stdbool.h>
+
 #include "request.h"
 #include "response.h"
 
@@ -18,6 +20,13 @@ api_handler_fn api_handler_for(enum route_id id);
 int api_check_params(const struct request *req, const char *const *query_allowed,
                      const char *const *body_allowed, struct hk_error *err)
     __attribute__((warn_unused_result));
+
+/* The webhook_url parameter of a request: a well-formed URL (400 Invalid
+ * field webhook_url. otherwise). When required, absence is 400 Require
+ * webhook_url.; when optional, absence gives 0 with *url NULL. Returns 0 or
+ * -1 with err. *url is borrowed from the request. */
+int api_webhook_url(const struct request *req, bool required, const char **url,
+                    struct hk_error *err) __attribute__((warn_unused_result));
 
 void api_subscribe(struct request *req, struct response *resp);
 void api_unsubscribe(struct request *req, struct response *resp);

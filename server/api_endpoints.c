@@ -10,7 +10,6 @@
 #include "db_endpoints.h"
 #include "db_tenants.h"
 #include "signature.h"
-#include "webhook_url.h"
 
 void api_signing_key(struct request *req, struct response *resp)
 {
@@ -38,12 +37,8 @@ void api_rotate_secret(struct request *req, struct response *resp)
     const char *url;
     char secret[SIGNATURE_SECRET_LEN + 1], expires[40];
     if (api_check_params(req, NULL, fields, &err) != 0 ||
-        (url = params_require_text(&req->form, "webhook_url", &err)) == NULL)
+        api_webhook_url(req, true, &url, &err) != 0)
         goto fail;
-    if (!webhook_url_valid(url, strlen(url), NULL)) {
-        hk_error_field(&err, HK_ERR_INVALID, "webhook_url");
-        goto fail;
-    }
     signature_secret_new(secret);
     if ((db = request_db(req, &err)) == NULL ||
         db_endpoints_rotate_secret(db, req->tenant_id, url, secret,
@@ -61,16 +56,6 @@ fail:
     response_error(resp, &err);
 }
 
-/* The webhook_url parameter, required and well-formed; NULL with a 400. */
-static const char *read_url(struct request *req, struct hk_error *err)
-{
-    const char *url = params_require_text(&req->form, "webhook_url", err);
-    if (url != NULL && !webhook_url_valid(url, strlen(url), NULL)) {
-        hk_error_field(err, HK_ERR_INVALID, "webhook_url");
-        return NULL;
-    }
-    return url;
-}
 
 void api_endpoint_enable(struct request *req, struct response *resp)
 {
@@ -79,7 +64,8 @@ void api_endpoint_enable(struct request *req, struct response *resp)
     struct db_conn *db;
     const char *url;
     long replayed = 0;
-    if (api_check_params(req, NULL, fields, &err) != 0 || (url = read_url(req, &err)) == NULL ||
+    if (api_check_params(req, NULL, fields, &err) != 0 ||
+        api_webhook_url(req, true, &url, &err) != 0 ||
         (db = request_db(req, &err)) == NULL ||
         db_endpoints_enable(db, req->tenant_id, url, &replayed, &err) != 0) {
         response_error(resp, &err);
@@ -98,7 +84,8 @@ void api_endpoint_disable(struct request *req, struct response *resp)
     struct hk_error err;
     struct db_conn *db;
     const char *url;
-    if (api_check_params(req, NULL, fields, &err) != 0 || (url = read_url(req, &err)) == NULL ||
+    if (api_check_params(req, NULL, fields, &err) != 0 ||
+        api_webhook_url(req, true, &url, &err) != 0 ||
         (db = request_db(req, &err)) == NULL ||
         db_endpoints_disable(db, req->tenant_id, url, &err) != 0) {
         response_error(resp, &err);
@@ -144,7 +131,8 @@ void api_endpoint_configure(struct request *req, struct response *resp)
     struct db_conn *db;
     const char *url, *max_in_flight, *rate_limit;
     struct json_object *data = NULL;
-    if (api_check_params(req, NULL, fields, &err) != 0 || (url = read_url(req, &err)) == NULL ||
+    if (api_check_params(req, NULL, fields, &err) != 0 ||
+        api_webhook_url(req, true, &url, &err) != 0 ||
         read_limit(req, "max_in_flight", 1, 10000, true, &max_in_flight, &err) != 0 ||
         read_limit(req, "rate_limit", 0, 1000000, false, &rate_limit, &err) != 0 ||
         (db = request_db(req, &err)) == NULL ||

@@ -8,7 +8,6 @@
 #include "db_events.h"
 #include "json_members.h"
 #include "token.h"
-#include "webhook_url.h"
 #include "xmalloc.h"
 
 #define IDEMPOTENCY_KEY_MAX 255
@@ -182,14 +181,9 @@ void api_event_redeliver(struct request *req, struct response *resp)
     struct db_conn *db;
     const char *url = NULL;
     long queued = 0;
-    if (api_check_params(req, NULL, fields, &err) != 0)
+    if (api_check_params(req, NULL, fields, &err) != 0 ||
+        api_webhook_url(req, false, &url, &err) != 0)
         goto fail;
-    if (params_get(&req->form, "webhook_url") != NULL &&
-        ((url = params_require_text(&req->form, "webhook_url", &err)) == NULL ||
-         !webhook_url_valid(url, strlen(url), NULL))) {
-        hk_error_field(&err, HK_ERR_INVALID, "webhook_url");
-        goto fail;
-    }
     if (!event_id_well_formed(req->route.param)) {
         hk_error_set(&err, HK_ERR_EVENT_NOT_FOUND, "malformed event id");
         goto fail;
@@ -218,14 +212,9 @@ void api_recover(struct request *req, struct response *resp)
     const char *since, *url = NULL;
     long total = 0, queued = 0;
     if (api_check_params(req, NULL, fields, &err) != 0 ||
-        (since = params_require_text(&req->form, "since", &err)) == NULL)
+        (since = params_require_text(&req->form, "since", &err)) == NULL ||
+        api_webhook_url(req, false, &url, &err) != 0)
         goto fail;
-    if (params_get(&req->form, "webhook_url") != NULL &&
-        ((url = params_require_text(&req->form, "webhook_url", &err)) == NULL ||
-         !webhook_url_valid(url, strlen(url), NULL))) {
-        hk_error_field(&err, HK_ERR_INVALID, "webhook_url");
-        goto fail;
-    }
     if ((db = request_db(req, &err)) == NULL)
         goto fail;
     do {

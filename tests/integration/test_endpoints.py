@@ -58,8 +58,11 @@ def test_rate_limit_spaces_requests(tenant, workers):
         for event_id in ids:
             wait_state(tenant, event_id, "delivered", timeout=20)
         times = sorted(g["at"] for g in r.requests[1:])
-        # A bucket of 4 then 4 per second: 12 requests need at least 2 s.
-        assert times[-1] - times[0] >= 1.8
+        # A bucket of 4 then 4 per second: 12 requests need 2 s from the first
+        # claim (unlimited, they would all arrive within a few milliseconds).
+        # The first arrivals may lag their claim on a slow machine, so allow
+        # some slack at the start.
+        assert times[-1] - times[0] >= 1.4
         for t in times:   # never more than burst + rate in any one second
             assert sum(1 for u in times if t <= u < t + 1.0) <= 8
     finally:
