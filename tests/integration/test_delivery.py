@@ -430,7 +430,8 @@ def test_slow_receiver_does_not_delay_a_fast_one(tenant, workers):
         for i in range(20):
             tenant.publish("order.updated", {"i": i})
         got = fast.wait_for(21, timeout=10)
-        assert got[-1]["at"] - started < 2.0
+        # well inside the slow receiver's 4 s, even under valgrind
+        assert got[-1]["at"] - started < 3.0
         assert slow.active > 0, "the slow requests were still running"
     finally:
         slow.close()
