@@ -32,9 +32,9 @@ int duration_parse_ms(const char *text, size_t len, long *out_ms)
     else if (unit_len == 2 && memcmp(unit, "ms", 2) == 0)
         factor = 1;
     else if (unit_len == 1 && unit[0] == 'm')
-        factor = 60 * 1000;
+        factor = 60L * 1000;
     else if (unit_len == 1 && unit[0] == 'h')
-        factor = 3600 * 1000;
+        factor = 3600L * 1000;
     else
         return -1;
     if (value > MAX_DELAY_MS / factor)
@@ -151,7 +151,9 @@ long retry_after_ms(const char *value, time_t now)
         return -1;
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)value[i];
-        if (shape[i] == 'a' ? !isalpha(c) : shape[i] == '0' ? !isdigit(c) : c != shape[i])
+        if (shape[i] == 'a'   ? !isalpha(c)
+            : shape[i] == '0' ? !isdigit(c)
+                              : c != (unsigned char)shape[i])
             return -1;
     }
     int m = month_index(value + 8);
@@ -159,7 +161,8 @@ long retry_after_ms(const char *value, time_t now)
     int hh = two_digits(value + 17), mm = two_digits(value + 20), ss = two_digits(value + 23);
     if (m < 0 || day < 1 || day > 31 || hh > 23 || mm > 59 || ss > 60)
         return -1;
-    long long at = (long long)days_from_civil(year, m + 1, day) * 86400 + hh * 3600 + mm * 60 + ss;
+    long long at = (long long)days_from_civil(year, m + 1, day) * 86400 + (long long)hh * 3600 +
+                   (long long)mm * 60 + ss;
     long long delta = at - (long long)now;
     if (delta <= 0)
         return 0;

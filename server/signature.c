@@ -13,7 +13,7 @@ void signature_secret_new(char out[SIGNATURE_SECRET_LEN + 1])
 {
     unsigned char key[SIGNATURE_SECRET_BYTES];
     randombytes_buf(key, sizeof(key));
-    memcpy(out, "whsec_", 6);
+    memcpy(out, "whsec_", sizeof("whsec_"));
     sodium_bin2base64(out + 6, SIGNATURE_SECRET_LEN + 1 - 6, key, sizeof(key), B64);
     sodium_memzero(key, sizeof(key));
 }
@@ -40,7 +40,7 @@ void signature_keypair_new(unsigned char pk[crypto_sign_PUBLICKEYBYTES],
 void signature_public_key_format(const unsigned char pk[crypto_sign_PUBLICKEYBYTES],
                                  char out[SIGNATURE_PUBLIC_KEY_LEN + 1])
 {
-    memcpy(out, "whpk_", 5);
+    memcpy(out, "whpk_", sizeof("whpk_"));
     sodium_bin2base64(out + 5, SIGNATURE_PUBLIC_KEY_LEN + 1 - 5, pk, crypto_sign_PUBLICKEYBYTES,
                       B64);
 }
@@ -63,7 +63,7 @@ void signature_v1(const unsigned char *key, size_t key_len, const char *msg_id, 
     free(prefix);
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, body_len);
     crypto_auth_hmacsha256_final(&st, mac);
-    memcpy(out, "v1,", 3);
+    memcpy(out, "v1,", sizeof("v1,"));
     sodium_bin2base64(out + 3, SIGNATURE_V1_LEN + 1 - 3, mac, sizeof(mac), B64);
     sodium_memzero(&st, sizeof(st));
 }
@@ -75,14 +75,14 @@ void signature_v1a(const unsigned char sk[crypto_sign_SECRETKEYBYTES], const cha
     char *prefix = signed_prefix(msg_id, timestamp);
     size_t n = strlen(prefix);
     size_t len = n + body_len;
-    unsigned char *msg = xmalloc(len);
-    memcpy(msg, prefix, n);
+    unsigned char *msg = xmalloc(len + 1);
+    memcpy(msg, prefix, n + 1); /* the body then overwrites the NUL */
     memcpy(msg + n, body, body_len);
     free(prefix);
     unsigned char sig[crypto_sign_BYTES];
     crypto_sign_detached(sig, NULL, msg, len, sk);
     free(msg);
-    memcpy(out, "v1a,", 4);
+    memcpy(out, "v1a,", sizeof("v1a,"));
     sodium_bin2base64(out + 4, SIGNATURE_V1A_LEN + 1 - 4, sig, sizeof(sig), B64);
 }
 
@@ -111,7 +111,7 @@ char *signature_header(const char *const *secrets, size_t n_secrets,
     if (sk != NULL) {
         char sig[SIGNATURE_V1A_LEN + 1];
         signature_v1a(sk, msg_id, timestamp, body, body_len, sig);
-        used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? " " : "", sig);
+        snprintf(out + used, cap - used, "%s%s", used ? " " : "", sig);
     }
     return out;
 }

@@ -226,7 +226,7 @@ static void renew_leases(struct worker *w)
 {
     int64_t now = clock_mono_ms();
     int64_t every = w->pool->cfg->lease_s * 1000 / 3;
-    struct transfer **due = xcalloc(w->n_active + 1, sizeof(*due));
+    struct transfer **due = xcalloc(w->n_active + 1, sizeof(struct transfer *));
     size_t n = 0;
     for (size_t i = 0; i < w->n_active; i++) {
         if (now - w->active[i]->renewed_mono_ms >= every) {
@@ -390,7 +390,7 @@ struct worker_pool *worker_pool_start(const struct config *cfg, struct hk_error 
         if (w->multi == NULL)
             abort();
         curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)cfg->max_in_flight);
-        w->active = xcalloc((size_t)cfg->max_in_flight, sizeof(*w->active));
+        w->active = xcalloc((size_t)cfg->max_in_flight, sizeof(struct transfer *));
         db_deliveries_claim_id(w->claim_id);
     }
     for (size_t i = 0; i < pool->n_workers; i++)
