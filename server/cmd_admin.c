@@ -34,6 +34,18 @@ static struct db_conn *connect_or_report(const struct config *cfg)
     return conn;
 }
 
+int commands_migrate_database(const struct config *cfg, int *applied, struct hk_error *err)
+{
+    int keyed = 0;
+    struct db_conn *conn = db_connect(cfg->database_url, err);
+    int rc = conn == NULL || migrate_run(conn, applied, err) != 0 ||
+                     db_tenants_backfill_signing_keys(conn, &keyed, err) != 0
+                 ? -1
+                 : 0;
+    db_close(conn);
+    return rc;
+}
+
 int cmd_migrate(const struct config *cfg, int argc, char **argv)
 {
     if (argc > 0) {
@@ -44,15 +56,7 @@ int cmd_migrate(const struct config *cfg, int argc, char **argv)
     int applied = 0;
     if (!load_master_key(cfg, "migrate"))
         return 1;
-    struct db_conn *conn = connect_or_report(cfg);
-    if (conn == NULL)
-        return 1;
-    int keyed = 0;
-    int rc = migrate_run(conn, &applied, &err);
-    if (rc == 0)
-        rc = db_tenants_backfill_signing_keys(conn, &keyed, &err);
-    db_close(conn);
-    if (rc != 0) {
+    if (commands_migrate_database(cfg, &applied, &err) != 0) {
         fprintf(stderr, "hookd migrate: %s\n", err.detail);
         return 1;
     }

@@ -21,22 +21,6 @@
 #include "version.h"
 #include "worker.h"
 
-static int migrate_at_start(const struct config *cfg)
-{
-    struct hk_error err;
-    int applied = 0;
-    int keyed = 0;
-    struct db_conn *conn = db_connect(cfg->database_url, &err);
-    if (conn == NULL || migrate_run(conn, &applied, &err) != 0 ||
-        db_tenants_backfill_signing_keys(conn, &keyed, &err) != 0) {
-        log_error("%s", err.detail);
-        db_close(conn);
-        return -1;
-    }
-    db_close(conn);
-    return 0;
-}
-
 static int run(const struct config *cfg, const char *name, bool with_api, bool with_workers,
                int argc, char **argv)
 {
@@ -55,8 +39,11 @@ static int run(const struct config *cfg, const char *name, bool with_api, bool w
         log_error("%s", err.detail);
         return 1;
     }
-    if (cfg->migrate_on_start && migrate_at_start(cfg) != 0)
+    int applied = 0;
+    if (cfg->migrate_on_start && commands_migrate_database(cfg, &applied, &err) != 0) {
+        log_error("%s", err.detail);
         return 1;
+    }
 
     struct worker_pool *workers = NULL;
     struct http_server *server = NULL;

@@ -4,6 +4,13 @@
 #define HOOKD_COMMANDS_H
 
 #include "config.h"
+#include "error.h"
+
+/* Connects, applies pending migrations, and gives tenants made before
+ * signing keys existed a key pair; *applied counts the migrations. The
+ * master key must be loaded. Used by `migrate` and by `serve` at start. */
+int commands_migrate_database(const struct config *cfg, int *applied, struct hk_error *err)
+    __attribute__((warn_unused_result));
 
 int cmd_serve(const struct config *cfg, int argc, char **argv);
 int cmd_api(const struct config *cfg, int argc, char **argv);

@@ -61,9 +61,6 @@ static const struct db_stmt stmt_find_by_key = {
     "SELECT id, encode(passphrase_sealed, 'hex'), coalesce(rate_limit, -1) FROM hookd.tenants"
     " WHERE api_key_hash = decode($1, 'hex')", 1
 };
-static const struct db_stmt stmt_exists = {
-    "tenants_exists", "SELECT 1 FROM hookd.tenants WHERE name = $1", 1
-};
 
 int db_tenants_create(struct db_conn *conn, const char *name,
                       const unsigned char key_hash[TOKEN_HASH_LEN], const char *key_hint,
@@ -125,16 +122,6 @@ int db_tenants_find_by_key(struct db_conn *conn, const unsigned char key_hash[TO
     return found;
 }
 
-int db_tenants_exists(struct db_conn *conn, const char *name, struct hk_error *err)
-{
-    const char *values[] = { name };
-    PGresult *res = db_query(conn, &stmt_exists, values, err);
-    if (res == NULL)
-        return -1;
-    int found = PQntuples(res) > 0;
-    PQclear(res);
-    return found;
-}
 
 static int set_keys(struct db_conn *conn, const char *tenant_id, struct hk_error *err)
 {

@@ -39,8 +39,5 @@ int db_tenants_signing_keys(struct db_conn *conn, int64_t tenant_id,
 int db_tenants_find_by_key(struct db_conn *conn, const unsigned char key_hash[TOKEN_HASH_LEN],
                            bool want_passphrase, struct tenant_auth *out, struct hk_error *err)
     __attribute__((warn_unused_result));
-/* Returns 1 when a tenant with that name exists, 0 if not, -1 on error. */
-int db_tenants_exists(struct db_conn *conn, const char *name, struct hk_error *err)
-    __attribute__((warn_unused_result));
 
 #endif

@@ -21,11 +21,6 @@ void secrets_set_key(const unsigned char key[32])
     have_key = true;
 }
 
-bool secrets_ready(void)
-{
-    return have_key;
-}
-
 void secrets_new_key_b64(char out[SECRETS_KEY_B64_LEN + 1])
 {
     unsigned char key[crypto_secretbox_KEYBYTES];

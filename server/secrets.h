@@ -23,7 +23,6 @@
 int secrets_load(const struct config *cfg, struct hk_error *err) __attribute__((warn_unused_result));
 /* Sets the key directly (tests). */
 void secrets_set_key(const unsigned char key[32]);
-bool secrets_ready(void);
 /* A new random master key in base64 (for `hookd master-key new`). */
 void secrets_new_key_b64(char out[SECRETS_KEY_B64_LEN + 1]);
 

@@ -176,3 +176,15 @@ def test_unreachable_database_gives_503(migrated):
         assert_error(r, 503, "Service unavailable.")
     finally:
         assert s.stop() == 0
+
+
+def test_serve_refuses_a_listen_address_that_is_not_an_ip(migrated):
+    r = run_hookd("api", env=hookd_env(HOOKD_LISTEN_ADDR="localhost", HOOKD_MIGRATE_ON_START="false"))
+    assert r.returncode == 1
+    assert "is not an IP address" in r.stderr
+
+
+def test_serve_reports_a_port_in_use(migrated, server):
+    r = run_hookd("api", env=hookd_env(HOOKD_PORT=server.port, HOOKD_MIGRATE_ON_START="false"))
+    assert r.returncode == 1
+    assert f"cannot listen on 127.0.0.1 port {server.port}" in r.stderr
