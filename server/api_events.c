@@ -23,7 +23,7 @@ static char *read_data_param(const struct request *req, struct hk_error *err)
         return NULL;
     }
     int is_null;
-    struct json_object *obj = json_value_parse(p->value, p->value_len, &is_null);
+    struct json_object *obj = json_value_parse(p->value, p->value_len, req->form.max_depth, &is_null);
     bool is_object = obj != NULL && json_object_is_type(obj, json_type_object);
     json_object_put(obj);
     if (!is_object) {

@@ -22,6 +22,13 @@ struct config {
     long db_acquire_timeout_ms;
     long max_body_bytes;
     long connection_timeout_s;
+    long request_read_timeout_s;
+    long max_url_bytes;
+    long max_header_bytes;
+    long max_fields;
+    long max_json_depth;
+    long max_connections;
+    long max_connections_per_ip;
     long subscribe_timeout_ms;
     char *log_level;
     bool migrate_on_start;

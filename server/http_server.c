@@ -12,6 +12,7 @@
 #include "api.h"
 #include "auth.h"
 #include "clock.h"
+#include "conn_guard.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -20,18 +21,41 @@
 #define DISCARD_LIMIT_FACTOR 4
 /* A tenant may send this many seconds' worth of its rate limit at once. */
 #define RATE_BURST_SECONDS 2
+/* libmicrohttpd's per-connection memory beyond the largest accepted request
+ * head: room for reading the body and building the response headers. */
+#define CONNECTION_MEMORY_HEADROOM (16 * 1024)
+/* How often the slow-client guard looks for requests past their deadline. */
+#define GUARD_SWEEP_MS 250
 
 struct http_server {
     struct MHD_Daemon *daemon;
     const struct app *app;
+    struct conn_guard *guard;
     unsigned int port;
 };
+
+/* A connection opened or closed: the slow-client guard tracks it. */
+static void on_connection(void *cls, struct MHD_Connection *connection, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *server = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+        if (info != NULL)
+            *socket_context = conn_guard_opened(server->guard, info->connect_fd, clock_mono_ms());
+    } else if (*socket_context != NULL) {
+        conn_guard_closed(server->guard, *socket_context);
+        *socket_context = NULL;
+    }
+}
 
 /* The URI-log callback runs before anything else for a request and sees the
  * request target exactly as sent; its return value becomes req_cls. */
 static void *on_request_start(void *cls, const char *uri, struct MHD_Connection *connection)
 {
-    const struct app *app = cls;
+    struct http_server *server = cls;
+    const struct app *app = server->app;
     struct request *req = xcalloc(1, sizeof(*req));
     req->app = app;
     req->connection = connection;
@@ -39,6 +63,15 @@ static void *on_request_start(void *cls, const char *uri, struct MHD_Connection 
     buf_init(&req->body, (size_t)app->cfg->max_body_bytes);
     params_init(&req->query);
     params_init(&req->form);
+    params_set_limits(&req->query, (size_t)app->cfg->max_fields, (int)app->cfg->max_json_depth);
+    params_set_limits(&req->form, (size_t)app->cfg->max_fields, (int)app->cfg->max_json_depth);
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(connection, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (info != NULL && info->socket_context != NULL) {
+        req->guard = server->guard;
+        req->guard_entry = info->socket_context;
+        conn_guard_reading(req->guard, req->guard_entry, clock_mono_ms());
+    }
     return req;
 }
 
@@ -51,6 +84,8 @@ static void on_request_done(void *cls, struct MHD_Connection *connection, void *
     struct request *req = *req_cls;
     if (req == NULL)
         return;
+    if (req->guard_entry != NULL)
+        conn_guard_idle(req->guard, req->guard_entry, clock_mono_ms());
     request_db_release(req);
     buf_free(&req->body);
     params_free(&req->query);
@@ -62,6 +97,8 @@ static void on_request_done(void *cls, struct MHD_Connection *connection, void *
 
 static enum MHD_Result send_response(struct request *req, struct response *resp)
 {
+    if (req->guard_entry != NULL)
+        conn_guard_received(req->guard, req->guard_entry);
     struct MHD_Response *r = MHD_create_response_from_buffer(resp->body_len, resp->body,
                                                              MHD_RESPMEM_MUST_FREE);
     resp->body = NULL; /* now owned by libmicrohttpd */
@@ -198,7 +235,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                                   void **req_cls)
 {
     (void)cls;
-    (void)connection;
     (void)url;
     (void)version;
     struct request *req = *req_cls;
@@ -211,6 +247,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         const char *q = strchr(req->raw_uri, '?');
         size_t path_len = q ? (size_t)(q - req->raw_uri) : strlen(req->raw_uri);
         router_match(method, req->raw_uri, path_len, &req->route);
+        if (strlen(req->raw_uri) > (size_t)req->app->cfg->max_url_bytes)
+            return send_error(req, 414, "Request URL too long.");
+        const union MHD_ConnectionInfo *head =
+            MHD_get_connection_info(connection, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+        if (head != NULL && head->header_size > (size_t)req->app->cfg->max_header_bytes)
+            return send_error(req, 431, "Request headers too large.");
         /* A declared length over the limit is refused before any of it is
          * read; the connection closes after the answer. */
         const char *length = request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -268,16 +310,35 @@ struct http_server *http_server_start(const struct app *app, struct hk_error *er
 
     struct http_server *server = xcalloc(1, sizeof(*server));
     server->app = app;
+    server->guard = conn_guard_new(cfg->request_read_timeout_s * 1000,
+                                   cfg->connection_timeout_s * 1000);
+    if (conn_guard_start(server->guard, GUARD_SWEEP_MS) != 0) {
+        conn_guard_free(server->guard);
+        free(server);
+        hk_error_set(err, HK_ERR_INTERNAL, "cannot start the slow-client guard thread");
+        return NULL;
+    }
+    /* The request line counts towards the head, so the larger of the two
+     * limits bounds it; past this libmicrohttpd answers on its own. */
+    long head_max = cfg->max_header_bytes > cfg->max_url_bytes ? cfg->max_header_bytes
+                                                               : cfg->max_url_bytes;
+    long connections = cfg->max_connections > cfg->http_threads ? cfg->max_connections
+                                                                : cfg->http_threads;
     server->daemon = MHD_start_daemon(
-        flags, (uint16_t)cfg->port, NULL, NULL, on_request, (void *)app,
+        flags, (uint16_t)cfg->port, NULL, NULL, on_request, server,
         MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, (unsigned int)cfg->http_threads,
-        MHD_OPTION_URI_LOG_CALLBACK, on_request_start, (void *)app,
-        MHD_OPTION_NOTIFY_COMPLETED, on_request_done, (void *)app,
+        MHD_OPTION_URI_LOG_CALLBACK, on_request_start, server,
+        MHD_OPTION_NOTIFY_COMPLETED, on_request_done, server,
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, server,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)cfg->connection_timeout_s,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(head_max + CONNECTION_MEMORY_HEADROOM),
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)connections,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->max_connections_per_ip,
         MHD_OPTION_END);
     if (server->daemon == NULL) {
+        conn_guard_free(server->guard);
         free(server);
         hk_error_set(err, HK_ERR_UNAVAILABLE, "cannot listen on %s port %ld", cfg->listen_addr,
                      cfg->port);
@@ -299,5 +360,6 @@ void http_server_stop(struct http_server *server)
     if (server == NULL)
         return;
     MHD_stop_daemon(server->daemon);
+    conn_guard_free(server->guard);
     free(server);
 }

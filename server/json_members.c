@@ -96,7 +96,7 @@ static bool tokens_strict(const char *text, size_t len)
     return true;
 }
 
-struct json_object *json_value_parse(const char *text, size_t len, int *is_null)
+struct json_object *json_value_parse(const char *text, size_t len, int max_depth, int *is_null)
 {
     *is_null = 0;
     text = json_trim(text, &len);
@@ -106,7 +106,7 @@ struct json_object *json_value_parse(const char *text, size_t len, int *is_null)
     /* json-c finishes a trailing number or literal only when it sees the
      * end of input, so it gets a NUL-terminated copy including the NUL. */
     char *copy = xstrndup(text, len);
-    struct json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+    struct json_tokener *tok = json_tokener_new_ex(max_depth);
     if (tok == NULL)
         abort();
     json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
@@ -182,7 +182,7 @@ static int malformed(struct hk_error *err)
     return -1;
 }
 
-int json_members_parse(const char *data, size_t len, json_member_fn fn, void *ctx,
+int json_members_parse(const char *data, size_t len, int max_depth, json_member_fn fn, void *ctx,
                        struct hk_error *err)
 {
     if (!utf8_valid(data, len))
@@ -202,7 +202,7 @@ int json_members_parse(const char *data, size_t len, json_member_fn fn, void *ct
         if (key_end == 0)
             return malformed(err);
         int is_null;
-        struct json_object *key_obj = json_value_parse(data + i, key_end - i, &is_null);
+        struct json_object *key_obj = json_value_parse(data + i, key_end - i, 1, &is_null);
         if (key_obj == NULL || !json_object_is_type(key_obj, json_type_string) ||
             strlen(json_object_get_string(key_obj)) !=
                 (size_t)json_object_get_string_len(key_obj)) {
@@ -218,7 +218,7 @@ int json_members_parse(const char *data, size_t len, json_member_fn fn, void *ct
         size_t value_end = scan_value(data, len, i);
         struct json_object *value = NULL;
         if (value_end > i)
-            value = json_value_parse(data + i, value_end - i, &is_null);
+            value = json_value_parse(data + i, value_end - i, max_depth, &is_null);
         if (value_end <= i || (value == NULL && !is_null)) {
             json_object_put(key_obj);
             return malformed(err);

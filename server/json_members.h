@@ -13,6 +13,7 @@
 
 #include "error.h"
 
+/* The default for max_depth below (HOOKD_MAX_JSON_DEPTH). */
 #define JSON_MAX_DEPTH 64
 
 /* Called once per member with the decoded key (NUL-free), the raw value
@@ -22,16 +23,16 @@ typedef int (*json_member_fn)(void *ctx, const char *key, const char *value, siz
                               struct json_object *parsed, struct hk_error *err);
 
 /* Walks data[0..len), which must be exactly one JSON object (surrounding
- * whitespace allowed) in valid UTF-8. Malformed input gives 400 Invalid
- * field body. */
-int json_members_parse(const char *data, size_t len, json_member_fn fn, void *ctx,
+ * whitespace allowed) in valid UTF-8, each value nested at most max_depth
+ * deep. Malformed input gives 400 Invalid field body. */
+int json_members_parse(const char *data, size_t len, int max_depth, json_member_fn fn, void *ctx,
                        struct hk_error *err) __attribute__((warn_unused_result));
 
 /* Parses one complete JSON value from text[0..len) strictly (surrounding
- * whitespace allowed, nothing else). Returns a new json-c object (caller
+ * whitespace allowed, nothing else), nested at most max_depth deep. Returns a new json-c object (caller
  * puts it); for a JSON null, *is_null is set and NULL returned. NULL and
  * *is_null false on any error. */
-struct json_object *json_value_parse(const char *text, size_t len, int *is_null);
+struct json_object *json_value_parse(const char *text, size_t len, int max_depth, int *is_null);
 
 /* Strips JSON whitespace from both ends of text[0..*len); returns the start. */
 const char *json_trim(const char *text, size_t *len);

@@ -15,6 +15,14 @@ void params_init(struct params *p)
 {
     p->items = NULL;
     p->count = 0;
+    p->max_count = PARAMS_MAX_COUNT;
+    p->max_depth = PARAMS_JSON_MAX_DEPTH;
+}
+
+void params_set_limits(struct params *p, size_t max_count, int max_depth)
+{
+    p->max_count = max_count;
+    p->max_depth = max_depth;
 }
 
 static int params_add(struct params *p, const char *name, size_t name_len, const char *value,
@@ -27,7 +35,7 @@ static int params_add(struct params *p, const char *name, size_t name_len, const
         return -1;
     }
     char *copy = xstrndup(name, name_len);
-    bool bad = params_get(p, copy) != NULL || p->count >= PARAMS_MAX_COUNT ||
+    bool bad = params_get(p, copy) != NULL || p->count >= p->max_count ||
                !utf8_valid(value, value_len);
     if (bad) {
         hk_error_field(err, HK_ERR_INVALID, copy);
@@ -96,8 +104,10 @@ static int add_json_member(void *ctx, const char *key, const char *value, size_t
 
 int params_parse_json(struct params *p, const char *data, size_t len, struct hk_error *err)
 {
-    struct json_ctx ctx = { p, { NULL, 0 } };
-    int rc = json_members_parse(data, len, add_json_member, &ctx, err);
+    struct json_ctx ctx = { p, { NULL, 0, 0, 0 } };
+    params_init(&ctx.nulls);
+    ctx.nulls.max_count = p->max_count;
+    int rc = json_members_parse(data, len, p->max_depth, add_json_member, &ctx, err);
     params_free(&ctx.nulls);
     return rc;
 }

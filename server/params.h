@@ -14,7 +14,9 @@
 #include "error.h"
 #include "json_members.h"
 
-/* Deepest nesting accepted in a JSON value. */
+/* The limits params_init sets (HOOKD_MAX_FIELDS and HOOKD_MAX_JSON_DEPTH
+ * replace them per request). */
+#define PARAMS_MAX_COUNT 100
 #define PARAMS_JSON_MAX_DEPTH JSON_MAX_DEPTH
 
 enum param_kind { PARAM_TEXT, PARAM_JSON };
@@ -29,11 +31,13 @@ struct param {
 struct params {
     struct param *items;   /* owned */
     size_t count;
+    size_t max_count;      /* more parameters than this: 400 */
+    int max_depth;         /* deeper JSON nesting than this: 400 */
 };
 
-#define PARAMS_MAX_COUNT 100
-
 void params_init(struct params *p);
+/* Replaces the default limits; call before parsing. */
+void params_set_limits(struct params *p, size_t max_count, int max_depth);
 /* Both parsers append to p; on failure err is a 400 and p may hold the
  * pairs parsed so far (free it either way). */
 int params_parse_form(struct params *p, const char *data, size_t len, const char *what,

@@ -15,6 +15,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "conn_guard.h"
 #include "db.h"
 #include "destination.h"
 #include "params.h"
@@ -43,6 +44,8 @@ struct request {
     int64_t tenant_id;          /* set by authentication */
     double tenant_rate_limit;   /* the tenant's own limit, or -1: the configured default */
     struct db_conn *db;         /* borrowed from app->pool, or NULL */
+    struct conn_guard *guard;   /* the slow-client guard and this connection's */
+    struct conn_guard_entry *guard_entry;   /* entry in it, or NULL; both borrowed */
 };
 
 /* The request's database connection, borrowed on first use; NULL with err

@@ -118,7 +118,7 @@ static void test_ok(void **state)
     struct record r = { 0 };
     struct hk_error err;
     hk_error_clear(&err);
-    assert_int_equal(json_members_parse(c->in, c->len, record_member, &r, &err), 0);
+    assert_int_equal(json_members_parse(c->in, c->len, JSON_MAX_DEPTH, record_member, &r, &err), 0);
     assert_int_equal(err.code, HK_OK);
     assert_int_equal(r.n, c->n);
     for (int i = 0; i < c->n; i++) {
@@ -226,7 +226,7 @@ static void test_bad(void **state)
     struct record r = { 0 };
     struct hk_error err;
     hk_error_clear(&err);
-    assert_int_equal(json_members_parse(c->in, c->len, record_member, &r, &err), -1);
+    assert_int_equal(json_members_parse(c->in, c->len, JSON_MAX_DEPTH, record_member, &r, &err), -1);
     assert_int_equal(err.code, HK_ERR_INVALID);
     assert_string_equal(err.field, "body");
 }
@@ -258,7 +258,7 @@ static void test_depth(void **state)
     struct record r = { 0 };
     struct hk_error err;
     hk_error_clear(&err);
-    int rc = json_members_parse(in, 6 + 2 * c->depth, record_member, &r, &err);
+    int rc = json_members_parse(in, 6 + 2 * c->depth, JSON_MAX_DEPTH, record_member, &r, &err);
     free(in);
     assert_int_equal(rc, c->rc);
     if (rc == 0) {
@@ -292,7 +292,7 @@ static void test_stop(void **state)
     r.stop_at = c->stop_at;
     struct hk_error err;
     hk_error_clear(&err);
-    assert_int_equal(json_members_parse(c->in, strlen(c->in), record_member, &r, &err), -1);
+    assert_int_equal(json_members_parse(c->in, strlen(c->in), JSON_MAX_DEPTH, record_member, &r, &err), -1);
     assert_int_equal(r.n, c->stop_at);                 /* no call after the stop */
     assert_int_equal(err.code, HK_ERR_INTERNAL);       /* the callback's own error */
     char want[32];
@@ -383,7 +383,7 @@ static void test_value(void **state)
 {
     const struct value_case *c = *state;
     int is_null = 7;
-    struct json_object *o = json_value_parse(c->text, c->len, &is_null);
+    struct json_object *o = json_value_parse(c->text, c->len, JSON_MAX_DEPTH, &is_null);
     switch (c->result) {
     case V_OK:
         assert_non_null(o);

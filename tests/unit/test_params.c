@@ -215,17 +215,31 @@ struct gen_case {
     enum gen_kind kind;
     int n;
     const char *err_field;    /* NULL: success expected */
+    size_t max_count;         /* 0: the defaults */
+    int max_depth;
 };
 
 static const struct gen_case gen_cases[] = {
-    { GEN_FORM_PAIRS, PARAMS_MAX_COUNT, NULL },
-    { GEN_FORM_PAIRS, PARAMS_MAX_COUNT + 1, "p100" },
-    { GEN_JSON_MEMBERS, PARAMS_MAX_COUNT, NULL },
-    { GEN_JSON_MEMBERS, PARAMS_MAX_COUNT + 1, "p100" },
-    { GEN_JSON_ARRAY_DEPTH, PARAMS_JSON_MAX_DEPTH, NULL },
-    { GEN_JSON_ARRAY_DEPTH, PARAMS_JSON_MAX_DEPTH + 1, "body" },
-    { GEN_JSON_OBJECT_DEPTH, PARAMS_JSON_MAX_DEPTH, NULL },
-    { GEN_JSON_OBJECT_DEPTH, PARAMS_JSON_MAX_DEPTH + 1, "body" },
+    { GEN_FORM_PAIRS, PARAMS_MAX_COUNT, NULL, 0, 0 },
+    { GEN_FORM_PAIRS, PARAMS_MAX_COUNT + 1, "p100", 0, 0 },
+    { GEN_JSON_MEMBERS, PARAMS_MAX_COUNT, NULL, 0, 0 },
+    { GEN_JSON_MEMBERS, PARAMS_MAX_COUNT + 1, "p100", 0, 0 },
+    { GEN_JSON_ARRAY_DEPTH, PARAMS_JSON_MAX_DEPTH, NULL, 0, 0 },
+    { GEN_JSON_ARRAY_DEPTH, PARAMS_JSON_MAX_DEPTH + 1, "body", 0, 0 },
+    { GEN_JSON_OBJECT_DEPTH, PARAMS_JSON_MAX_DEPTH, NULL, 0, 0 },
+    { GEN_JSON_OBJECT_DEPTH, PARAMS_JSON_MAX_DEPTH + 1, "body", 0, 0 },
+    /* HOOKD_MAX_FIELDS and HOOKD_MAX_JSON_DEPTH set lower */
+    { GEN_FORM_PAIRS, 5, NULL, 5, 3 },
+    { GEN_FORM_PAIRS, 6, "p5", 5, 3 },
+    { GEN_JSON_MEMBERS, 5, NULL, 5, 3 },
+    { GEN_JSON_MEMBERS, 6, "p5", 5, 3 },
+    { GEN_JSON_ARRAY_DEPTH, 3, NULL, 5, 3 },
+    { GEN_JSON_ARRAY_DEPTH, 4, "body", 5, 3 },
+    { GEN_JSON_OBJECT_DEPTH, 3, NULL, 5, 3 },
+    { GEN_JSON_OBJECT_DEPTH, 4, "body", 5, 3 },
+    /* and higher */
+    { GEN_JSON_ARRAY_DEPTH, 200, NULL, 5, 200 },
+    { GEN_JSON_ARRAY_DEPTH, 201, "body", 5, 200 },
 };
 
 static size_t generate(const struct gen_case *c, char *out, size_t cap)
@@ -270,6 +284,8 @@ static void test_generated(void **state)
     struct params p;
     struct hk_error err;
     params_init(&p);
+    if (c->max_count != 0)
+        params_set_limits(&p, c->max_count, c->max_depth);
     hk_error_clear(&err);
     int rc = c->kind == GEN_FORM_PAIRS ? params_parse_form(&p, in, len, "body", &err)
                                        : params_parse_json(&p, in, len, &err);
