@@ -6,7 +6,8 @@
 #      leaks make hookd exit non-zero at the end, which fails it too)
 #   2. valgrind memcheck of every hookd process of the integration tests
 #      (scripts/valgrind-hookd.sh: invalid accesses or leaks exit 99)
-#   3. a ThreadSanitizer build driving the worker pool (delivery tests)
+#   3. a ThreadSanitizer build driving the threads (delivery, endpoints, subscribe
+#      off the HTTP threads, the slow-client guard)
 # Ends with one "N passed, N failed" line summing the three runs.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +49,9 @@ run "valgrind" env HOOKD_SKIP_UNIT=1 HOOKD_BIN="$PWD/scripts/valgrind-hookd.sh" 
 
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 second_deadlock_stack=1"
 run "ThreadSanitizer" env HOOKD_SKIP_UNIT=1 HOOKD_BIN="$PWD/build/tsan/hookd" \
-    scripts/test.sh -q tests/integration/test_delivery.py tests/integration/test_endpoints.py
+    scripts/test.sh -q tests/integration/test_delivery.py tests/integration/test_endpoints.py \
+    tests/integration/test_subscriptions.py tests/integration/test_limits.py \
+    tests/integration/test_zz_logs.py
 unset TSAN_OPTIONS
 
 echo "sanitizers: $passed passed, $failed failed"

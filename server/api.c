@@ -28,6 +28,11 @@ api_handler_fn api_handler_for(enum route_id id)
     return NULL;
 }
 
+bool api_handler_calls_out(enum route_id id)
+{
+    return id == ROUTE_SUBSCRIBE;
+}
+
 int api_check_params(const struct request *req, const char *const *query_allowed,
                      const char *const *body_allowed, struct hk_error *err)
 {

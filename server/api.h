@@ -13,6 +13,9 @@ typedef void (*api_handler_fn)(struct request *req, struct response *resp);
 
 /* The handler for a matched route, or NULL. */
 api_handler_fn api_handler_for(enum route_id id);
+/* True for handlers that wait on other servers (the subscribe test POST):
+ * they run off the HTTP threads. */
+bool api_handler_calls_out(enum route_id id);
 
 /* 400 Invalid field {name} for a query parameter other than the auth
  * parameters (key, signature) and those in query_allowed, or a body

@@ -103,6 +103,10 @@ static const struct setting settings[] = {
     { "HOOKD_SUBSCRIBE_TIMEOUT_MS", "subscribe-timeout-ms", SETTING_LONG,
       FIELD(subscribe_timeout_ms), "5000", 100, 60000,
       "Total time allowed for the test POST that `POST /events/subscribe` sends to a new URL.", NULL },
+    { "HOOKD_SUBSCRIBE_THREADS", "subscribe-threads", SETTING_LONG, FIELD(subscribe_threads),
+      "4", 1, 256, "Threads that run subscribe requests (and their test POSTs) off the HTTP "
+      "threads, so slow receivers cannot stall the API; more subscribes at once wait their turn.",
+      NULL },
     { "HOOKD_LOG_LEVEL", "log-level", SETTING_LOG_LEVEL, FIELD(log_level), "info", 0, 0,
       "Least severe level logged: debug, info, warn or error.", NULL },
     { "HOOKD_MIGRATE_ON_START", "migrate-on-start", SETTING_BOOL, FIELD(migrate_on_start), "true",

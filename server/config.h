@@ -30,6 +30,7 @@ struct config {
     long max_connections;
     long max_connections_per_ip;
     long subscribe_timeout_ms;
+    long subscribe_threads;
     char *log_level;
     bool migrate_on_start;
     /* the delivery engine */

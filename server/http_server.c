@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 #include <sys/socket.h>
 
 #include "api.h"
@@ -14,6 +15,7 @@
 #include "clock.h"
 #include "conn_guard.h"
 #include "log.h"
+#include "task_pool.h"
 #include "xmalloc.h"
 
 /* How much of an oversized body is read (and dropped) to be able to answer
@@ -26,11 +28,15 @@
 #define CONNECTION_MEMORY_HEADROOM (16 * 1024)
 /* How often the slow-client guard looks for requests past their deadline. */
 #define GUARD_SWEEP_MS 250
+/* At shutdown, how long open connections get to finish their answers. */
+#define DRAIN_WAIT_STEPS 50
+#define DRAIN_WAIT_STEP_US 20000
 
 struct http_server {
     struct MHD_Daemon *daemon;
     const struct app *app;
     struct conn_guard *guard;
+    struct task_pool *tasks;    /* runs the handlers that call out */
     unsigned int port;
 };
 
@@ -86,6 +92,8 @@ static void on_request_done(void *cls, struct MHD_Connection *connection, void *
         return;
     if (req->guard_entry != NULL)
         conn_guard_idle(req->guard, req->guard_entry, clock_mono_ms());
+    if (req->deferred_ready)
+        response_free(&req->deferred); /* the connection ended before it was sent */
     request_db_release(req);
     buf_free(&req->body);
     params_free(&req->query);
@@ -181,9 +189,20 @@ static bool within_rate_limit(struct request *req, struct response *resp)
     return false;
 }
 
+/* Runs a handler that calls out on a task thread, then lets libmicrohttpd
+ * pick the connection up again; on_request sends the response. */
+static void run_deferred(void *arg)
+{
+    struct request *req = arg;
+    api_handler_for(req->route.id)(req, &req->deferred);
+    request_db_release(req);
+    req->deferred_ready = true;
+    MHD_resume_connection(req->connection);
+}
+
 /* Everything after the body has arrived: route, parse, authenticate,
  * dispatch. */
-static enum MHD_Result handle(struct request *req)
+static enum MHD_Result handle(struct http_server *server, struct request *req)
 {
     struct response resp;
     struct hk_error err;
@@ -219,6 +238,16 @@ static enum MHD_Result handle(struct request *req)
         goto fail;
     if (!req->route.public && !within_rate_limit(req, &resp))
         return send_response(req, &resp);
+    if (api_handler_calls_out(req->route.id)) {
+        /* Suspended before it is queued, so the task's resume always finds
+         * it suspended. When the pool is stopping, it runs here. */
+        request_db_release(req);
+        response_init(&req->deferred);
+        MHD_suspend_connection(req->connection);
+        if (task_pool_submit(server->tasks, run_deferred, req) == 0)
+            return MHD_YES;
+        MHD_resume_connection(req->connection);
+    }
     api_handler_for(req->route.id)(req, &resp);
     request_db_release(req);
     return send_response(req, &resp);
@@ -234,7 +263,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
                                   const char *upload_data, size_t *upload_data_size,
                                   void **req_cls)
 {
-    (void)cls;
+    struct http_server *server = cls;
     (void)url;
     (void)version;
     struct request *req = *req_cls;
@@ -273,9 +302,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
         }
         return MHD_YES;
     }
+    if (req->deferred_ready) {
+        req->deferred_ready = false;
+        return send_response(req, &req->deferred);
+    }
+    if (req->guard_entry != NULL)
+        conn_guard_received(req->guard, req->guard_entry);
     if (req->body_too_large)
         return send_error(req, 413, "Request body too large.");
-    return handle(req);
+    return handle(server, req);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -292,7 +327,8 @@ struct http_server *http_server_start(const struct app *app, struct hk_error *er
     const struct config *cfg = app->cfg;
     struct sockaddr_storage addr;
     memset(&addr, 0, sizeof(addr));
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+                         MHD_ALLOW_SUSPEND_RESUME;
     struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
     if (inet_pton(AF_INET, cfg->listen_addr, &v4->sin_addr) == 1) {
@@ -318,6 +354,12 @@ struct http_server *http_server_start(const struct app *app, struct hk_error *er
         hk_error_set(err, HK_ERR_INTERNAL, "cannot start the slow-client guard thread");
         return NULL;
     }
+    server->tasks = task_pool_start((size_t)cfg->subscribe_threads, err);
+    if (server->tasks == NULL) {
+        conn_guard_free(server->guard);
+        free(server);
+        return NULL;
+    }
     /* The request line counts towards the head, so the larger of the two
      * limits bounds it; past this libmicrohttpd answers on its own. */
     long head_max = cfg->max_header_bytes > cfg->max_url_bytes ? cfg->max_header_bytes
@@ -338,6 +380,7 @@ struct http_server *http_server_start(const struct app *app, struct hk_error *er
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->max_connections_per_ip,
         MHD_OPTION_END);
     if (server->daemon == NULL) {
+        task_pool_stop(server->tasks);
         conn_guard_free(server->guard);
         free(server);
         hk_error_set(err, HK_ERR_UNAVAILABLE, "cannot listen on %s port %ld", cfg->listen_addr,
@@ -355,11 +398,27 @@ unsigned int http_server_port(const struct http_server *server)
     return server->port;
 }
 
+static unsigned int http_server_connections(struct http_server *server)
+{
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(server->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info != NULL ? info->num_connections : 0;
+}
+
 void http_server_stop(struct http_server *server)
 {
     if (server == NULL)
         return;
+    /* No new connections; the handlers running off the HTTP threads finish
+     * and resume their connections (libmicrohttpd must not be stopped with
+     * any suspended), which then get a moment to send their answers. */
+    MHD_socket listener = MHD_quiesce_daemon(server->daemon);
+    task_pool_stop(server->tasks);
+    for (int i = 0; i < DRAIN_WAIT_STEPS && http_server_connections(server) > 0; i++)
+        usleep(DRAIN_WAIT_STEP_US);
     MHD_stop_daemon(server->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener); /* ours since quiesce, closed only once the threads are gone */
     conn_guard_free(server->guard);
     free(server);
 }

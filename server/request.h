@@ -20,6 +20,7 @@
 #include "destination.h"
 #include "params.h"
 #include "rate_limit.h"
+#include "response.h"
 #include "router.h"
 
 struct app {
@@ -44,6 +45,8 @@ struct request {
     int64_t tenant_id;          /* set by authentication */
     double tenant_rate_limit;   /* the tenant's own limit, or -1: the configured default */
     struct db_conn *db;         /* borrowed from app->pool, or NULL */
+    struct response deferred;   /* filled off the HTTP thread (api_handler_calls_out) */
+    bool deferred_ready;        /* set before the connection is resumed */
     struct conn_guard *guard;   /* the slow-client guard and this connection's */
     struct conn_guard_entry *guard_entry;   /* entry in it, or NULL; both borrowed */
 };

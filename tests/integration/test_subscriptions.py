@@ -3,10 +3,11 @@ the test POST to the receiver, every refusal, and tenant isolation."""
 import json
 import re
 import socket
+import time
 
 import pytest
 
-from conftest import (Receiver, SUBSCRIBE_TIMEOUT_MS, assert_error, assert_refused,
+from conftest import (Receiver, SUBSCRIBE_TIMEOUT_MS, Server, assert_error, assert_refused,
                       table_counts)
 
 SUB_ID = re.compile(r"^ES[0-9A-Za-z]{18}$")
@@ -169,3 +170,78 @@ def test_url_of_exactly_2048_characters_is_accepted(tenant, receiver):
     assert len(url) == 2048
     r = tenant.post_form("/events/subscribe", {"type": "order.updated", "webhook_url": url})
     assert r.status == 200, r
+
+
+# ---- the test POST runs off the HTTP threads -------------------------------------
+
+def subscribe_in_background(tenant, url, results, type_="order.updated"):
+    import threading
+
+    def run():
+        started = time.monotonic()
+        r = tenant.post_form("/events/subscribe", {"type": type_, "webhook_url": url})
+        results.append((r, time.monotonic() - started))
+
+    t = threading.Thread(target=run)
+    t.start()
+    return t
+
+
+def test_a_slow_test_post_does_not_hold_the_api(tenant):
+    # One HTTP thread: if the test POST ran on it, nothing else would be
+    # answered until the slow receiver answers.
+    server = Server("api", HOOKD_HTTP_THREADS=1, HOOKD_SUBSCRIBE_TIMEOUT_MS=10000)
+    slow = Receiver(delay=3)
+    try:
+        t = tenant.on(server)
+        results = []
+        background = subscribe_in_background(t, slow.url(), results)
+        slow.wait_for(1, timeout=10)  # the test POST has reached the receiver
+        started = time.monotonic()
+        assert t.get("/events/subscriptions").status == 200
+        assert server.request("GET", "/healthz").status == 200
+        assert time.monotonic() - started < 1.5
+        background.join(timeout=20)
+        r, elapsed = results[0]
+        assert r.status == 200, r
+        assert elapsed >= 2.5
+        assert [s["webhook_url"] for s in t.get("/events/subscriptions").json()["data"]] \
+            == [slow.url()]
+    finally:
+        server.stop()
+        slow.close()
+
+
+def test_subscribes_beyond_the_subscribe_threads_wait_their_turn(tenant):
+    server = Server("api", HOOKD_SUBSCRIBE_THREADS=1, HOOKD_SUBSCRIBE_TIMEOUT_MS=10000)
+    slow = Receiver(delay=1)
+    try:
+        t = tenant.on(server)
+        results = []
+        threads = [subscribe_in_background(t, slow.url(f"/hook{i}"), results) for i in range(3)]
+        for th in threads:
+            th.join(timeout=30)
+        assert sorted(r.status for r, _ in results) == [200, 200, 200]
+        # one at a time: the last waited for the two before it
+        assert max(elapsed for _, elapsed in results) >= 2.5
+        assert slow.max_active == 1
+    finally:
+        server.stop()
+        slow.close()
+
+
+def test_sigterm_during_a_test_post_still_answers_the_subscribe(tenant):
+    server = Server("api", HOOKD_SUBSCRIBE_TIMEOUT_MS=10000)
+    slow = Receiver(delay=2)
+    try:
+        t = tenant.on(server)
+        results = []
+        background = subscribe_in_background(t, slow.url(), results)
+        slow.wait_for(1, timeout=10)
+        server.proc.terminate()
+        background.join(timeout=20)
+        assert results and results[0][0].status == 200, results
+        assert server.proc.wait(timeout=20) == 0
+    finally:
+        server.stop()
+        slow.close()
