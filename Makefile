@@ -120,7 +120,14 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c build/fuzz/libhookd.a
 	    -o $@ $< build/fuzz/libhookd.a $(HOOKD_LIBS) -pthread
 
 asan:
-	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" SANITIZE=address,undefined build unit
+	@$(MAKE) --no-print-directory BUILD=build/asan OPT="-O1 -g" SANITIZE=address,undefined build unit \
+	    $(FUZZ_SRCS:tests/fuzz/fuzz_%.c=build/asan/fuzz/replay_%)
+
+# The fuzz targets without libFuzzer, to replay the committed corpus (CI).
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(BUILD)/libhookd.a
+	@mkdir -p $(dir $@)
+	@echo "  REPLAY  $@"
+	@$(CC) $(HOOKD_CFLAGS) -o $@ $< tests/fuzz/replay.c $(BUILD)/libhookd.a $(HOOKD_LDFLAGS) $(HOOKD_LIBS)
 
 tsan:
 	@$(MAKE) --no-print-directory BUILD=build/tsan OPT="-O1 -g" SANITIZE=thread build

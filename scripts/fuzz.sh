@@ -5,11 +5,30 @@
 # build/fuzz/corpus/<target>. A crash stops with the input saved under
 # build/fuzz/; add it to tests/fuzz/corpus/<target> so it stays a regression
 # test. --regress runs each target once over the committed corpus only.
+# fuzz.sh 0 --replay DIR runs DIR/replay_<target> (the targets built without
+# libFuzzer, by `make asan`) over the committed corpus, and ends with
+# "N passed, N failed" (one per target).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 mode=${2:-}
 status=0
+if [ "$mode" = --replay ]; then
+    dir=${3:?replay needs the directory of the replay_<target> programs}
+    passed=0 failed=0
+    for seeds in tests/fuzz/corpus/*/; do
+        target=$(basename "$seeds")
+        if "$dir/replay_$target" "$seeds"*; then
+            passed=$((passed + 1))
+        else
+            echo "fuzz corpus replay failed: $target"
+            failed=$((failed + 1))
+        fi
+    done
+    echo "$passed passed, $failed failed"
+    [ "$failed" -eq 0 ]
+    exit
+fi
 for bin in build/fuzz/fuzz_*; do
     [ -x "$bin" ] || continue
     target=${bin#build/fuzz/fuzz_}

@@ -6,6 +6,8 @@
 #      leaks make hookd exit non-zero at the end, which fails it too)
 #   2. valgrind memcheck of every hookd process of the integration tests
 #      (scripts/valgrind-hookd.sh: invalid accesses or leaks exit 99)
+#   2b. every committed fuzz input (tests/fuzz/corpus) replayed through the
+#      fuzz targets in that build, without libFuzzer
 #   3. a ThreadSanitizer build driving the threads (delivery, endpoints, subscribe
 #      off the HTTP threads, the slow-client guard)
 # Ends with one "N passed, N failed" line summing the three runs.
@@ -42,6 +44,7 @@ make --no-print-directory tsan >/dev/null || { echo "0 passed, 1 failed"; exit 1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:print_summary=1
 export UBSAN_OPTIONS=halt_on_error=1:abort_on_error=1:print_stacktrace=1
 run "ASan + UBSan" env BUILD=build/asan scripts/test.sh -q
+run "fuzz corpus replay (ASan + UBSan)" scripts/fuzz.sh 0 --replay build/asan/fuzz
 unset ASAN_OPTIONS UBSAN_OPTIONS
 
 run "valgrind" env HOOKD_SKIP_UNIT=1 HOOKD_BIN="$PWD/scripts/valgrind-hookd.sh" \

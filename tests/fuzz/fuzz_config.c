@@ -20,7 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     config_defaults(&cfg);
     if (eq != NULL) {
         *eq = '\0';
-        (void)config_set(&cfg, text, eq + 1, &err);
+        if (config_set(&cfg, text, eq + 1, &err) != 0 && err.detail[0] == '\0')
+            abort(); /* a refusal always says why */
     }
     (void)retry_after_ms(text, 1700000000);
     long ms;
