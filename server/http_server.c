@@ -25,7 +25,7 @@
 #define RATE_BURST_SECONDS 2
 /* libmicrohttpd's per-connection memory beyond the largest accepted request
  * head: room for reading the body and building the response headers. */
-#define CONNECTION_MEMORY_HEADROOM (16 * 1024)
+#define CONNECTION_MEMORY_HEADROOM 16384L
 /* How often the slow-client guard looks for requests past their deadline. */
 #define GUARD_SWEEP_MS 250
 /* At shutdown, how long open connections get to finish their answers. */
