@@ -78,6 +78,9 @@ void api_event_publish(struct request *req, struct response *resp)
         db_events_publish(db, req->tenant_id, event_id, type, data, version, idempotency_key,
                           &published, &err) != 0)
         goto fail;
+    if (req->app->caches != NULL && !published.replayed)
+        caches_event_put(req->app->caches, req->tenant_id, event_id, published.body,
+                         strlen(published.body));
     response_success_json_text(resp, 201, published.body);
     if (published.replayed)
         response_add_header(resp, "Idempotent-Replayed", "true");
@@ -142,6 +145,13 @@ void api_event_get(struct request *req, struct response *resp)
         hk_error_set(&err, HK_ERR_EVENT_NOT_FOUND, "malformed event id");
         goto fail;
     }
+    struct caches *caches = req->app->caches;
+    size_t body_len = 0;
+    if (!embed && caches != NULL &&
+        caches_event_get(caches, req->tenant_id, req->route.param, &body, &body_len)) {
+        response_set_body(resp, 200, body, body_len);
+        return;
+    }
     if ((db = request_db(req, &err)) == NULL)
         goto fail;
     int found = db_events_get(db, req->tenant_id, req->route.param, &body, &err);
@@ -151,6 +161,8 @@ void api_event_get(struct request *req, struct response *resp)
         hk_error_set(&err, HK_ERR_EVENT_NOT_FOUND, "no such event");
         goto fail;
     }
+    if (caches != NULL)
+        caches_event_put(caches, req->tenant_id, req->route.param, body, strlen(body));
     if (!embed) {
         /* The stored bytes, exactly as they are delivered. */
         response_set_body(resp, 200, body, strlen(body));

@@ -119,6 +119,8 @@ static int test_webhook_url(struct request *req, const char *type, const char *u
     db = request_db(req, err);
     if (db == NULL || db_events_delete_unsent(db, req->tenant_id, event_id, err) != 0)
         goto out;
+    if (req->app->caches != NULL)
+        caches_event_forget(req->app->caches, req->tenant_id, event_id);
     hk_error_field(err, HK_ERR_INVALID, "webhook_url");
 out:
     sodium_memzero(sk, sizeof(sk));

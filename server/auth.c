@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "clock.h"
 #include "db_tenants.h"
 #include "okanjo_sig.h"
 #include "token.h"
@@ -38,6 +39,13 @@ static int tenant_for_key(struct request *req, const char *key, size_t key_len,
         return unauthorized(err, "malformed API key");
     unsigned char hash[TOKEN_HASH_LEN];
     token_hash(key, key_len, hash);
+    struct caches *caches = req->app->caches;
+    int64_t now = clock_mono_ms();
+    if (!want_passphrase && caches != NULL &&
+        caches_key_get(caches, hash, now, &tenant->id, &tenant->rate_limit)) {
+        tenant->passphrase[0] = '\0';
+        return 0;
+    }
     struct db_conn *db = request_db(req, err);
     if (db == NULL)
         return -1;
@@ -46,6 +54,8 @@ static int tenant_for_key(struct request *req, const char *key, size_t key_len,
         return -1;
     if (found == 0)
         return unauthorized(err, "unknown API key");
+    if (caches != NULL)
+        caches_key_put(caches, hash, now, tenant->id, tenant->rate_limit);
     return 0;
 }
 

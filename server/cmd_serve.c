@@ -49,6 +49,7 @@ static int run(const struct config *cfg, const char *name, bool with_api, bool w
     struct http_server *server = NULL;
     struct db_pool pool;
     struct destination_policy destinations;
+    struct caches caches = { NULL, NULL, 0 };
     struct app app = { .cfg = cfg, .pool = &pool, .destinations = &destinations,
                        .limiter = NULL };
     int rc = 1;
@@ -64,6 +65,8 @@ static int run(const struct config *cfg, const char *name, bool with_api, bool w
     }
     if (with_api) {
         app.limiter = rate_limiter_new();
+        caches_init(&caches, (size_t)cfg->event_cache_mb * 1024 * 1024, cfg->auth_cache_s * 1000);
+        app.caches = &caches;
         db_pool_init(&pool, cfg->database_url, (size_t)cfg->db_pool_size);
         server = http_server_start(&app, &err);
         if (server == NULL) {
@@ -84,6 +87,7 @@ out:
     if (with_api) {
         db_pool_destroy(&pool);
         rate_limiter_free(app.limiter);
+        caches_destroy(&caches);
     }
     worker_pool_stop(workers);
     destination_policy_free(&destinations);

@@ -23,6 +23,8 @@ struct config {
     long max_body_bytes;
     long connection_timeout_s;
     long request_read_timeout_s;
+    long auth_cache_s;
+    long event_cache_mb;
     long max_url_bytes;
     long max_header_bytes;
     long max_fields;

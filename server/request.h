@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "caches.h"
 #include "config.h"
 #include "conn_guard.h"
 #include "db.h"
@@ -28,6 +29,7 @@ struct app {
     struct db_pool *pool;
     const struct destination_policy *destinations;   /* the SSRF guard's rules */
     struct rate_limiter *limiter;                     /* per-tenant API rate limits */
+    struct caches *caches;                            /* events and API keys */
 };
 
 struct request {
