@@ -52,15 +52,49 @@ static int read_idempotency_key(const struct request *req, const char **key, str
     return 0;
 }
 
+/* A publish waiting for its batch; freed when answered. */
+struct pending_publish {
+    struct publish_job job;
+    struct request *req;
+    char *data;
+    char event_id[TOKEN_ID_LEN + 1];
+};
+
+/* The answer to a publish, once its outcome is known. */
+static void answer_publish(struct request *req, const char *event_id,
+                           struct publish_item *item, struct response *resp)
+{
+    if (item->err.code != HK_OK) {
+        response_error(resp, &item->err);
+        return;
+    }
+    if (req->app->caches != NULL && !item->out.replayed)
+        caches_event_put(req->app->caches, req->tenant_id, event_id, item->out.body,
+                         strlen(item->out.body));
+    response_success_json_text(resp, 201, item->out.body);
+    if (item->out.replayed)
+        response_add_header(resp, "Idempotent-Replayed", "true");
+    free(item->out.body);
+    item->out.body = NULL;
+}
+
+/* Called on a publish thread once the batch has committed. */
+static void publish_done(struct publish_job *job)
+{
+    struct pending_publish *p = job->ctx;
+    struct request *req = p->req;
+    answer_publish(req, p->event_id, &job->item, &req->deferred);
+    free(p->data);
+    free(p);
+    request_resume(req);
+}
+
 void api_event_publish(struct request *req, struct response *resp)
 {
     static const char *const fields[] = { "type", "data", "version", NULL };
     struct hk_error err;
     char *data = NULL;
     const char *type, *version = NULL, *idempotency_key;
-    struct published_event published = { NULL, false };
-    char event_id[TOKEN_ID_LEN + 1];
-    struct db_conn *db;
 
     if (api_check_params(req, NULL, fields, &err) != 0 ||
         (type = params_require_text(&req->form, "type", &err)) == NULL ||
@@ -73,19 +107,18 @@ void api_event_publish(struct request *req, struct response *resp)
     }
     if (read_idempotency_key(req, &idempotency_key, &err) != 0)
         goto fail;
-    token_event_id(event_id);
-    if ((db = request_db(req, &err)) == NULL ||
-        db_events_publish(db, req->tenant_id, event_id, type, data, version, idempotency_key,
-                          &published, &err) != 0)
-        goto fail;
-    if (req->app->caches != NULL && !published.replayed)
-        caches_event_put(req->app->caches, req->tenant_id, event_id, published.body,
-                         strlen(published.body));
-    response_success_json_text(resp, 201, published.body);
-    if (published.replayed)
-        response_add_header(resp, "Idempotent-Replayed", "true");
-    free(published.body);
-    free(data);
+    /* Group commit: answered by publish_done once its batch commits. */
+    struct pending_publish *p = xcalloc(1, sizeof(*p));
+    p->req = req;
+    p->data = data;
+    token_event_id(p->event_id);
+    p->job.item = (struct publish_item){ .tenant_id = req->tenant_id, .event_id = p->event_id,
+                                         .type = type, .data_json = data, .version = version,
+                                         .idempotency_key = idempotency_key };
+    p->job.done = publish_done;
+    p->job.ctx = p;
+    request_suspend(req);
+    publish_batcher_submit(req->publisher, &p->job);
     return;
 fail:
     free(data);

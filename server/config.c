@@ -113,6 +113,13 @@ static const struct setting settings[] = {
       "4", 1, 256, "Threads that run subscribe requests (and their test POSTs) off the HTTP "
       "threads, so slow receivers cannot stall the API; more subscribes at once wait their turn.",
       NULL },
+    { "HOOKD_PUBLISH_BATCH", "publish-batch", SETTING_LONG, FIELD(publish_batch), "256", 1, 10000,
+      "Most concurrent `POST /events` that share one transaction and commit (group commit); 1 "
+      "commits each on its own. No publish waits for others to arrive: a batch is whatever is "
+      "queued when a publish thread is free.", NULL },
+    { "HOOKD_PUBLISH_THREADS", "publish-threads", SETTING_LONG, FIELD(publish_threads), "2", 1,
+      64, "Threads (each with a pooled database connection while it works) that write queued "
+      "publishes in batches.", NULL },
     { "HOOKD_LOG_LEVEL", "log-level", SETTING_LOG_LEVEL, FIELD(log_level), "info", 0, 0,
       "Least severe level logged: debug, info, warn or error.", NULL },
     { "HOOKD_MIGRATE_ON_START", "migrate-on-start", SETTING_BOOL, FIELD(migrate_on_start), "true",

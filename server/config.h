@@ -33,6 +33,8 @@ struct config {
     long max_connections_per_ip;
     long subscribe_timeout_ms;
     long subscribe_threads;
+    long publish_batch;
+    long publish_threads;
     char *log_level;
     bool migrate_on_start;
     /* the delivery engine */

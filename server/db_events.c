@@ -2,10 +2,13 @@
 #include "db_events.h"
 
 #include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "xmalloc.h"
 
 static const struct db_stmt stmt_publish = {
@@ -24,6 +27,12 @@ static const struct db_stmt stmt_store_unqueued = {
     "  ',\"version\":\"1.0.0\",\"data\":' || $4::json::text || '}'"
     " FROM v RETURNING body",
     4
+};
+static const struct db_stmt stmt_publish_batch = {
+    "events_publish_batch",
+    "SELECT ord, event_body, replayed, error_state FROM hookd.publish_batch("
+    "$1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) ORDER BY ord",
+    6
 };
 static const struct db_stmt stmt_get = {
     "events_get", "SELECT body FROM hookd.events WHERE tenant_id = $1 AND id = $2", 2
@@ -56,6 +65,99 @@ static void format_id(char out[24], int64_t id)
     snprintf(out, 24, "%" PRId64, id);
 }
 
+/* The refusal an hookd.publish SQLSTATE stands for. */
+static void publish_refusal(const char *sqlstate, struct hk_error *err)
+{
+    if (strcmp(sqlstate, "HKT01") == 0)
+        hk_error_field(err, HK_ERR_INVALID, "type");
+    else if (strcmp(sqlstate, "HKD01") == 0 || strcmp(sqlstate, "22P02") == 0)
+        hk_error_field(err, HK_ERR_INVALID, "data");
+    else if (strcmp(sqlstate, "HKV01") == 0)
+        hk_error_field(err, HK_ERR_INVALID, "version");
+    else if (strcmp(sqlstate, "HKI01") == 0)
+        hk_error_set(err, HK_ERR_IDEMPOTENCY, "idempotency key reused");
+    else
+        hk_error_set(err, HK_ERR_INTERNAL, "publish: unexpected SQLSTATE %s", sqlstate);
+}
+
+/* Appends one element of a PostgreSQL array literal: NULL, or the value
+ * double-quoted with '"' and '\' escaped. */
+static void array_element(struct buf *b, const char *value)
+{
+    bool ok = buf_append_str(b, b->len > 1 ? "," : "") == 0;
+    if (value == NULL) {
+        ok = ok && buf_append_str(b, "NULL") == 0;
+    } else {
+        ok = ok && buf_append_str(b, "\"") == 0;
+        for (const char *p = value; ok && *p != '\0'; p++) {
+            size_t run = strcspn(p, "\"\\");
+            if (run > 0) {
+                ok = buf_append(b, p, run) == 0;
+                p += run;
+                if (*p == '\0')
+                    break;
+            }
+            char escaped[2] = { '\\', *p };
+            ok = ok && buf_append(b, escaped, 2) == 0;
+        }
+        ok = ok && buf_append_str(b, "\"") == 0;
+    }
+    if (!ok)
+        abort(); /* the buffers below have no cap */
+}
+
+int db_events_publish_batch(struct db_conn *conn, struct publish_item *items, size_t n,
+                            struct hk_error *err)
+{
+    enum { TENANTS, TYPES, DATA, VERSIONS, KEYS, IDS, N_ARRAYS };
+    struct buf arrays[N_ARRAYS];
+    for (int a = 0; a < N_ARRAYS; a++) {
+        buf_init(&arrays[a], SIZE_MAX);
+        if (buf_append_str(&arrays[a], "{") != 0)
+            abort();
+    }
+    for (size_t i = 0; i < n; i++) {
+        char tenant[24];
+        format_id(tenant, items[i].tenant_id);
+        array_element(&arrays[TENANTS], tenant);
+        array_element(&arrays[TYPES], items[i].type);
+        array_element(&arrays[DATA], items[i].data_json);
+        array_element(&arrays[VERSIONS], items[i].version);
+        array_element(&arrays[KEYS], items[i].idempotency_key);
+        array_element(&arrays[IDS], items[i].event_id);
+    }
+    const char *values[N_ARRAYS];
+    for (int a = 0; a < N_ARRAYS; a++) {
+        if (buf_append_str(&arrays[a], "}") != 0)
+            abort();
+        values[a] = arrays[a].data;
+    }
+    PGresult *res = db_query(conn, &stmt_publish_batch, values, err);
+    for (int a = 0; a < N_ARRAYS; a++)
+        buf_free(&arrays[a]);
+    if (res == NULL)
+        return -1;
+    int rows = PQntuples(res);
+    if (rows < 0 || (size_t)rows != n) {
+        PQclear(res);
+        hk_error_set(err, HK_ERR_INTERNAL, "publish_batch returned %d rows for %zu events",
+                     rows, n);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct publish_item *item = &items[i];
+        hk_error_clear(&item->err);
+        if (!PQgetisnull(res, (int)i, 3)) {
+            publish_refusal(PQgetvalue(res, (int)i, 3), &item->err);
+            continue;
+        }
+        item->out.body = xstrdup(PQgetvalue(res, (int)i, 1));
+        item->out.replayed = PQgetvalue(res, (int)i, 2)[0] == 't';
+    }
+    PQclear(res);
+    return 0;
+}
+
 int db_events_publish(struct db_conn *conn, int64_t tenant_id, const char *event_id,
                       const char *type, const char *data_json, const char *version,
                       const char *idempotency_key, struct published_event *out,
@@ -66,14 +168,13 @@ int db_events_publish(struct db_conn *conn, int64_t tenant_id, const char *event
     const char *values[] = { tenant, type, data_json, version, idempotency_key, event_id };
     PGresult *res = db_query(conn, &stmt_publish, values, err);
     if (res == NULL) {
-        if (db_sqlstate_is(conn, "HKT01"))
-            hk_error_field(err, HK_ERR_INVALID, "type");
-        else if (db_sqlstate_is(conn, "HKD01") || db_sqlstate_is(conn, "22P02"))
-            hk_error_field(err, HK_ERR_INVALID, "data");
-        else if (db_sqlstate_is(conn, "HKV01"))
-            hk_error_field(err, HK_ERR_INVALID, "version");
-        else if (db_sqlstate_is(conn, "HKI01"))
-            hk_error_set(err, HK_ERR_IDEMPOTENCY, "idempotency key reused");
+        static const char *const refusals[] = { "HKT01", "HKD01", "22P02", "HKV01", "HKI01" };
+        for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+            if (db_sqlstate_is(conn, refusals[i])) {
+                publish_refusal(refusals[i], err);
+                break;
+            }
+        }
         return -1;
     }
     out->body = xstrdup(PQgetvalue(res, 0, 0));

@@ -21,6 +21,20 @@ int db_events_publish(struct db_conn *conn, int64_t tenant_id, const char *event
                       const char *type, const char *data_json, const char *version,
                       const char *idempotency_key, struct published_event *out,
                       struct hk_error *err) __attribute__((warn_unused_result));
+/* One publish of a batch: the inputs (borrowed), then what became of it. */
+struct publish_item {
+    int64_t tenant_id;
+    const char *event_id, *type, *data_json, *version, *idempotency_key; /* NULL: none */
+    struct published_event out;   /* when err.code is HK_OK */
+    struct hk_error err;          /* a refusal of this item alone */
+};
+
+/* Publishes items[0..n) in one statement (hookd.publish_batch), so they
+ * commit together. Each item gets its own outcome. Returns 0, or -1 with
+ * err when the statement failed as a whole (nothing was published; the
+ * caller may publish the items one by one to learn each outcome). */
+int db_events_publish_batch(struct db_conn *conn, struct publish_item *items, size_t n,
+                            struct hk_error *err) __attribute__((warn_unused_result));
 /* Fetches the stored event text (caller frees *body). Returns 1 found, 0 not
  * found (or another tenant's), -1 error. */
 int db_events_get(struct db_conn *conn, int64_t tenant_id, const char *event_id, char **body,

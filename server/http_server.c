@@ -37,6 +37,7 @@ struct http_server {
     const struct app *app;
     struct conn_guard *guard;
     struct task_pool *tasks;    /* runs the handlers that call out */
+    struct publish_batcher *publisher;
     unsigned int port;
 };
 
@@ -66,6 +67,7 @@ static void *on_request_start(void *cls, const char *uri, struct MHD_Connection 
     req->app = app;
     req->connection = connection;
     req->raw_uri = xstrdup(uri);
+    req->publisher = server->publisher;
     buf_init(&req->body, (size_t)app->cfg->max_body_bytes);
     params_init(&req->query);
     params_init(&req->form);
@@ -196,8 +198,7 @@ static void run_deferred(void *arg)
     struct request *req = arg;
     api_handler_for(req->route.id)(req, &req->deferred);
     request_db_release(req);
-    req->deferred_ready = true;
-    MHD_resume_connection(req->connection);
+    request_resume(req);
 }
 
 /* Everything after the body has arrived: route, parse, authenticate,
@@ -240,16 +241,15 @@ static enum MHD_Result handle(struct http_server *server, struct request *req)
         return send_response(req, &resp);
     if (api_handler_calls_out(req->route.id)) {
         /* Suspended before it is queued, so the task's resume always finds
-         * it suspended. When the pool is stopping, it runs here. */
-        request_db_release(req);
-        response_init(&req->deferred);
-        MHD_suspend_connection(req->connection);
-        if (task_pool_submit(server->tasks, run_deferred, req) == 0)
-            return MHD_YES;
-        MHD_resume_connection(req->connection);
+         * it suspended. */
+        request_suspend(req);
+        task_pool_submit(server->tasks, run_deferred, req);
+        return MHD_YES;
     }
     api_handler_for(req->route.id)(req, &resp);
     request_db_release(req);
+    if (req->suspended)
+        return MHD_YES; /* the handler answers later (request_resume) */
     return send_response(req, &resp);
 fail:
     if (err.code == HK_ERR_INTERNAL || err.code == HK_ERR_UNAVAILABLE)
@@ -360,6 +360,15 @@ struct http_server *http_server_start(const struct app *app, struct hk_error *er
         free(server);
         return NULL;
     }
+    server->publisher = publish_batcher_start(app->pool, cfg->db_acquire_timeout_ms,
+                                              (size_t)cfg->publish_threads,
+                                              (size_t)cfg->publish_batch, err);
+    if (server->publisher == NULL) {
+        task_pool_stop(server->tasks);
+        conn_guard_free(server->guard);
+        free(server);
+        return NULL;
+    }
     /* The request line counts towards the head, so the larger of the two
      * limits bounds it; past this libmicrohttpd answers on its own. */
     long head_max = cfg->max_header_bytes > cfg->max_url_bytes ? cfg->max_header_bytes
@@ -380,6 +389,7 @@ struct http_server *http_server_start(const struct app *app, struct hk_error *er
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->max_connections_per_ip,
         MHD_OPTION_END);
     if (server->daemon == NULL) {
+        publish_batcher_stop(server->publisher);
         task_pool_stop(server->tasks);
         conn_guard_free(server->guard);
         free(server);
@@ -414,6 +424,7 @@ void http_server_stop(struct http_server *server)
      * any suspended), which then get a moment to send their answers. */
     MHD_socket listener = MHD_quiesce_daemon(server->daemon);
     task_pool_stop(server->tasks);
+    publish_batcher_stop(server->publisher);
     for (int i = 0; i < DRAIN_WAIT_STEPS && http_server_connections(server) > 0; i++)
         usleep(DRAIN_WAIT_STEP_US);
     MHD_stop_daemon(server->daemon);

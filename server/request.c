@@ -14,6 +14,20 @@ void request_db_release(struct request *req)
     req->db = NULL;
 }
 
+void request_suspend(struct request *req)
+{
+    request_db_release(req);
+    response_init(&req->deferred);
+    req->suspended = true;
+    MHD_suspend_connection(req->connection);
+}
+
+void request_resume(struct request *req)
+{
+    req->deferred_ready = true;
+    MHD_resume_connection(req->connection);
+}
+
 const char *request_header(const struct request *req, const char *name)
 {
     return MHD_lookup_connection_value(req->connection, MHD_HEADER_KIND, name);

@@ -20,6 +20,7 @@
 #include "db.h"
 #include "destination.h"
 #include "params.h"
+#include "publish_batcher.h"
 #include "rate_limit.h"
 #include "response.h"
 #include "router.h"
@@ -48,7 +49,9 @@ struct request {
     double tenant_rate_limit;   /* the tenant's own limit, or -1: the configured default */
     struct db_conn *db;         /* borrowed from app->pool, or NULL */
     struct response deferred;   /* filled off the HTTP thread (api_handler_calls_out) */
+    bool suspended;             /* request_suspend was called: no answer now */
     bool deferred_ready;        /* set before the connection is resumed */
+    struct publish_batcher *publisher;   /* group commit for publishes; borrowed */
     struct conn_guard *guard;   /* the slow-client guard and this connection's */
     struct conn_guard_entry *guard_entry;   /* entry in it, or NULL; both borrowed */
 };
@@ -59,6 +62,13 @@ struct db_conn *request_db(struct request *req, struct hk_error *err);
 /* Gives the connection back early (before slow work such as an outbound
  * HTTP call); request_db borrows again if needed. */
 void request_db_release(struct request *req);
+/* Answering later, from another thread: request_suspend parks the
+ * connection (and gives back its database connection); the handler returns
+ * without filling its response; whoever finishes the work fills
+ * req->deferred and calls request_resume, after which the request must not
+ * be touched (libmicrohttpd sends the answer and frees it). */
+void request_suspend(struct request *req);
+void request_resume(struct request *req);
 /* A request header by name (case-insensitive), or NULL. */
 const char *request_header(const struct request *req, const char *name);
 

@@ -64,12 +64,13 @@ struct task_pool *task_pool_start(size_t threads, struct hk_error *err)
     return tp;
 }
 
-int task_pool_submit(struct task_pool *tp, task_fn fn, void *arg)
+void task_pool_submit(struct task_pool *tp, task_fn fn, void *arg)
 {
     pthread_mutex_lock(&tp->mu);
     if (tp->stopping) {
         pthread_mutex_unlock(&tp->mu);
-        return -1;
+        fn(arg);
+        return;
     }
     struct task *t = xcalloc(1, sizeof(*t));
     t->fn = fn;
@@ -81,7 +82,6 @@ int task_pool_submit(struct task_pool *tp, task_fn fn, void *arg)
     tp->tail = t;
     pthread_cond_signal(&tp->cv);
     pthread_mutex_unlock(&tp->mu);
-    return 0;
 }
 
 void task_pool_stop(struct task_pool *tp)

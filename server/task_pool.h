@@ -17,10 +17,9 @@ struct task_pool;
 
 /* Starts threads; NULL with err when none can be started. */
 struct task_pool *task_pool_start(size_t threads, struct hk_error *err);
-/* Queues fn(arg). 0, or -1 once the pool is stopping (the caller runs the
- * job itself or refuses it). */
-int task_pool_submit(struct task_pool *tp, task_fn fn, void *arg)
-    __attribute__((warn_unused_result));
+/* Queues fn(arg); once the pool is stopping, runs it at once on the calling
+ * thread instead. */
+void task_pool_submit(struct task_pool *tp, task_fn fn, void *arg);
 /* Refuses new jobs, runs every queued one, joins the threads, frees. */
 void task_pool_stop(struct task_pool *tp);
 

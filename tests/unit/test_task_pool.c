@@ -46,7 +46,7 @@ static void run_jobs(size_t threads, int n, useconds_t sleep_us, struct log *log
     assert_non_null(tp);
     for (int i = 0; i < n; i++) {
         jobs[i] = (struct job){ log, i, sleep_us };
-        assert_int_equal(task_pool_submit(tp, run_job, &jobs[i]), 0);
+        task_pool_submit(tp, run_job, &jobs[i]);
     }
     task_pool_stop(tp); /* returns once every job has run */
     pthread_mutex_destroy(&log->mu);

@@ -1,0 +1,39 @@
+/* publish_batcher.h - group commit for POST /events.
+ *
+ * Each publish request queues a job; a few threads each take everything
+ * queued (up to a batch limit), publish it with one statement and so one
+ * commit, and hand every job its own outcome. Under load many publishes
+ * share one WAL flush; alone, a publish is taken at once and waits for
+ * nothing. Nothing is answered before its commit. */
+#ifndef HOOKD_PUBLISH_BATCHER_H
+#define HOOKD_PUBLISH_BATCHER_H
+
+#include <stddef.h>
+
+#include "db.h"
+#include "db_events.h"
+
+struct publish_job;
+typedef void (*publish_done_fn)(struct publish_job *job);
+
+struct publish_job {
+    struct publish_item item;   /* inputs borrowed until done; out owned by the job's owner */
+    publish_done_fn done;       /* called once, on a batcher thread, with item filled */
+    void *ctx;                  /* the owner's */
+    struct publish_job *next;   /* the batcher's */
+};
+
+struct publish_batcher;
+
+/* Starts threads that borrow connections from pool (waiting up to
+ * acquire_timeout_ms); batches hold at most max_batch jobs. */
+struct publish_batcher *publish_batcher_start(struct db_pool *pool, long acquire_timeout_ms,
+                                              size_t threads, size_t max_batch,
+                                              struct hk_error *err);
+/* Queues job; once the batcher is stopping, publishes it at once on the
+ * calling thread instead. Either way job->done is called exactly once. */
+void publish_batcher_submit(struct publish_batcher *b, struct publish_job *job);
+/* Refuses new jobs, publishes every queued one, joins the threads, frees. */
+void publish_batcher_stop(struct publish_batcher *b);
+
+#endif
