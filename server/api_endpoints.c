@@ -1,6 +1,7 @@
 /* api_endpoints.c - signing material: GET /events/signing-key (the
  * tenant's Ed25519 public key, for v1a signatures) and
  * POST /events/endpoints/rotate-secret (a new whsec_ secret for one URL). */
+#include <errno.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -112,10 +113,15 @@ static int read_limit(struct request *req, const char *name, double min, double 
         *out = "";
         return 0;
     }
-    char *end = NULL;
-    double v = integral ? (double)strtol(p->value, &end, 10) : strtod(p->value, &end);
-    if (end == p->value || *end != '\0' || !(v >= min && v <= max) ||
+    /* Plain decimal only (strtod would take hex, "inf" and "nan"), and
+     * nothing that does not survive as a double (1e-400 underflows). */
+    if (strspn(p->value, integral ? "0123456789" : "0123456789.eE+-") != p->value_len ||
         !(p->value[0] >= '0' && p->value[0] <= '9'))
+        goto invalid;
+    char *end = NULL;
+    errno = 0;
+    double v = integral ? (double)strtol(p->value, &end, 10) : strtod(p->value, &end);
+    if (end == p->value || *end != '\0' || errno == ERANGE || !(v >= min && v <= max))
         goto invalid;
     *out = p->value;
     return 0;

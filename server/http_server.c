@@ -135,6 +135,41 @@ static enum MHD_Result send_error(struct request *req, unsigned int status, cons
     return send_response(req, &resp);
 }
 
+/* What check_header found wrong with a request's headers. */
+struct header_check {
+    const char *bad;            /* the first header to refuse, or NULL */
+    int content_lengths;
+    bool transfer_encoding;
+};
+
+static enum MHD_Result check_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *value)
+{
+    struct header_check *c = cls;
+    (void)kind;
+    (void)value;
+    /* Two lengths, or a length beside chunked encoding, let a proxy in front
+     * and hookd disagree on where a request ends (request smuggling). */
+    if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0 && ++c->content_lengths > 1) {
+        c->bad = MHD_HTTP_HEADER_CONTENT_LENGTH;
+        return MHD_NO;
+    }
+    if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0)
+        c->transfer_encoding = true;
+    return MHD_YES;
+}
+
+/* The header a request must be refused for (400 Invalid field {name}.),
+ * or NULL. */
+static const char *refused_header(struct MHD_Connection *connection)
+{
+    struct header_check c = { NULL, 0, false };
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, check_header, &c);
+    if (c.bad == NULL && c.transfer_encoding && c.content_lengths > 0)
+        c.bad = MHD_HTTP_HEADER_CONTENT_LENGTH;
+    return c.bad;
+}
+
 /* The media type of a Content-Type header, without parameters. */
 static bool media_type_is(const char *header, const char *type)
 {
@@ -213,10 +248,11 @@ static enum MHD_Result handle(struct http_server *server, struct request *req)
     case ROUTE_NOT_FOUND:
         return send_error(req, 404, "Not found.");
     case ROUTE_TRAILING_SLASH: {
-        char text[320];
-        snprintf(text, sizeof(text), "Don't use trailing slashes. Try instead: %s",
-                 req->route.suggestion);
-        return send_error(req, 404, text);
+        char *text = xasprintf("Don't use trailing slashes. Try instead: %.*s",
+                               (int)req->route.suggestion_len, req->raw_uri);
+        enum MHD_Result ret = send_error(req, 404, text);
+        free(text);
+        return ret;
     }
     case ROUTE_BAD_METHOD:
         response_error_text(&resp, 405, "Method not allowed.");
@@ -282,6 +318,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *connection, 
             MHD_get_connection_info(connection, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
         if (head != NULL && head->header_size > (size_t)req->app->cfg->max_header_bytes)
             return send_error(req, 431, "Request headers too large.");
+        const char *bad_header = refused_header(connection);
+        if (bad_header != NULL) {
+            struct hk_error err;
+            struct response resp;
+            response_init(&resp);
+            hk_error_field(&err, HK_ERR_INVALID, bad_header);
+            response_error(&resp, &err);
+            return send_response(req, &resp);
+        }
         /* A declared length over the limit is refused before any of it is
          * read; the connection closes after the answer. */
         const char *length = request_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);

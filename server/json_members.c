@@ -61,8 +61,51 @@ static size_t number_end(const char *text, size_t len, size_t i)
     return i;
 }
 
+/* The code unit of a \uXXXX escape at text[i] (the backslash), or -1 when
+ * there is none there. */
+static long unicode_escape(const char *text, size_t len, size_t i)
+{
+    if (len - i < 6 || text[i] != '\\' || text[i + 1] != 'u')
+        return -1;
+    long unit = 0;
+    for (size_t k = i + 2; k < i + 6; k++) {
+        char c = text[k];
+        int digit = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+        if (digit < 0)
+            return -1;
+        unit = unit * 16 + digit;
+    }
+    return unit;
+}
+
+/* Checks the escape at text[i] (a backslash inside a string) and returns the
+ * index of its last byte, or 0 when it is not valid: a \u escape must be
+ * four hex digits, and a UTF-16 surrogate must be a high one followed by an
+ * escaped low one (a lone surrogate is not Unicode text; json-c and
+ * PostgreSQL both let it through). */
+static size_t escape_end(const char *text, size_t len, size_t i)
+{
+    if (i + 1 >= len)
+        return 0;
+    if (text[i + 1] != 'u')
+        return i + 1;
+    long unit = unicode_escape(text, len, i);
+    if (unit < 0 || (unit >= 0xDC00 && unit <= 0xDFFF))
+        return 0;
+    if (unit >= 0xD800 && unit <= 0xDBFF) {
+        long low = unicode_escape(text, len, i + 6);
+        if (low < 0xDC00 || low > 0xDFFF)
+            return 0;
+        return i + 11;
+    }
+    return i + 5;
+}
+
 /* json-c's strict mode still takes NaN, Infinity, "1.", single-quoted
- * names and raw control characters in strings. Values are stored as sent,
+ * names, lone surrogates and raw control characters in strings. Values are stored as sent,
  * so every token must be RFC 8259's; json-c then checks the structure. */
 static bool tokens_strict(const char *text, size_t len)
 {
@@ -75,8 +118,8 @@ static bool tokens_strict(const char *text, size_t len)
             for (i++; i < len && text[i] != '"'; i++) {
                 if ((unsigned char)text[i] < 0x20)
                     return false;
-                if (text[i] == '\\')
-                    i++;
+                if (text[i] == '\\' && (i = escape_end(text, len, i)) == 0)
+                    return false;
             }
             if (i >= len)
                 return false;

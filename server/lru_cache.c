@@ -50,7 +50,7 @@ struct lru_cache *lru_cache_new(size_t max_bytes)
     struct lru_cache *c = xcalloc(1, sizeof(*c));
     pthread_mutex_init(&c->mu, NULL);
     c->n_buckets = INITIAL_BUCKETS;
-    c->buckets = xcalloc(c->n_buckets, sizeof(*c->buckets));
+    c->buckets = xcalloc(c->n_buckets, sizeof(struct entry *));
     c->max_bytes = max_bytes;
     return c;
 }
@@ -120,7 +120,7 @@ static void drop(struct lru_cache *c, struct entry **slot)
 static void grow(struct lru_cache *c)
 {
     size_t n = c->n_buckets * 2;
-    struct entry **buckets = xcalloc(n, sizeof(*buckets));
+    struct entry **buckets = xcalloc(n, sizeof(struct entry *));
     for (size_t i = 0; i < c->n_buckets; i++) {
         struct entry *e = c->buckets[i];
         while (e != NULL) {

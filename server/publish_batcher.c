@@ -10,7 +10,7 @@
 #include "xmalloc.h"
 
 /* A batch stops growing past this many bytes of event data. */
-#define BATCH_MAX_BYTES (8 * 1024 * 1024)
+#define BATCH_MAX_BYTES ((size_t)8 * 1024 * 1024)
 
 struct publish_batcher {
     pthread_mutex_t mu;
@@ -82,7 +82,7 @@ static void publish_batch(struct publish_batcher *b, struct publish_job **jobs, 
 static void *batcher_thread(void *arg)
 {
     struct publish_batcher *b = arg;
-    struct publish_job **jobs = xcalloc(b->max_batch, sizeof(*jobs));
+    struct publish_job **jobs = xcalloc(b->max_batch, sizeof(struct publish_job *));
     struct publish_item *items = xcalloc(b->max_batch, sizeof(*items));
     pthread_mutex_lock(&b->mu);
     for (;;) {

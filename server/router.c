@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "utf8.h"
+
 struct route {
     const char *method;
     const char *pattern;
@@ -79,8 +81,10 @@ void router_match(const char *method, const char *path, size_t path_len, struct 
         size_t n = path_len;
         while (n > 1 && path[n - 1] == '/')
             n--;
-        out->status = ROUTE_TRAILING_SLASH;
-        snprintf(out->suggestion, sizeof(out->suggestion), "%.*s", (int)n, path);
+        if (utf8_valid(path, n)) {
+            out->status = ROUTE_TRAILING_SLASH;
+            out->suggestion_len = n;
+        }
         return;
     }
 

@@ -34,12 +34,15 @@ struct route_match {
     enum route_id id;
     char param[ROUTE_PARAM_MAX + 1];   /* the {id} segment, when the route has one */
     char allow[64];                    /* for ROUTE_BAD_METHOD: "GET, HEAD" */
-    char suggestion[256];              /* for ROUTE_TRAILING_SLASH: the path without it */
+    size_t suggestion_len;             /* for ROUTE_TRAILING_SLASH: the path without it is
+                                          path[0..suggestion_len), valid UTF-8 */
     const char *pattern;               /* the matched pattern, for logs and metrics */
     bool public;                       /* no credentials needed (health checks) */
 };
 
-/* Matches path (no query string) for method. HEAD matches GET routes. */
+/* Matches path (no query string) for method. HEAD matches GET routes. A
+ * path with trailing slashes is ROUTE_TRAILING_SLASH, or ROUTE_NOT_FOUND
+ * when the rest of it is not valid UTF-8 (it could not be echoed). */
 void router_match(const char *method, const char *path, size_t path_len, struct route_match *out);
 
 #endif

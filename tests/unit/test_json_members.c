@@ -375,6 +375,20 @@ static const struct value_case value_cases[] = {
     { S("1\0"), V_ERR, json_type_null, NULL },
     { S("\0"), V_ERR, json_type_null, NULL },
     { S("\"a\0b\""), V_ERR, json_type_null, NULL },
+    /* UTF-16 surrogates: only a high one followed by a low one is text */
+    { S("\"\\ud83d\\ude00\""), V_OK, json_type_string, "\xF0\x9F\x98\x80" },
+    { S("\"\\uD83D\\uDE00\""), V_OK, json_type_string, "\xF0\x9F\x98\x80" },
+    { S("\"\\ud7ff\\ue000\""), V_OK, json_type_string, "\xED\x9F\xBF\xEE\x80\x80" },
+    { S("\"\\ud800\""), V_ERR, json_type_null, NULL },
+    { S("\"\\udc00\""), V_ERR, json_type_null, NULL },
+    { S("\"\\udc00\\ud800\""), V_ERR, json_type_null, NULL },
+    { S("\"\\ud800\\ud800\""), V_ERR, json_type_null, NULL },
+    { S("\"\\ud800x\""), V_ERR, json_type_null, NULL },
+    { S("\"\\ud800\\u0041\""), V_ERR, json_type_null, NULL },
+    { S("\"\\ud800\\n\""), V_ERR, json_type_null, NULL },
+    { S("\"\\ud800\\udc0\""), V_ERR, json_type_null, NULL },
+    { S("{\"\\udfff\":1}"), V_ERR, json_type_null, NULL },
+    { S("\"\\"), V_ERR, json_type_null, NULL },
     { "123", 2, V_OK, json_type_int, NULL },        /* only len bytes: "12" */
     { "[1]x", 3, V_OK, json_type_array, NULL },
 };

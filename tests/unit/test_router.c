@@ -68,6 +68,11 @@ static const struct route_case route_cases[] = {
     SLASH("GET", "/events//", "/events"),
     SLASH("POST", "/events/subscribe/", "/events/subscribe"),
     SLASH("GET", "/events/EVabc/", "/events/EVabc"),
+    /* long, and not ASCII: the whole path, never cut */
+    SLASH("GET", "/x\xC3\xA9\xC3\xA9\xC3\xA9" A64 A64 A64 A64 "/", "/x\xC3\xA9\xC3\xA9\xC3\xA9" A64 A64 A64 A64),
+    /* not UTF-8: it could not be echoed in a JSON answer */
+    NOT_FOUND("GET", "/events/\xFF\xFE/"),
+    NOT_FOUND("GET", "/\xC3/"),
 };
 
 static void test_route(void **state)
@@ -88,7 +93,8 @@ static void test_route(void **state)
         assert_non_null(m.pattern);
         break;
     case ROUTE_TRAILING_SLASH:
-        assert_string_equal(m.suggestion, c->extra);
+        assert_int_equal(m.suggestion_len, strlen(c->extra));
+        assert_memory_equal(c->path, c->extra, m.suggestion_len);
         break;
     case ROUTE_NOT_FOUND:
         assert_string_equal(m.allow, "");
