@@ -151,4 +151,15 @@ docs: build
 clean:
 	rm -rf $(BUILD)
 
+# Benchmarks against this machine's own ceilings (issue 5; scripts/bench.sh):
+# the full run takes under 10 minutes and is not for CI; bench-smoke runs
+# every scenario briefly (under a minute) so that the harness cannot rot.
+# Both build their own -O2 hookd into build/bench.
+.PHONY: bench bench-smoke
+bench:
+	@scripts/bench.sh
+
+bench-smoke:
+	@BENCH_SMOKE=1 scripts/bench.sh
+
 -include $(wildcard $(BUILD)/obj/*.d $(BUILD)/tests/*.d $(BUILD)/tests/support/*.d)
