@@ -38,6 +38,7 @@ fi
 pgdir=$(mktemp -d "$PWD/.data/test-pg.XXXXXX" 2>/dev/null || { mkdir -p .data && mktemp -d "$PWD/.data/test-pg.XXXXXX"; })
 chmod 755 "$pgdir"
 cleanup() {
+    [ -n "${HOOKD_KEEP_LOGS:-}" ] && cp -r "$HOOKD_TEST_LOG_DIR" "$HOOKD_KEEP_LOGS" 2>/dev/null
     scripts/pg.sh stop "$pgdir" || true
     rm -rf "$pgdir"
 }

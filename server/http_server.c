@@ -409,7 +409,7 @@ struct http_server *http_server_start(const struct app *app, struct hk_error *er
                                               (size_t)cfg->publish_threads,
                                               (size_t)cfg->publish_batch, err);
     if (server->publisher == NULL) {
-        task_pool_stop(server->tasks);
+        task_pool_free(server->tasks);
         conn_guard_free(server->guard);
         free(server);
         return NULL;
@@ -434,8 +434,8 @@ struct http_server *http_server_start(const struct app *app, struct hk_error *er
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)cfg->max_connections_per_ip,
         MHD_OPTION_END);
     if (server->daemon == NULL) {
-        publish_batcher_stop(server->publisher);
-        task_pool_stop(server->tasks);
+        publish_batcher_free(server->publisher);
+        task_pool_free(server->tasks);
         conn_guard_free(server->guard);
         free(server);
         hk_error_set(err, HK_ERR_UNAVAILABLE, "cannot listen on %s port %ld", cfg->listen_addr,
@@ -475,6 +475,9 @@ void http_server_stop(struct http_server *server)
     MHD_stop_daemon(server->daemon);
     if (listener != MHD_INVALID_SOCKET)
         close(listener); /* ours since quiesce, closed only once the threads are gone */
+    /* Only now: until the HTTP threads were gone they could still submit. */
+    publish_batcher_free(server->publisher);
+    task_pool_free(server->tasks);
     conn_guard_free(server->guard);
     free(server);
 }

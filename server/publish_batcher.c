@@ -17,6 +17,7 @@ struct publish_batcher {
     pthread_cond_t cv;
     struct publish_job *head, *tail;
     bool stopping;
+    bool joined;
     struct db_pool *pool;
     long acquire_timeout_ms;
     size_t max_batch;
@@ -121,7 +122,7 @@ struct publish_batcher *publish_batcher_start(struct db_pool *pool, long acquire
     }
     if (b->n_threads == 0) {
         hk_error_set(err, HK_ERR_INTERNAL, "cannot start publish threads");
-        publish_batcher_stop(b);
+        publish_batcher_free(b);
         return NULL;
     }
     return b;
@@ -149,7 +150,7 @@ void publish_batcher_submit(struct publish_batcher *b, struct publish_job *job)
 
 void publish_batcher_stop(struct publish_batcher *b)
 {
-    if (b == NULL)
+    if (b == NULL || b->joined)
         return;
     pthread_mutex_lock(&b->mu);
     b->stopping = true;
@@ -157,6 +158,14 @@ void publish_batcher_stop(struct publish_batcher *b)
     pthread_mutex_unlock(&b->mu);
     for (size_t i = 0; i < b->n_threads; i++)
         pthread_join(b->threads[i], NULL);
+    b->joined = true;
+}
+
+void publish_batcher_free(struct publish_batcher *b)
+{
+    if (b == NULL)
+        return;
+    publish_batcher_stop(b);
     pthread_cond_destroy(&b->cv);
     pthread_mutex_destroy(&b->mu);
     free(b->threads);

@@ -33,7 +33,11 @@ struct publish_batcher *publish_batcher_start(struct db_pool *pool, long acquire
 /* Queues job; once the batcher is stopping, publishes it at once on the
  * calling thread instead. Either way job->done is called exactly once. */
 void publish_batcher_submit(struct publish_batcher *b, struct publish_job *job);
-/* Refuses new jobs, publishes every queued one, joins the threads, frees. */
+/* Publishes every queued job and joins the threads; jobs submitted from now
+ * on are published on the submitting thread. Valid until
+ * publish_batcher_free. */
 void publish_batcher_stop(struct publish_batcher *b);
+/* Stops the batcher if needed and frees it; nothing may submit any more. */
+void publish_batcher_free(struct publish_batcher *b);
 
 #endif

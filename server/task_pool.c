@@ -19,6 +19,7 @@ struct task_pool {
     pthread_cond_t cv;
     struct task *head, *tail;
     bool stopping;
+    bool joined;
     pthread_t *threads;
     size_t n_threads;
 };
@@ -58,7 +59,7 @@ struct task_pool *task_pool_start(size_t threads, struct hk_error *err)
     }
     if (tp->n_threads == 0) {
         hk_error_set(err, HK_ERR_INTERNAL, "cannot start task threads");
-        task_pool_stop(tp);
+        task_pool_free(tp);
         return NULL;
     }
     return tp;
@@ -86,7 +87,7 @@ void task_pool_submit(struct task_pool *tp, task_fn fn, void *arg)
 
 void task_pool_stop(struct task_pool *tp)
 {
-    if (tp == NULL)
+    if (tp == NULL || tp->joined)
         return;
     pthread_mutex_lock(&tp->mu);
     tp->stopping = true;
@@ -94,6 +95,7 @@ void task_pool_stop(struct task_pool *tp)
     pthread_mutex_unlock(&tp->mu);
     for (size_t i = 0; i < tp->n_threads; i++)
         pthread_join(tp->threads[i], NULL);
+    tp->joined = true;
     /* Only reachable with jobs left when no thread ever started. */
     while (tp->head != NULL) {
         struct task *t = tp->head;
@@ -101,6 +103,13 @@ void task_pool_stop(struct task_pool *tp)
         t->fn(t->arg);
         free(t);
     }
+}
+
+void task_pool_free(struct task_pool *tp)
+{
+    if (tp == NULL)
+        return;
+    task_pool_stop(tp);
     pthread_cond_destroy(&tp->cv);
     pthread_mutex_destroy(&tp->mu);
     free(tp->threads);

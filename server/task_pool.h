@@ -20,7 +20,10 @@ struct task_pool *task_pool_start(size_t threads, struct hk_error *err);
 /* Queues fn(arg); once the pool is stopping, runs it at once on the calling
  * thread instead. */
 void task_pool_submit(struct task_pool *tp, task_fn fn, void *arg);
-/* Refuses new jobs, runs every queued one, joins the threads, frees. */
+/* Runs every queued job and joins the threads; jobs submitted from now on
+ * run on the submitting thread. The pool stays valid until task_pool_free. */
 void task_pool_stop(struct task_pool *tp);
+/* Stops the pool if needed and frees it; nothing may submit any more. */
+void task_pool_free(struct task_pool *tp);
 
 #endif

@@ -49,6 +49,7 @@ static void run_jobs(size_t threads, int n, useconds_t sleep_us, struct log *log
         task_pool_submit(tp, run_job, &jobs[i]);
     }
     task_pool_stop(tp); /* returns once every job has run */
+    task_pool_free(tp);
     pthread_mutex_destroy(&log->mu);
 }
 
@@ -85,7 +86,9 @@ static void test_stop_with_nothing_queued(void **state)
     struct task_pool *tp = task_pool_start(3, &err);
     assert_non_null(tp);
     task_pool_stop(tp);
-    task_pool_stop(NULL);
+    task_pool_stop(tp); /* twice is harmless */
+    task_pool_free(tp);
+    task_pool_free(NULL);
 }
 
 int main(void)
