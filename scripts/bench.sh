@@ -1,0 +1,890 @@
+#!/usr/bin/env bash
+# bench.sh - the benchmark harness of issue 5 (`make bench`, `make bench-smoke`).
+#
+# Sets up a private PostgreSQL cluster, hookd (built -O2 into build/bench),
+# and the small C tools of scripts/bench/ on 127.0.0.1, runs six scenarios,
+# and measures beside each figure, in the same run, the ceiling that bounds
+# it on this machine, because the machine is shared and absolute numbers
+# drift; the ratio is what the issue's targets are about.
+#
+#   1 read       GET /events/{id}, wrk at 32 and 256 connections
+#                ceiling: bare_server, the same libmicrohttpd thread mode
+#                answering the same bytes with no routing, auth or database
+#   2 ingest     durable POST /events (201 after commit), ~1 KB payloads,
+#                wrk at 32 connections
+#                ceiling: pgbench, single-row INSERT of the same body into a
+#                copy of hookd.events (bench.events), 32 clients
+#   3 deliver    a published backlog drained by `hookd worker` to one
+#                endpoint, then with fan-out to N endpoints
+#                ceiling: curl_blast, libcurl multi POSTing the same body the
+#                same number of times with the concurrency hookd may use
+#   4 latency    publish-to-receipt percentiles at a steady rate (open loop)
+#   5 isolation  a healthy endpoint's deliveries/s alone, then beside an
+#                endpoint whose receiver answers after 10 s
+#   6 memory     hookd's peak RSS (VmHWM) in each scenario; every scenario
+#                runs its own hookd process
+#
+# Prints one table and writes every figure to build/bench/results.json
+# (results-smoke.json for the smoke run). Exits non-zero when a scenario
+# failed to produce its figures, never because a target was missed.
+#
+# Settings (environment):
+#   BENCH_SMOKE=1            tiny sizes: every scenario end to end in < 60 s
+#   BENCH_SECONDS            duration of read, ingest and latency runs (10; smoke 2)
+#   BENCH_BACKLOG            deliver backlog, events (200000; smoke 500)
+#   BENCH_DELIVER_MAX_S      deadline of each backlog drain (9 x BENCH_SECONDS)
+#   BENCH_FANOUT_ENDPOINTS   endpoints of the fan-out run (10)
+#   BENCH_FANOUT_EVENTS      events of the fan-out run (20000; smoke 50): each
+#                            makes BENCH_FANOUT_ENDPOINTS deliveries
+#   BENCH_ISO_EVENTS         backlog of each isolation phase (20000; smoke 300)
+#   BENCH_ISO_MAX_S          deadline of each isolation phase (3 x BENCH_SECONDS)
+#   BENCH_ISO_DELAY_MS       the slow receiver's delay (10000)
+#   BENCH_RATE               events/s of the latency run (1000)
+#   BENCH_LATENCY_DRAIN_S    wait for deliveries after publishing stops (10; smoke 3)
+#   BENCH_READ_EVENTS        events the read scenario picks from (10000; smoke 500)
+#   BENCH_PAYLOAD_BYTES      size of each event's data (1024)
+#   BENCH_PORT_BASE          hookd on it, bare_server +1, receivers +2 and +3 (18480)
+#   BENCH_RESULTS            the JSON file (build/bench/results.json)
+#   BENCH_KEEP_DB=1          leave the cluster running afterwards (for a look)
+#   HOOKD_*                  passed to hookd as usual (workers, limits, ...);
+#                            the ceilings follow the effective values
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+# ---- settings ---------------------------------------------------------------
+
+SMOKE=${BENCH_SMOKE:-0}
+if [ "$SMOKE" = 1 ]; then
+    : "${BENCH_SECONDS:=2}" "${BENCH_BACKLOG:=500}" "${BENCH_FANOUT_EVENTS:=50}"
+    : "${BENCH_ISO_EVENTS:=300}" "${BENCH_READ_EVENTS:=500}" "${BENCH_LATENCY_DRAIN_S:=3}"
+    : "${BENCH_ISO_DELAY_MS:=3000}"
+fi
+S=${BENCH_SECONDS:-10}
+BACKLOG=${BENCH_BACKLOG:-200000}
+DELIVER_MAX_S=${BENCH_DELIVER_MAX_S:-$((9 * S))}
+FANOUT_ENDPOINTS=${BENCH_FANOUT_ENDPOINTS:-10}
+FANOUT_EVENTS=${BENCH_FANOUT_EVENTS:-20000}
+ISO_EVENTS=${BENCH_ISO_EVENTS:-20000}
+ISO_MAX_S=${BENCH_ISO_MAX_S:-$((3 * S))}
+ISO_DELAY_MS=${BENCH_ISO_DELAY_MS:-10000}
+RATE=${BENCH_RATE:-1000}
+LATENCY_DRAIN_S=${BENCH_LATENCY_DRAIN_S:-10}
+READ_EVENTS=${BENCH_READ_EVENTS:-10000}
+PAYLOAD=${BENCH_PAYLOAD_BYTES:-1024}
+PORT_BASE=${BENCH_PORT_BASE:-18480}
+WRK_THREADS=${BENCH_WRK_THREADS:-2}
+
+HOOKD_PORT=$PORT_BASE
+BARE_PORT=$((PORT_BASE + 1))
+RECV_PORT=$((PORT_BASE + 2))        # the fast receiver: every endpoint but one
+SLOW_PORT=$((PORT_BASE + 3))        # the receiver that answers after ISO_DELAY_MS
+HOOKD_URL=http://127.0.0.1:$HOOKD_PORT
+RECV_URL=http://127.0.0.1:$RECV_PORT
+SLOW_URL=http://127.0.0.1:$SLOW_PORT
+
+OUT=build/bench
+HOOKD=$ROOT/$OUT/hookd
+TOOLS=$ROOT/$OUT/tools
+if [ "$SMOKE" = 1 ]; then mode=smoke; suffix=-smoke; else mode=full; suffix=""; fi
+RUN=$ROOT/$OUT/run-$mode             # scratch files of this run (kept for a look)
+LOGS=$ROOT/$OUT/logs-$mode           # every process's output (kept)
+RESULTS=${BENCH_RESULTS:-$OUT/results$suffix.json}
+RESULTS_TSV=$RUN/results.tsv         # scenario <TAB> key <TAB> value, the source of both outputs
+PIDFILE=$RUN/pids                    # every background process this run started
+PGDIR=$ROOT/.data/bench-pg           # the throwaway cluster, removed on exit
+# Event data {"pad":"xx..."} of PAYLOAD bytes, and {"sent_us":<16 digits>,"pad":...}.
+PAD=$((PAYLOAD - 10))
+LATENCY_PAD=$((PAYLOAD - 37))
+
+log() { printf 'bench %s: %s\n' "$(date +%T)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# ---- results ---------------------------------------------------------------
+
+res() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >> "$RESULTS_TSV"; }
+get() { awk -F'\t' -v s="$1" -v k="$2" '$1 == s && $2 == k { v = $3 } END { print v }' "$RESULTS_TSV"; }
+# kv KEY "k1=v1 k2=v2 ...": the value of KEY in a tool's output line.
+kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p" | tail -n 1; }
+# Arithmetic on decimals.
+# (The parentheses keep awk from reading a comparison's ">" as a redirection.)
+calc() { awk "BEGIN { printf \"%.${2:-1}f\", ($1) }"; }
+is_num() { [[ ${1:-} =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; }
+
+# ---- processes -------------------------------------------------------------
+
+# start_bg NAME CMD...: runs CMD in the background with its output in
+# $LOGS/NAME.log; its pid is in BG_PID and in $PIDFILE (for the cleanup).
+start_bg() {
+    local name=$1
+    shift
+    "$@" > "$LOGS/$name.log" 2>&1 &
+    BG_PID=$!
+    echo "$BG_PID" >> "$PIDFILE"
+}
+alive() {
+    local state
+    state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
+    [[ $state != Z* ]]
+}
+# stop_pid PID [GRACE_S]: SIGTERM, then SIGKILL after GRACE_S seconds.
+stop_pid() {
+    local pid=$1 grace=${2:-15} i
+    if alive "$pid"; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < grace * 10; i++)); do
+            alive "$pid" || break
+            sleep 0.1
+        done
+        if alive "$pid"; then
+            log "pid $pid ignored SIGTERM for ${grace}s; killing it"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+    fi
+    wait "$pid" 2>/dev/null || true
+}
+# Stops every process listed in $PIDFILE after line $1 (0: all), newest first.
+stop_since() {
+    [ -f "$PIDFILE" ] || return 0
+    local pid
+    for pid in $(tail -n +"$(($1 + 1))" "$PIDFILE" | tac); do
+        stop_pid "$pid" 5
+    done
+}
+# Peak resident set (VmHWM) of a live process, in kB.
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
+
+cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM HUP
+    stop_since 0
+    if [ "${BENCH_KEEP_DB:-0}" = 1 ]; then
+        log "BENCH_KEEP_DB=1: the cluster in $PGDIR keeps running (scripts/pg.sh stop $PGDIR)"
+    elif [ -n "${PGBIN:-}" ] && [ -d "$PGDIR" ]; then
+        scripts/pg.sh stop "$PGDIR" || true
+        rm -rf "$PGDIR"
+    fi
+    exit "$rc"
+}
+
+wait_http() { # URL SECONDS PID: until URL answers (or PID dies)
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+        alive "$3" || return 1
+        sleep 0.1
+    done
+    return 1
+}
+port_free() { ! (exec 3<> "/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# ---- set-up ----------------------------------------------------------------
+
+find_pgbin() {
+    local candidate
+    for candidate in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r) \
+                     "$(pg_config --bindir 2>/dev/null || true)"; do
+        if [ -x "$candidate/initdb" ]; then PGBIN=$candidate; return 0; fi
+    done
+    return 1
+}
+
+# What make run needs (compiler, libraries, PostgreSQL) via install-deps.sh,
+# then wrk and pgbench, installed the same way when absent.
+install_missing() {
+    env -u HOOKD_DATABASE_URL scripts/install-deps.sh run
+    find_pgbin || die "no PostgreSQL server found"
+    local missing=()
+    command -v wrk > /dev/null 2>&1 || missing+=(wrk)
+    if [ ! -x "$PGBIN/pgbench" ] && ! command -v pgbench > /dev/null 2>&1; then
+        missing+=(postgresql-contrib)
+    fi
+    if [ ${#missing[@]} -gt 0 ]; then
+        local sudo=()
+        if [ "$(id -u)" -ne 0 ]; then
+            sudo -n true 2> /dev/null || die "missing ${missing[*]}: run sudo apt-get install -y ${missing[*]}"
+            sudo=(sudo -n)
+        fi
+        log "installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        "${sudo[@]}" apt-get update -qq > /dev/null
+        "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+    fi
+    PGBENCH=$PGBIN/pgbench
+    [ -x "$PGBENCH" ] || PGBENCH=$(command -v pgbench)
+}
+
+build_all() {
+    log "building hookd (-O2) into $OUT and the tools of scripts/bench/"
+    make --no-print-directory BUILD="$OUT" OPT=-O2 build > "$LOGS/build.log" 2>&1 || {
+        cat "$LOGS/build.log" >&2; die "hookd did not build"; }
+    mkdir -p "$TOOLS"
+    local tool flags
+    flags=$(pkg-config --cflags --libs libmicrohttpd libcurl)
+    for tool in receiver bare_server curl_blast publisher; do
+        # shellcheck disable=SC2086
+        gcc -std=c11 -O2 -Wall -Wextra -Werror -pthread -o "$TOOLS/$tool" \
+            "scripts/bench/$tool.c" $flags
+    done
+}
+
+PSQL=()
+sql() { "${PSQL[@]}" -c "$1"; }
+
+start_database() {
+    # A leftover of an interrupted run would bring stale data along.
+    if [ -d "$PGDIR" ]; then
+        scripts/pg.sh stop "$PGDIR" || true
+        rm -rf "$PGDIR"
+    fi
+    mkdir -p "$PGDIR"
+    chmod 755 "$PGDIR"
+    # Not --throwaway: that turns fsync and synchronous_commit off, and the
+    # ingest figure is about durable commits. The cluster has PostgreSQL's
+    # defaults (fsync, synchronous_commit, full_page_writes on) and is
+    # thrown away on exit all the same.
+    DB=$(scripts/pg.sh start "$PGDIR") || die "could not start PostgreSQL"
+    PSQL=("$PGBIN/psql" -X -qAt -v ON_ERROR_STOP=1 "$DB")
+    res meta synchronous_commit "$(sql 'SHOW synchronous_commit')"
+    res meta fsync "$(sql 'SHOW fsync')"
+}
+
+# The effective value of a hookd setting: the environment's, else the
+# binary's own default (hookd config --markdown).
+setting() {
+    local v=${!1:-}
+    if [ -z "$v" ]; then
+        v=$("$HOOKD" config --markdown | awk -F'|' -v k="\`$1\`" \
+            '{ gsub(/ /, "", $2) } $2 == k { gsub(/[ `]/, "", $4); print $4 }')
+    fi
+    echo "$v"
+}
+
+setup_hookd() {
+    export HOOKD_DATABASE_URL=$DB
+    unset HOOKD_MASTER_KEY
+    export HOOKD_MASTER_KEY_FILE=$PGDIR/master.key
+    (umask 077 && "$HOOKD" master-key new > "$HOOKD_MASTER_KEY_FILE")
+    export HOOKD_LISTEN_ADDR=127.0.0.1 HOOKD_PORT
+    # hookd refuses loopback targets unless allowed: allow 127/8 only.
+    export HOOKD_ALLOW_PRIVATE_TARGETS=127.0.0.0/8
+    # How long a stopping worker lets running requests finish: short, so
+    # that stopping a worker with the slow receiver's requests running does
+    # not take 10 s. It is never inside a measurement.
+    export HOOKD_SHUTDOWN_TIMEOUT_S=${HOOKD_SHUTDOWN_TIMEOUT_S:-2}
+    "$HOOKD" migrate > "$LOGS/migrate.log" 2>&1 || { cat "$LOGS/migrate.log" >&2; die "migrate failed"; }
+    "$HOOKD" tenant create bench --rate-limit 0 --output env > "$RUN/tenant.env"
+    # shellcheck disable=SC1091
+    . "$RUN/tenant.env"
+    TENANT=$HOOKD_TENANT_ID
+    API_KEY=$HOOKD_API_KEY
+    local t
+    for t in bench.read bench.ingest bench.deliver bench.fanout bench.latency bench.iso1 bench.iso2; do
+        "$HOOKD" event-type add "$t" --description "benchmark" > /dev/null
+    done
+    HTTP_THREADS=$(setting HOOKD_HTTP_THREADS)
+    WORKERS=$(setting HOOKD_WORKERS)
+    MAX_IN_FLIGHT=$(setting HOOKD_MAX_IN_FLIGHT)
+    ENDPOINT_MAX_IN_FLIGHT=$(setting HOOKD_ENDPOINT_MAX_IN_FLIGHT)
+    res meta hookd_http_threads "$HTTP_THREADS"
+    res meta hookd_workers "$WORKERS"
+    res meta hookd_max_in_flight "$MAX_IN_FLIGHT"
+    res meta hookd_endpoint_max_in_flight "$ENDPOINT_MAX_IN_FLIGHT"
+}
+
+# The receivers (same thread mode as hookd) stay up for the whole run;
+# each scenario resets the counters of the one it reads.
+start_receivers() {
+    start_bg receiver "$TOOLS/receiver" -p "$RECV_PORT" -t "$HTTP_THREADS"
+    RECV_PID=$BG_PID
+    start_bg receiver-slow "$TOOLS/receiver" -p "$SLOW_PORT" -t "$HTTP_THREADS" -d "$ISO_DELAY_MS"
+    SLOW_PID=$BG_PID
+    wait_http "$RECV_URL/stats" 10 "$RECV_PID" || die "the receiver did not start"
+    wait_http "$SLOW_URL/stats" 10 "$SLOW_PID" || die "the slow receiver did not start"
+}
+
+subscribe() { # TYPE URL
+    local out
+    out=$(curl -sS -H "Authorization: Bearer $API_KEY" "$HOOKD_URL/events/subscribe" \
+        --data-urlencode "type=$1" --data-urlencode "webhook_url=$2") || die "subscribe $2: curl failed"
+    [[ $out == *'"type":"success"'* ]] || die "subscribe $2 to $1: $out"
+}
+
+# Every endpoint of every scenario, each scenario with its own event type so
+# that no scenario's events reach another's endpoints. Subscribing test-POSTs
+# the URL, hence the receivers first.
+subscribe_all() {
+    start_bg setup-hookd-api "$HOOKD" api
+    local pid=$BG_PID i
+    wait_http "$HOOKD_URL/healthz" 20 "$pid" || die "hookd api did not start (see $LOGS/setup-hookd-api.log)"
+    subscribe bench.deliver "$RECV_URL/deliver"
+    FANOUT_URLS=()
+    for ((i = 1; i <= FANOUT_ENDPOINTS; i++)); do
+        subscribe bench.fanout "$RECV_URL/fanout/$i"
+        FANOUT_URLS+=("$RECV_URL/fanout/$i")
+    done
+    subscribe bench.latency "$RECV_URL/latency"
+    subscribe bench.iso1 "$RECV_URL/iso/alone"
+    subscribe bench.iso2 "$RECV_URL/iso/beside"
+    subscribe bench.iso2 "$SLOW_URL/iso/slow"
+    stop_pid "$pid"
+}
+
+# ---- helpers of the scenarios ---------------------------------------------
+
+# publish_sql TYPE COUNT: one statement publishing COUNT events of
+# PAYLOAD-byte data {"pad":"xx..."} with hookd.publish. (The call sits in the
+# select list, so it runs once per row: in FROM, with arguments that do not
+# depend on the row, PostgreSQL would call it once.)
+publish_sql() {
+    echo "SELECT count(*) FROM (SELECT hookd.publish($TENANT, '$1',
+              ('{\"pad\":\"' || repeat('x', $PAD) || '\"}')::json)
+            FROM generate_series(1, $2)) s"
+}
+
+# publish_backlog TYPE COUNT: COUNT events of PAYLOAD-byte data through
+# hookd.publish (what POST /events calls), 50,000 per transaction; with the
+# subscriptions in place, so the worker's fan-out makes the deliveries.
+publish_backlog() {
+    local type=$1 count=$2 done_=0 n
+    while [ "$done_" -lt "$count" ]; do
+        n=$((count - done_ < 50000 ? count - done_ : 50000))
+        sql "$(publish_sql "$type" "$n")" > /dev/null
+        done_=$((done_ + n))
+    done
+    local have
+    have=$(sql "SELECT count(*) FROM hookd.events WHERE type = '$type'")
+    [ "$have" -eq "$count" ] || die "published $have $type events instead of $count"
+}
+
+# What fan-out does for events nobody subscribed to: remove their outbox
+# rows. Used for the events of read and ingest, so that later scenarios'
+# workers do not spend their time on them.
+discard_outbox() {
+    sql "DELETE FROM hookd.pending_events p USING hookd.events e
+          WHERE e.tenant_id = p.tenant_id AND e.id = p.event_id AND e.type = '$1'" > /dev/null
+}
+
+# After a drain that hit its deadline (or the slow endpoint's queue): the
+# rest of that type's work is taken off the queue so that it cannot flow
+# into the next scenario's measurement.
+retire() {
+    discard_outbox "$1"
+    sql "UPDATE hookd.deliveries d SET state = 'failed', last_error = 'bench: retired', updated = now()
+           FROM hookd.events e
+          WHERE e.tenant_id = d.tenant_id AND e.id = d.event_id AND e.type = '$1'
+            AND d.state IN ('pending', 'delivering')" > /dev/null
+}
+
+# db_delivered TYPE [URL]: "COUNT LAST_US": TYPE's deliveries (to URL, if
+# given) in state delivered, and when the last of them was recorded
+# (wall-clock microseconds; 0 if none).
+db_delivered() {
+    local where=""
+    [ -z "${2:-}" ] || where="AND ep.url = '$2'"
+    sql "SELECT count(*) || ' ' || coalesce((extract(epoch FROM max(d.updated)) * 1000000)::bigint, 0)
+           FROM hookd.deliveries d
+           JOIN hookd.events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
+           JOIN hookd.endpoints ep ON ep.tenant_id = d.tenant_id AND ep.id = d.endpoint_id
+          WHERE e.type = '$1' AND d.state = 'delivered' $where"
+}
+
+# drain_backlog SCEN TYPE EXPECTED DEADLINE_S [URL]: starts `hookd worker` on
+# the published backlog of TYPE and waits until the fast receiver has
+# counted EXPECTED POSTs and the database shows EXPECTED deliveries of TYPE
+# (to URL, if given) delivered, with their attempts recorded; or until
+# DEADLINE_S has passed. Records under SCEN: delivered (receiver count),
+# db_delivered, seconds (worker start to the later of the last receipt and
+# the last record; to the deadline when not drained), rate, drained (1/0),
+# expected, hwm_kb.
+drain_backlog() {
+    local scen=$1 type=$2 expected=$3 deadline=$4 url=${5:-}
+    local pid stats count=0 drained=0 t0 now end db="0 0"
+    [ "$expected" -gt 0 ] || die "$scen: nothing to deliver"
+    curl -fsS -o /dev/null "$RECV_URL/reset"
+    t0=$(date +%s%6N)
+    start_bg "$scen-hookd-worker" "$HOOKD" worker
+    pid=$BG_PID
+    while :; do
+        now=$(date +%s%6N)
+        stats=$(curl -fsS "$RECV_URL/stats")
+        count=$(kv count "$stats")
+        # The database is asked only once the receiver has everything.
+        if [ "$count" -ge "$expected" ]; then
+            db=$(db_delivered "$type" "$url")
+            if [ "${db% *}" -ge "$expected" ]; then drained=1; break; fi
+        fi
+        [ $((now - t0)) -lt $((deadline * 1000000)) ] || break
+        alive "$pid" || die "hookd worker exited during $scen (see $LOGS/$scen-hookd-worker.log)"
+        sleep 0.2
+    done
+    end=$now
+    if [ "$drained" = 1 ]; then
+        end=$(kv last_us "$stats")
+        [ "${db#* }" -le "$end" ] || end=${db#* }
+    fi
+    res "$scen" hwm_kb "$(hwm_kb "$pid")"
+    stop_pid "$pid"
+    db=$(db_delivered "$type" "$url")
+    local seconds
+    seconds=$(calc "($end - $t0) / 1000000" 3)
+    res "$scen" expected "$expected"
+    res "$scen" delivered "$count"
+    res "$scen" db_delivered "${db% *}"
+    res "$scen" drained "$drained"
+    res "$scen" seconds "$seconds"
+    res "$scen" rate "$(calc "$count / $seconds")"
+    [ "$drained" = 1 ] || log "$scen: deadline of ${deadline}s reached with $count of $expected delivered"
+    [ "$count" -gt 0 ] || die "$scen: nothing was delivered"
+}
+
+# ---- the scenarios ---------------------------------------------------------
+
+# 1. Read. Random existing ids at 32 and 256 connections. The ceiling is
+# bare_server: hookd's thread mode and thread count answering every GET
+# with the very bytes hookd answered for one of these events, under the
+# same wrk script (same paths, same Bearer header). What libmicrohttpd on
+# this machine can do for that response with nothing else to do.
+scenario_read() {
+    sql "$(publish_sql bench.read "$READ_EVENTS")" > /dev/null
+    discard_outbox bench.read
+    sql "SELECT id FROM hookd.events WHERE tenant_id = $TENANT AND type = 'bench.read'" > "$RUN/read-ids.txt"
+    [ "$(wc -l < "$RUN/read-ids.txt")" -eq "$READ_EVENTS" ] || die "the read events were not all published"
+
+    start_bg read-hookd-api "$HOOKD" api
+    local pid=$BG_PID
+    wait_http "$HOOKD_URL/healthz" 20 "$pid" || die "hookd api did not start"
+    local code
+    code=$(curl -sS -o "$RUN/read-body.json" -w '%{http_code}' -H "Authorization: Bearer $API_KEY" \
+        "$HOOKD_URL/events/$(head -n 1 "$RUN/read-ids.txt")")
+    [ "$code" = 200 ] || die "GET /events/{id} answered $code"
+    res read body_bytes "$(wc -c < "$RUN/read-body.json")"
+    start_bg read-bare-server "$TOOLS/bare_server" -p "$BARE_PORT" -t "$HTTP_THREADS" -f "$RUN/read-body.json"
+    local bare=$BG_PID
+    wait_http "http://127.0.0.1:$BARE_PORT/" 10 "$bare" || die "bare_server did not start"
+
+    local c target name url line
+    for c in 32 256; do
+        for target in hookd bare; do
+            url=$HOOKD_URL
+            [ "$target" = hookd ] || url=http://127.0.0.1:$BARE_PORT
+            name=read-c$c-$target
+            wrk -t"$WRK_THREADS" -c"$c" -d"${S}s" --timeout 10s --latency \
+                -s scripts/bench/read.lua "$url" -- "$RUN/read-ids.txt" "$API_KEY" > "$LOGS/$name-wrk.log" 2>&1 ||
+                die "wrk failed (see $LOGS/$name-wrk.log)"
+            line=$(grep '^BENCH ' "$LOGS/$name-wrk.log") || die "no figures from wrk ($name)"
+            local requests errs dur
+            requests=$(kv requests "$line")
+            errs=$(( $(kv status_errors "$line") + $(kv socket_errors "$line") ))
+            dur=$(kv duration_us "$line")
+            # Only successful answers count.
+            res "read_c$c" "${target}_rps" "$(calc "($requests - $errs) / ($dur / 1000000)")"
+            res "read_c$c" "${target}_errors" "$errs"
+            res "read_c$c" "${target}_p50_ms" "$(calc "$(kv p50_us "$line") / 1000" 2)"
+            res "read_c$c" "${target}_p99_ms" "$(calc "$(kv p99_us "$line") / 1000" 2)"
+        done
+    done
+    res read hwm_kb "$(hwm_kb "$pid")"
+    stop_pid "$bare"
+    stop_pid "$pid"
+}
+
+# 2. Ingest. Durable publishes (synchronous_commit on: a 201 only after the
+# commit), ~1 KB data, 32 connections; only 201 answers count. The ceiling
+# is pgbench: 32 clients each committing a single-row INSERT of the same
+# body (an event as hookd stores it) into bench.events, a table made LIKE
+# hookd.events with its columns, defaults, checks, indexes and foreign keys.
+# hookd also writes the outbox row in that transaction; pgbench does not.
+scenario_ingest() {
+    sql "CREATE SCHEMA IF NOT EXISTS bench;
+         CREATE TABLE bench.events (LIKE hookd.events INCLUDING ALL);
+         ALTER TABLE bench.events
+             ADD FOREIGN KEY (tenant_id) REFERENCES hookd.tenants (id),
+             ADD FOREIGN KEY (type) REFERENCES hookd.event_types (name);" > /dev/null
+
+    start_bg ingest-hookd-api "$HOOKD" api
+    local pid=$BG_PID line
+    wait_http "$HOOKD_URL/healthz" 20 "$pid" || die "hookd api did not start"
+    wrk -t"$WRK_THREADS" -c32 -d"${S}s" --timeout 10s --latency -s scripts/bench/ingest.lua \
+        "$HOOKD_URL/events" -- "$API_KEY" bench.ingest "$PAD" > "$LOGS/ingest-wrk.log" 2>&1 ||
+        die "wrk failed (see $LOGS/ingest-wrk.log)"
+    res ingest hwm_kb "$(hwm_kb "$pid")"
+    stop_pid "$pid"
+    line=$(grep '^BENCH ' "$LOGS/ingest-wrk.log") || die "no figures from wrk (ingest)"
+    local created dur
+    created=$(kv created "$line")
+    dur=$(kv duration_us "$line")
+    res ingest created "$created"
+    res ingest not_created "$(( $(kv requests "$line") - created ))"
+    res ingest socket_errors "$(kv socket_errors "$line")"
+    res ingest hookd_rate "$(calc "$created / ($dur / 1000000)")"
+    res ingest hookd_p50_ms "$(calc "$(kv p50_us "$line") / 1000" 2)"
+    res ingest hookd_p99_ms "$(calc "$(kv p99_us "$line") / 1000" 2)"
+    res ingest db_events "$(sql "SELECT count(*) FROM hookd.events WHERE type = 'bench.ingest'")"
+    [ "$created" -gt 0 ] || die "no event was created"
+
+    # The same body as hookd stored it, as a quoted SQL literal.
+    local body
+    body=$(sql "SELECT quote_literal(body) FROM hookd.events WHERE type = 'bench.ingest' LIMIT 1")
+    {
+        echo '\set r random(1, 999999999999999999)'
+        echo "INSERT INTO bench.events (tenant_id, id, type, version, occurred, body)" \
+             "VALUES (:tenant, 'EV' || lpad(:r::text, 18, '0'), 'bench.ingest', '1.0.0', now(), $body);"
+    } > "$RUN/insert.sql"
+    "$PGBENCH" -n -M prepared -c 32 -j 2 -T "$S" -f "$RUN/insert.sql" -D tenant="$TENANT" "$DB" \
+        > "$LOGS/ingest-pgbench.log" 2>&1 || die "pgbench failed (see $LOGS/ingest-pgbench.log)"
+    local tps
+    tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$LOGS/ingest-pgbench.log" | head -n 1)
+    is_num "$tps" || die "no tps from pgbench"
+    res ingest pgbench_tps "$(calc "$tps")"
+    discard_outbox bench.ingest
+}
+
+# curl_blast_ceiling SCEN TYPE COUNT CONCURRENCY URL...: the deliver
+# ceiling. The same receiver gets COUNT POSTs of the body of one of TYPE's
+# events, with webhook headers of hookd's sizes, CONCURRENCY at a time.
+curl_blast_ceiling() {
+    local scen=$1 type=$2 count=$3 conc=$4 line
+    shift 4
+    sql "SELECT body FROM hookd.events WHERE type = '$type' LIMIT 1" | tr -d '\n' > "$RUN/$scen-body.json"
+    curl -fsS -o /dev/null "$RECV_URL/reset"
+    line=$("$TOOLS/curl_blast" -b "$RUN/$scen-body.json" -n "$count" -c "$conc" "$@" \
+        2> "$LOGS/$scen-curl_blast.log") || die "curl_blast failed: $line"
+    echo "$line" >> "$LOGS/$scen-curl_blast.log"
+    res "$scen" ceiling_rate "$(kv rps "$line")"
+    res "$scen" ceiling_concurrency "$conc"
+    res "$scen" body_bytes "$(wc -c < "$RUN/$scen-body.json")"
+}
+
+# The concurrency hookd can use towards N endpoints: each worker runs up to
+# HOOKD_MAX_IN_FLIGHT requests, and each endpoint takes at most
+# HOOKD_ENDPOINT_MAX_IN_FLIGHT across all workers (the cap is global, kept
+# in the database), so min(workers x max in flight, N x endpoint cap).
+deliver_concurrency() {
+    local total=$((WORKERS * MAX_IN_FLIGHT)) per=$(($1 * ENDPOINT_MAX_IN_FLIGHT))
+    echo $((total < per ? total : per))
+}
+
+# 3a. Deliver to one endpoint: BACKLOG events published while no worker
+# runs, then `hookd worker` drains them (fan-out included, every attempt
+# recorded). Its peak RSS is the RSS with the backlog.
+scenario_deliver() {
+    log "publishing a backlog of $BACKLOG events"
+    publish_backlog bench.deliver "$BACKLOG"
+    drain_backlog deliver bench.deliver "$BACKLOG" "$DELIVER_MAX_S"
+    retire bench.deliver
+    curl_blast_ceiling deliver bench.deliver "$BACKLOG" "$(deliver_concurrency 1)" "$RECV_URL/deliver"
+}
+
+# 3b. Fan-out: FANOUT_EVENTS events, each to FANOUT_ENDPOINTS endpoints (paths
+# of the same receiver). The ceiling sends as many POSTs, round-robin to the
+# same URLs, with the concurrency hookd may use towards that many endpoints.
+scenario_fanout() {
+    local expected=$((FANOUT_EVENTS * FANOUT_ENDPOINTS))
+    log "publishing $FANOUT_EVENTS events for $FANOUT_ENDPOINTS endpoints ($expected deliveries)"
+    publish_backlog bench.fanout "$FANOUT_EVENTS"
+    drain_backlog fanout bench.fanout "$expected" "$DELIVER_MAX_S"
+    res fanout events "$FANOUT_EVENTS"
+    res fanout endpoints "$FANOUT_ENDPOINTS"
+    retire bench.fanout
+    curl_blast_ceiling fanout bench.fanout "$expected" "$(deliver_concurrency "$FANOUT_ENDPOINTS")" \
+        "${FANOUT_URLS[@]}"
+}
+
+# 4. Latency: `hookd serve` (API and workers, as deployed by default), the
+# publisher posting RATE events/s on an open-loop schedule for S seconds,
+# each stamped with the time it was due; the receiver subtracts that stamp
+# from its clock on receipt. Events not received within LATENCY_DRAIN_S of
+# the end are reported as missing (and the percentiles then understate).
+scenario_latency() {
+    curl -fsS -o /dev/null "$RECV_URL/reset"
+    start_bg latency-hookd-serve "$HOOKD" serve
+    local pid=$BG_PID line stats created i
+    wait_http "$HOOKD_URL/healthz" 20 "$pid" || die "hookd serve did not start"
+    line=$("$TOOLS/publisher" -u "$HOOKD_URL/events" -k "$API_KEY" -T bench.latency -r "$RATE" \
+        -s "$S" -p "$LATENCY_PAD" 2> "$LOGS/latency-publisher.log") ||
+        log "latency: the publisher saw failures: $line"
+    echo "$line" >> "$LOGS/latency-publisher.log"
+    created=$(kv created "$line")
+    is_num "$created" || die "no figures from the publisher"
+    for ((i = 0; i < LATENCY_DRAIN_S * 10; i++)); do
+        stats=$(curl -fsS "$RECV_URL/stats")
+        [ "$(kv lat_n "$stats")" -lt "$created" ] || break
+        sleep 0.1
+    done
+    stats=$(curl -fsS "$RECV_URL/stats")
+    res latency hwm_kb "$(hwm_kb "$pid")"
+    stop_pid "$pid"
+    res latency rate_target "$RATE"
+    res latency rate_achieved "$(kv rate "$line")"
+    res latency published "$created"
+    res latency publish_failures "$(( $(kv other "$line") + $(kv errors "$line") ))"
+    res latency publisher_late "$(kv late "$line")"
+    res latency received "$(kv lat_n "$stats")"
+    res latency missing "$((created - $(kv lat_n "$stats")))"
+    res latency p50_ms "$(calc "$(kv p50_us "$stats") / 1000" 2)"
+    res latency p99_ms "$(calc "$(kv p99_us "$stats") / 1000" 2)"
+    res latency p999_ms "$(calc "$(kv p999_us "$stats") / 1000" 2)"
+    res latency max_ms "$(calc "$(kv max_us "$stats") / 1000" 2)"
+    [ "$(kv lat_n "$stats")" -gt 0 ] || die "no event reached the receiver"
+    retire bench.latency
+}
+
+# 5. Isolation, as two backlog drains of ISO_EVENTS events each, measured on
+# the healthy endpoint A alone:
+#   alone   type bench.iso1: subscribed by A only;
+#   beside  type bench.iso2: subscribed by A and by B, whose receiver holds
+#           every request ISO_DELAY_MS (10 s) before answering 204.
+# A backlog rather than a steady rate, because at a steady rate A's
+# throughput is just the publish rate whenever hookd keeps up; a backlog
+# shows what A gets when it competes with B for workers, transfer slots,
+# claims and database time. In "beside" every event makes a delivery to B
+# too (B's cap of concurrent requests fills with 10 s requests and its
+# queue grows): that extra fan-out is part of having B subscribed. Each
+# phase is drained by its own worker; the figure is A's deliveries/s.
+scenario_isolation() {
+    log "isolation: A alone ($ISO_EVENTS events)"
+    publish_backlog bench.iso1 "$ISO_EVENTS"
+    drain_backlog iso_alone bench.iso1 "$ISO_EVENTS" "$ISO_MAX_S"
+    retire bench.iso1
+    log "isolation: A beside B, whose receiver answers after ${ISO_DELAY_MS} ms"
+    publish_backlog bench.iso2 "$ISO_EVENTS"
+    curl -fsS -o /dev/null "$SLOW_URL/reset"
+    drain_backlog iso_beside bench.iso2 "$ISO_EVENTS" "$ISO_MAX_S" "$RECV_URL/iso/beside"
+    local slow
+    slow=$(curl -fsS "$SLOW_URL/stats")
+    res iso_beside slow_received "$(kv count "$slow")"
+    res iso_beside slow_answered "$(kv answered "$slow")"
+    res iso_beside slow_delay_ms "$ISO_DELAY_MS"
+    retire bench.iso2
+}
+
+# run_scenario NAME: one scenario in a subshell with -e, so that a failure
+# ends that scenario only (its processes are stopped) and the run goes on.
+FAILED=()
+run_scenario() {
+    local name=$1 mark start rc
+    mark=$(wc -l < "$PIDFILE")
+    start=$(date +%s.%N)
+    log "== $name"
+    set +e
+    (set -e; "scenario_$name")
+    rc=$?
+    set -e
+    stop_since "$mark"
+    if [ "$rc" -ne 0 ]; then
+        log "scenario $name FAILED"
+        FAILED+=("$name")
+        res "$name" error "failed (exit $rc)"
+    fi
+    res timing "$name" "$(calc "$(date +%s.%N) - $start")"
+}
+
+# ---- the table -------------------------------------------------------------
+
+ROWS=()
+# row KEY SCENARIO FIGURE VALUE CEILING RATIO TARGET RESULT: a line of the
+# table; unless KEY is -, its ratio, target and result also go to the JSON
+# (section "verdicts").
+row() {
+    local IFS=$'\t'
+    ROWS+=("${*:2}")
+    if [ "$1" != - ]; then
+        res verdicts "$1_ratio" "$6"
+        res verdicts "$1_target" "$7"
+        res verdicts "$1_result" "$8"
+    fi
+}
+# A ratio with two decimals, three below 0.1.
+ratio() {
+    if is_num "$1" && is_num "$2" && [ "$(calc "$2 > 0" 0)" = 1 ]; then
+        calc "$1 / $2" "$(calc "$1 / $2 < 0.1" 0 | sed 's/1/3/; s/0/2/')"
+    else
+        echo -
+    fi
+}
+# verdict VALUE OP LIMIT: PASS, FAIL or ERROR (no figure).
+verdict() {
+    is_num "$1" || { echo ERROR; return; }
+    if [ "$(calc "$1 $2 $3" 0)" = 1 ]; then echo PASS; else echo FAIL; fi
+}
+val() { local v; v=$(get "$1" "$2"); if [ -n "$v" ]; then echo "$v"; else echo -; fi; }
+mb() { if is_num "$1"; then calc "$1 / 1024"; else echo -; fi; }
+
+build_table() {
+    local c r v
+    for c in 32 256; do
+        r=$(ratio "$(val "read_c$c" hookd_rps)" "$(val "read_c$c" bare_rps)")
+        row "read_c$c" "1 read, $c conn" "GET /events/{id} req/s" "$(val "read_c$c" hookd_rps)" \
+            "$(val "read_c$c" bare_rps)" "$r" ">= 0.60x" "$(verdict "$r" '>=' 0.6)"
+        row - "1 read, $c conn" "p50 / p99 ms" \
+            "$(val "read_c$c" hookd_p50_ms) / $(val "read_c$c" hookd_p99_ms)" \
+            "$(val "read_c$c" bare_p50_ms) / $(val "read_c$c" bare_p99_ms)" - - -
+    done
+    r=$(ratio "$(val ingest hookd_rate)" "$(val ingest pgbench_tps)")
+    row ingest "2 ingest, 32 conn" "durable events/s (201s)" "$(val ingest hookd_rate)" \
+        "$(val ingest pgbench_tps)" "$r" ">= 1.00x" "$(verdict "$r" '>=' 1.0)"
+    row - "2 ingest, 32 conn" "p50 / p99 ms" "$(val ingest hookd_p50_ms) / $(val ingest hookd_p99_ms)" \
+        - - - -
+    r=$(ratio "$(val deliver rate)" "$(val deliver ceiling_rate)")
+    row deliver "3 deliver, 1 endpoint" \
+        "deliveries/s$([ "$(val deliver drained)" = 1 ] || echo ' (partial)')" \
+        "$(val deliver rate)" "$(val deliver ceiling_rate)" "$r" ">= 0.50x" "$(verdict "$r" '>=' 0.5)"
+    r=$(ratio "$(val fanout rate)" "$(val fanout ceiling_rate)")
+    row fanout "3 deliver, $FANOUT_ENDPOINTS endpoints" \
+        "deliveries/s$([ "$(val fanout drained)" = 1 ] || echo ' (partial)')" \
+        "$(val fanout rate)" "$(val fanout ceiling_rate)" "$r" - "$(is_num "$r" && echo - || echo ERROR)"
+    # Percentiles of the events received; some missing makes them partial.
+    local lp=""
+    [ "$(val latency missing)" = 0 ] || lp=" (partial)"
+    v=$(val latency p50_ms)
+    row latency_p50 "4 latency, $RATE/s" "publish-to-receipt p50 ms$lp" "$v" - - "<= 5 ms" \
+        "$(verdict "$v" '<=' 5)"
+    v=$(val latency p99_ms)
+    row latency_p99 "4 latency, $RATE/s" "publish-to-receipt p99 ms$lp" "$v" - - "<= 50 ms" \
+        "$(verdict "$v" '<=' 50)"
+    row - "4 latency, $RATE/s" "p99.9 ms (received/published)" \
+        "$(val latency p999_ms) ($(val latency received)/$(val latency published))" - - - -
+    r=$(ratio "$(val iso_beside rate)" "$(val iso_alone rate)")
+    row isolation "5 isolation" "healthy del/s, slow B present" "$(val iso_beside rate)" \
+        "$(val iso_alone rate)" "$r" ">= 0.90x" "$(verdict "$r" '>=' 0.9)"
+    local scen
+    for scen in read ingest deliver fanout latency iso_alone iso_beside; do
+        row - "6 memory" "peak RSS MB, $scen" "$(mb "$(val "$scen" hwm_kb)")" - - - -
+    done
+    v=$(mb "$(val deliver hwm_kb)")
+    row memory_backlog "6 memory" "peak RSS MB, $BACKLOG-event backlog" "$v" - - "<= 100 MB" \
+        "$(verdict "$v" '<=' 100)"
+}
+
+print_table() {
+    {
+        printf 'scenario\tfigure\thookd\tceiling\tratio\ttarget\tresult\n'
+        printf '%s\n' "${ROWS[@]}"
+    } | awk -F'\t' '
+        { for (i = 1; i <= NF; i++) { cell[NR, i] = $i; if (length($i) > w[i]) w[i] = length($i) }
+          if (NF > nf) nf = NF }
+        END { for (r = 1; r <= NR; r++) {
+                  line = ""
+                  for (i = 1; i <= nf; i++) line = line sprintf("%-" w[i] "s  ", cell[r, i])
+                  sub(/ +$/, "", line); print line
+              } }'
+}
+
+write_json() {
+    awk -F'\t' '
+        function js(v) {
+            if (v ~ /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/) return v
+            gsub(/\\/, "\\\\", v); gsub(/"/, "\\\"", v)
+            return "\"" v "\""
+        }
+        {
+            if (!($1 in seen)) { seen[$1] = 1; order[++n] = $1 }
+            if (!(($1, $2) in val)) keys[$1] = keys[$1] SUBSEP $2
+            val[$1, $2] = $3
+        }
+        END {
+            printf "{\n"
+            for (i = 1; i <= n; i++) {
+                s = order[i]
+                m = split(substr(keys[s], 2), ks, SUBSEP)
+                printf "  %s: {", js(s)
+                for (j = 1; j <= m; j++)
+                    printf "%s%s: %s", (j > 1 ? ", " : ""), js(ks[j]), js(val[s, ks[j]])
+                printf "}%s\n", (i < n ? "," : "")
+            }
+            printf "}\n"
+        }' "$RESULTS_TSV" > "$RESULTS"
+}
+
+# What each hookd process logged at warn or error level (HOOKD_WARNINGS:
+# the total, for the closing notes).
+HOOKD_WARNINGS=0
+summarize_logs() {
+    local f name n
+    for f in "$LOGS"/*-hookd-api.log "$LOGS"/*-hookd-worker.log "$LOGS"/*-hookd-serve.log; do
+        [ -f "$f" ] || continue
+        name=$(basename "$f" .log)
+        n=$(awk '$2 == "warn" || $2 == "error"' "$f" | wc -l)
+        res hookd_logs "$name" "$n"
+        HOOKD_WARNINGS=$((HOOKD_WARNINGS + n))
+        if [ "$n" -gt 0 ]; then
+            log "$name logged $n warnings/errors; the most frequent:"
+            awk '$2 == "warn" || $2 == "error" { $1 = ""; print }' "$f" |
+                sed -E 's/[0-9]+/N/g' | sort | uniq -c | sort -rn | head -n 3 >&2
+        fi
+    done
+}
+
+# ---- main ------------------------------------------------------------------
+
+main() {
+    local t_start=$SECONDS
+    rm -rf "$RUN" "$LOGS"
+    mkdir -p "$RUN" "$LOGS"
+    : > "$RESULTS_TSV"
+    : > "$PIDFILE"
+    trap cleanup EXIT
+    trap 'exit 130' INT TERM HUP
+
+    install_missing
+    build_all
+    local p
+    for p in "$HOOKD_PORT" "$BARE_PORT" "$RECV_PORT" "$SLOW_PORT"; do
+        port_free "$p" || die "port $p on 127.0.0.1 is in use (set BENCH_PORT_BASE)"
+    done
+    res meta mode "$mode"
+    res meta date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+    res meta cpus "$(nproc)"
+    res meta seconds "$S"
+    res meta backlog "$BACKLOG"
+    res meta payload_bytes "$PAYLOAD"
+    res meta commit "$(git rev-parse --short HEAD 2> /dev/null || echo unknown)"
+    start_database
+    setup_hookd
+    start_receivers
+    subscribe_all
+    [ "$BACKLOG" -ge 200000 ] || log "note: deliver backlog scaled to $BACKLOG events (BENCH_BACKLOG)"
+    log "note: fan-out backlog is $FANOUT_EVENTS events x $FANOUT_ENDPOINTS endpoints (BENCH_FANOUT_EVENTS)"
+
+    local scen
+    for scen in read ingest deliver fanout latency isolation; do
+        run_scenario "$scen"
+    done
+    summarize_logs
+
+    # Every figure the table needs must be there, whatever its verdict.
+    local missing=() need
+    for need in read_c32:hookd_rps read_c32:bare_rps read_c256:hookd_rps read_c256:bare_rps \
+                ingest:hookd_rate ingest:pgbench_tps deliver:rate deliver:ceiling_rate \
+                fanout:rate fanout:ceiling_rate latency:p50_ms latency:p99_ms \
+                iso_alone:rate iso_beside:rate read:hwm_kb ingest:hwm_kb deliver:hwm_kb \
+                fanout:hwm_kb latency:hwm_kb iso_alone:hwm_kb iso_beside:hwm_kb; do
+        is_num "$(get "${need%%:*}" "${need#*:}")" || missing+=("$need")
+    done
+    res timing total "$((SECONDS - t_start))"
+    build_table
+    write_json
+
+    echo
+    echo "hookd benchmark ($mode run, $(nproc) CPUs, ${S}s per timed run, $(date -u +%Y-%m-%dT%H:%MZ))"
+    print_table
+    echo
+    [ "$(val deliver drained)" = 1 ] ||
+        echo "note: deliver stopped at its ${DELIVER_MAX_S}s deadline: $(val deliver delivered) of $BACKLOG delivered; the rate is over that time"
+    [ "$(val fanout drained)" = 1 ] ||
+        echo "note: fan-out stopped at its ${DELIVER_MAX_S}s deadline: $(val fanout delivered) of $((FANOUT_EVENTS * FANOUT_ENDPOINTS)) delivered"
+    [ "$BACKLOG" -ge 200000 ] || echo "note: the deliver backlog was scaled down to $BACKLOG events (BENCH_BACKLOG)"
+    echo "note: fan-out: $FANOUT_EVENTS events x $FANOUT_ENDPOINTS endpoints (BENCH_FANOUT_EVENTS, BENCH_FANOUT_ENDPOINTS)"
+    [ "$(val iso_alone drained)" = 1 ] && [ "$(val iso_beside drained)" = 1 ] ||
+        echo "note: isolation phases stopped at their ${ISO_MAX_S}s deadline: A got $(val iso_alone delivered) alone, $(val iso_beside delivered) beside B (of $ISO_EVENTS each)"
+    echo "note: latency publisher: $(val latency publisher_late) of $(val latency published) requests started > 1 ms late (counted in the latency)"
+    echo "note: hookd logged $HOOKD_WARNINGS warning/error lines (per process in $RESULTS, section hookd_logs)"
+    echo "results: $RESULTS   logs: $LOGS   took $((SECONDS - t_start)) s"
+    if [ ${#FAILED[@]} -gt 0 ] || [ ${#missing[@]} -gt 0 ]; then
+        echo "bench: scenarios failed: ${FAILED[*]:-none}; figures missing: ${missing[*]:-none}" >&2
+        exit 1
+    fi
+}
+
+main "$@"
