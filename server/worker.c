@@ -249,18 +249,22 @@ static void *worker_main(void *arg)
         bool stopping = atomic_load(&pool->stopping);
         bool throttled = false;
         size_t claimed = 0;
-        if (!stopping) {
-            fan_out(w);
-            claimed = claim(w, &throttled);
-        } else if (deadline == 0) {
-            deadline = clock_mono_ms() + cfg->shutdown_timeout_s * 1000;
-        }
-
         int running = 0;
+        /* Finished attempts are written before claiming: their endpoints'
+         * in-flight slots free up in the same round trip, so the claim below
+         * can refill them at once. */
         curl_multi_perform(w->multi, &running);
         collect_finished(w);
         write_records(w);
         renew_leases(w);
+        if (!stopping) {
+            fan_out(w);
+            claimed = claim(w, &throttled);
+            if (claimed > 0)
+                curl_multi_perform(w->multi, &running); /* start them now */
+        } else if (deadline == 0) {
+            deadline = clock_mono_ms() + cfg->shutdown_timeout_s * 1000;
+        }
 
         if (stopping && (w->n_active == 0 || clock_mono_ms() >= deadline))
             break;
