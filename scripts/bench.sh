@@ -46,6 +46,8 @@
 #   BENCH_PORT_BASE          hookd on it, bare_server +1, receivers +2 and +3 (18480)
 #   BENCH_RESULTS            the JSON file (build/bench/results.json)
 #   BENCH_KEEP_DB=1          leave the cluster running afterwards (for a look)
+#   BENCH_SCENARIOS          which to run (all: "read ingest deliver fanout
+#                            latency isolation"), e.g. when profiling one
 #   HOOKD_*                  passed to hookd as usual (workers, limits, ...);
 #                            the ceilings follow the effective values
 set -euo pipefail
@@ -848,7 +850,7 @@ main() {
     log "note: fan-out backlog is $FANOUT_EVENTS events x $FANOUT_ENDPOINTS endpoints (BENCH_FANOUT_EVENTS)"
 
     local scen
-    for scen in read ingest deliver fanout latency isolation; do
+    for scen in ${BENCH_SCENARIOS:-read ingest deliver fanout latency isolation}; do
         run_scenario "$scen"
     done
     summarize_logs
@@ -860,6 +862,9 @@ main() {
                 fanout:rate fanout:ceiling_rate latency:p50_ms latency:p99_ms \
                 iso_alone:rate iso_beside:rate read:hwm_kb ingest:hwm_kb deliver:hwm_kb \
                 fanout:hwm_kb latency:hwm_kb iso_alone:hwm_kb iso_beside:hwm_kb; do
+        local of=${need%%:*}
+        case $of in read_*) of=read ;; iso_*) of=isolation ;; esac
+        case " ${BENCH_SCENARIOS:-$of} " in *" $of "*) ;; *) continue ;; esac
         is_num "$(get "${need%%:*}" "${need#*:}")" || missing+=("$need")
     done
     res timing total "$((SECONDS - t_start))"

@@ -69,6 +69,18 @@ static const struct db_stmt stmt_claim_endpoints = {
     4
 };
 
+/* When step 1 locked nothing: is anything due at all (then other workers
+ * hold the endpoints for a moment)? */
+static const struct db_stmt stmt_anything_due = {
+    "deliveries_anything_due",
+    "SELECT EXISTS (SELECT 1 FROM hookd.deliveries d"
+    "  JOIN hookd.endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id"
+    " WHERE d.state IN ('pending', 'delivering') AND d.next_attempt_at <= now()"
+    "   AND e.state = 'active'"
+    "   AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= now()))",
+    0
+};
+
 /* Step 2: with the endpoints locked (and a snapshot taken after the locks),
  * each endpoint's room is its cap less what it has in flight, and no more
  * than its rate allows; its earliest due deliveries fill that room. */
@@ -387,11 +399,12 @@ static int take_tokens(struct db_conn *conn, PGresult *eps, const struct claimed
 
 int db_deliveries_claim(struct db_conn *conn, const char *claim_id, long limit, long lease_s,
                         const struct endpoint_rules *rules, struct claimed_delivery **out,
-                        size_t *count, bool *throttled, struct hk_error *err)
+                        size_t *count, bool *throttled, bool *busy, struct hk_error *err)
 {
     *out = NULL;
     *count = 0;
     *throttled = false;
+    *busy = false;
     char lim[24], cap[24], breaker[24], rate[24];
     snprintf(lim, sizeof(lim), "%ld", limit);
     snprintf(cap, sizeof(cap), "%ld", rules->max_in_flight);
@@ -406,6 +419,12 @@ int db_deliveries_claim(struct db_conn *conn, const char *claim_id, long limit, 
         rc = claim_locked(conn, eps, claim_id, limit, lease_s, out, count, err);
         if (rc == 0)
             rc = take_tokens(conn, eps, *out, *count, rules->rate_limit, throttled, err);
+    } else if (rc == 0) {
+        PGresult *due = db_query(conn, &stmt_anything_due, NULL, err);
+        rc = due == NULL ? -1 : 0;
+        if (due != NULL)
+            *busy = PQgetvalue(due, 0, 0)[0] == 't';
+        PQclear(due);
     }
     PQclear(eps);
     rc = finish(conn, rc, err);

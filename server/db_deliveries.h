@@ -71,10 +71,12 @@ int db_deliveries_fan_out(struct db_conn *conn, long limit, long *moved, struct 
  * locked (SKIP LOCKED) for the claim, so limits hold with many workers.
  * *out gets a new array (caller frees each with claimed_delivery_free and
  * then the array) and *count its length; *throttled is set when some
- * endpoint had due work it could not take now (worth looking again soon). */
+ * endpoint had due work it could not take now (worth looking again soon),
+ * *busy when every endpoint with due work was locked by another worker's
+ * claim or record (worth looking again at once). */
 int db_deliveries_claim(struct db_conn *conn, const char *claim_id, long limit, long lease_s,
                         const struct endpoint_rules *rules, struct claimed_delivery **out,
-                        size_t *count, bool *throttled, struct hk_error *err)
+                        size_t *count, bool *throttled, bool *busy, struct hk_error *err)
     __attribute__((warn_unused_result));
 void claimed_delivery_free(struct claimed_delivery *d);
 

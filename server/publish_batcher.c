@@ -60,6 +60,7 @@ static void publish_batch(struct publish_batcher *b, struct publish_job **jobs, 
                           struct publish_item *items)
 {
     struct hk_error err;
+    hk_error_clear(&err);
     struct db_conn *conn = db_pool_acquire(b->pool, b->acquire_timeout_ms, &err);
     if (conn != NULL) {
         for (size_t i = 0; i < n; i++)

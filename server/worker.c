@@ -20,6 +20,8 @@
 #define FAN_OUT_ROUNDS 8
 /* How soon to look again when endpoints' limits held due work back. */
 #define THROTTLED_POLL_MS 100
+/* How soon to look again when other workers held the endpoints with due work. */
+#define BUSY_POLL_MS 5
 
 struct worker {
     struct worker_pool *pool;
@@ -100,8 +102,9 @@ static void fan_out(struct worker *w)
 }
 
 /* Claims what fits in the free slots; returns how many were claimed.
- * *throttled: some endpoint had due work it could not take yet. */
-static size_t claim(struct worker *w, bool *throttled)
+ * *throttled: some endpoint had due work it could not take yet; *busy:
+ * another worker held every endpoint with due work. */
+static size_t claim(struct worker *w, bool *throttled, bool *busy)
 {
     const struct config *cfg = w->pool->cfg;
     long room = cfg->max_in_flight - (long)w->n_active;
@@ -116,7 +119,7 @@ static size_t claim(struct worker *w, bool *throttled)
     struct claimed_delivery *list = NULL;
     size_t count = 0;
     if (db_deliveries_claim(db, w->claim_id, room, cfg->lease_s, &w->pool->rules, &list, &count,
-                            throttled, &err) != 0) {
+                            throttled, busy, &err) != 0) {
         db_failed(w, "claim", &err);
         return 0;
     }
@@ -247,7 +250,7 @@ static void *worker_main(void *arg)
 
     for (;;) {
         bool stopping = atomic_load(&pool->stopping);
-        bool throttled = false;
+        bool throttled = false, busy = false;
         size_t claimed = 0;
         int running = 0;
         /* Finished attempts are written before claiming: their endpoints'
@@ -259,7 +262,7 @@ static void *worker_main(void *arg)
         renew_leases(w);
         if (!stopping) {
             fan_out(w);
-            claimed = claim(w, &throttled);
+            claimed = claim(w, &throttled, &busy);
             if (claimed > 0)
                 curl_multi_perform(w->multi, &running); /* start them now */
         } else if (deadline == 0) {
@@ -272,6 +275,10 @@ static void *worker_main(void *arg)
         long timeout = cfg->poll_interval_ms;
         if (claimed > 0 && (long)claimed == cfg->claim_batch)
             timeout = 0; /* there may be more waiting */
+        else if ((size_t)running < w->n_active)
+            timeout = 0; /* some finished in the last perform: collect them now */
+        else if (busy && timeout > BUSY_POLL_MS)
+            timeout = BUSY_POLL_MS; /* another worker's claim or record ends in a moment */
         else if (throttled && timeout > THROTTLED_POLL_MS)
             timeout = THROTTLED_POLL_MS; /* an endpoint's limit will let more through soon */
         if (w->n_active > 0 && timeout > cfg->lease_s * 1000 / 3)
@@ -280,6 +287,12 @@ static void *worker_main(void *arg)
             timeout = 50;
         if (w->db == NULL && !stopping)
             timeout = cfg->poll_interval_ms;
+        /* libcurl may need to run before any socket is ready (a transfer
+         * waiting for a connection has no descriptor to wait on). */
+        long curl_timeout = -1;
+        curl_multi_timeout(w->multi, &curl_timeout);
+        if (curl_timeout >= 0 && curl_timeout < timeout)
+            timeout = curl_timeout;
         curl_multi_poll(w->multi, NULL, 0, (int)timeout, NULL);
     }
 
