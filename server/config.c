@@ -81,7 +81,7 @@ static const struct setting settings[] = {
     { "HOOKD_AUTH_CACHE_S", "auth-cache-s", SETTING_LONG, FIELD(auth_cache_s), "10", 0, 3600,
       "How long each API process remembers a valid API key; a deleted key keeps working this "
       "long. 0: look every key up in the database.", NULL },
-    { "HOOKD_EVENT_CACHE_MB", "event-cache-mb", SETTING_LONG, FIELD(event_cache_mb), "64", 0,
+    { "HOOKD_EVENT_CACHE_MB", "event-cache-mb", SETTING_LONG, FIELD(event_cache_mb), "32", 0,
       65536, "Memory for stored events kept by each API process, so `GET /events/{id}` needs no "
       "database round trip (events never change). 0: off.", NULL },
     { "HOOKD_REQUEST_READ_TIMEOUT_S", "request-read-timeout-s", SETTING_LONG,
