@@ -506,7 +506,10 @@ int db_deliveries_record(struct db_conn *conn, const char *claim_id,
     const char *values[] = {
         json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PLAIN), claim_id, breaker
     };
-    if (begin(conn, err) != 0) {
+    /* Attempts are on record once answered: this commit waits for the WAL
+     * flush whatever the session's synchronous_commit (and so flushes the
+     * claims and fan-outs before it too). */
+    if (db_exec_script(conn, "BEGIN; SET LOCAL synchronous_commit TO on", err) != 0) {
         json_object_put(rows);
         return -1;
     }

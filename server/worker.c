@@ -66,6 +66,15 @@ static struct db_conn *worker_db(struct worker *w)
     if (w->db == NULL) {
         struct hk_error err;
         w->db = db_connect(w->pool->cfg->database_url, &err);
+        /* Fan-outs, claims and lease renewals need not wait for the WAL
+         * flush: lost in a crash, they are simply done again (a delivery may
+         * then be sent twice, which at-least-once allows). Attempt records
+         * are committed synchronously (db_deliveries_record), which flushes
+         * everything before them. */
+        if (w->db != NULL && db_exec_script(w->db, "SET synchronous_commit TO off", &err) != 0) {
+            db_close(w->db);
+            w->db = NULL;
+        }
         if (w->db == NULL)
             log_warn("worker %d: %s", w->index, err.detail);
     }
