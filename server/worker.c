@@ -282,10 +282,12 @@ static void *worker_main(void *arg)
             break;
 
         long timeout = cfg->poll_interval_ms;
-        if (claimed > 0 && (long)claimed == cfg->claim_batch)
-            timeout = 0; /* there may be more waiting */
-        else if ((size_t)running < w->n_active)
-            timeout = 0; /* some finished in the last perform: collect them now */
+        /* More may be waiting (a full claim), or some transfers finished in
+         * the last perform: go round again at once. */
+        bool again = (claimed > 0 && (long)claimed == cfg->claim_batch) ||
+                     (size_t)running < w->n_active;
+        if (again)
+            timeout = 0;
         else if (busy && timeout > BUSY_POLL_MS)
             timeout = BUSY_POLL_MS; /* another worker's claim or record ends in a moment */
         else if (throttled && timeout > THROTTLED_POLL_MS)
