@@ -464,17 +464,17 @@ void http_server_stop(struct http_server *server)
 {
     if (server == NULL)
         return;
-    /* No new connections; the handlers running off the HTTP threads finish
-     * and resume their connections (libmicrohttpd must not be stopped with
-     * any suspended), which then get a moment to send their answers. */
-    MHD_socket listener = MHD_quiesce_daemon(server->daemon);
+    /* The handlers running off the HTTP threads finish and resume their
+     * connections (libmicrohttpd must not be stopped with any suspended),
+     * which then get a moment to send their answers; requests arriving
+     * meanwhile run their jobs inline. (MHD_quiesce_daemon is not used: in
+     * libmicrohttpd 0.9.75 it races the epoll worker threads, which then
+     * abort with "Failed to remove listen FD from epoll set".) */
     task_pool_stop(server->tasks);
     publish_batcher_stop(server->publisher);
     for (int i = 0; i < DRAIN_WAIT_STEPS && http_server_connections(server) > 0; i++)
         usleep(DRAIN_WAIT_STEP_US);
     MHD_stop_daemon(server->daemon);
-    if (listener != MHD_INVALID_SOCKET)
-        close(listener); /* ours since quiesce, closed only once the threads are gone */
     /* Only now: until the HTTP threads were gone they could still submit. */
     publish_batcher_free(server->publisher);
     task_pool_free(server->tasks);
