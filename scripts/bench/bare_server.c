@@ -23,6 +23,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 /* hookd's defaults: HOOKD_MAX_CONNECTIONS, HOOKD_CONNECTION_TIMEOUT_S, and
  * HOOKD_MAX_HEADER_BYTES plus its 16 KB of headroom per connection. */
 #define CONNECTION_LIMIT 1024u
@@ -56,32 +58,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return MHD_queue_response(conn, MHD_HTTP_OK, g_body);
 }
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    size_t cap = 4096, n = 0;
-    char *data = malloc(cap);
-    size_t got;
-    while (data != NULL && (got = fread(data + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *bigger = realloc(data, cap * 2);
-            if (bigger == NULL) {
-                free(data);
-                data = NULL;
-                break;
-            }
-            data = bigger;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    *len = n;
-    return data;
-}
-
 int main(int argc, char **argv)
 {
     unsigned int port = 18481, threads = 4;
@@ -111,17 +87,9 @@ int main(int argc, char **argv)
     MHD_add_response_header(g_body, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    block_stop_signals(&sigs);
 
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof(addr));
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in addr = loopback_addr(port);
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
             MHD_ALLOW_SUSPEND_RESUME,

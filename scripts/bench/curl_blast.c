@@ -21,43 +21,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static size_t discard(char *data, size_t size, size_t nmemb, void *userdata)
-{
-    (void)data;
-    (void)userdata;
-    return size * nmemb;
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return NULL;
-    if (fseek(f, 0, SEEK_END) != 0) {
-        fclose(f);
-        return NULL;
-    }
-    long size = ftell(f);
-    rewind(f);
-    char *data = size >= 0 ? malloc((size_t)size + 1) : NULL;
-    if (data != NULL && fread(data, 1, (size_t)size, f) != (size_t)size) {
-        free(data);
-        data = NULL;
-    }
-    fclose(f);
-    if (data != NULL) {
-        data[size] = '\0';
-        *len = (size_t)size;
-    }
-    return data;
-}
+#include "bench_util.h"
 
 int main(int argc, char **argv)
 {
@@ -122,7 +86,7 @@ int main(int argc, char **argv)
     }
 
     long started = 0, ok = 0, failed = 0, finished = 0;
-    double t0 = now_s();
+    int64_t t0 = now_us(CLOCK_MONOTONIC);
     for (long i = 0; i < concurrency; i++) {
         curl_easy_setopt(easy[i], CURLOPT_URL, urls[started % n_urls]);
         curl_multi_add_handle(multi, easy[i]);
@@ -154,7 +118,7 @@ int main(int argc, char **argv)
         if (finished < count)
             curl_multi_poll(multi, NULL, 0, 100, NULL);
     }
-    double seconds = now_s() - t0;
+    double seconds = (double)(now_us(CLOCK_MONOTONIC) - t0) / 1e6;
     printf("sent=%ld ok=%ld failed=%ld seconds=%.3f rps=%.1f\n", count, ok, failed, seconds,
            (double)ok / seconds);
 

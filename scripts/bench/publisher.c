@@ -25,25 +25,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 struct slot {
     CURL *easy;
     char *body;
     int busy;
 };
-
-static int64_t now_us(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static size_t discard(char *data, size_t size, size_t nmemb, void *userdata)
-{
-    (void)data;
-    (void)userdata;
-    return size * nmemb;
-}
 
 int main(int argc, char **argv)
 {

@@ -38,6 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 /* Enough of a body to find "sent_us" and the event type near its start. */
 #define KEEP_BYTES 4096
 
@@ -65,13 +67,6 @@ static struct MHD_Response *g_no_content;
 static pthread_mutex_t g_qlock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t g_qcond = PTHREAD_COND_INITIALIZER;
 static struct request_ctx *g_qhead, *g_qtail;
-
-static int64_t now_us(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static int cmp_i64(const void *a, const void *b)
 {
@@ -308,11 +303,7 @@ int main(int argc, char **argv)
 
     /* Signals are taken by sigwait below, never by MHD's threads. */
     sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    block_stop_signals(&sigs);
 
     pthread_t timer;
     if (g_delay_ms > 0 && pthread_create(&timer, NULL, delay_main, NULL) != 0) {
@@ -320,11 +311,7 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    struct sockaddr_in addr;
-    memset(&addr, 0, sizeof(addr));
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct sockaddr_in addr = loopback_addr(port);
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
             MHD_ALLOW_SUSPEND_RESUME,
