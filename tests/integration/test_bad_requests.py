@@ -27,8 +27,8 @@ from urllib.parse import quote, quote_plus
 import psycopg2
 import pytest
 
-from conftest import (DATABASE_URL, SEEN_SECRETS, Receiver, Server, create_tenant, free_port,
-                      run_hookd)
+from conftest import (DATABASE_URL, SEEN_SECRETS, Receiver, Response, Server, create_tenant,
+                      free_port, run_hookd)
 
 # The body limit of this module's server: small, but big enough for a body
 # holding 10,000 nested arrays.
@@ -51,22 +51,6 @@ VOLATILE_COLUMNS = {("endpoints", "rate_tokens"), ("endpoints", "rate_updated")}
 # --------------------------------------------------------------------------
 # Raw HTTP.
 
-class Answer:
-    def __init__(self, status, headers, body):
-        self.status = status
-        self.headers = headers
-        self.body = body
-
-    def header(self, name):
-        for k, v in self.headers:
-            if k.lower() == name.lower():
-                return v
-        return None
-
-    def __repr__(self):
-        return f"<Answer {self.status} {self.headers} {self.body[:300]!r}>"
-
-
 CLOSED = "closed without an answer"
 TIMEOUT = "no answer (timeout)"
 # No answer: closed, or still waiting for the rest of the body. (After a
@@ -77,13 +61,13 @@ NO_ANSWER = "no answer"
 
 
 def read_answer(sock):
-    """The first HTTP response on sock: an Answer, CLOSED or TIMEOUT."""
+    """The first HTTP response on sock: a Response, CLOSED or TIMEOUT."""
     data = b""
     try:
         while b"\r\n\r\n" not in data:
             chunk = sock.recv(65536)
             if not chunk:
-                return CLOSED if not data else Answer(0, [], data)
+                return CLOSED if not data else Response(0, [], data)
             data += chunk
         head, _, body = data.partition(b"\r\n\r\n")
         lines = head.split(b"\r\n")
@@ -98,11 +82,11 @@ def read_answer(sock):
             if not chunk:
                 break
             body += chunk
-        return Answer(status, headers, body[:length] if length is not None else body)
+        return Response(status, headers, body[:length] if length is not None else body)
     except socket.timeout:
-        return TIMEOUT if not data else Answer(0, [], data)
+        return TIMEOUT if not data else Response(0, [], data)
     except ConnectionResetError:
-        return CLOSED if not data else Answer(0, [], data)
+        return CLOSED if not data else Response(0, [], data)
 
 
 def exchange(port, parts, half_close=False, timeout=5):
@@ -288,7 +272,7 @@ def check_answer(row, r):
     if row.expect == NO_ANSWER:
         assert r in (CLOSED, TIMEOUT), r
         return
-    assert isinstance(r, Answer), f"{row.id}: {r}"
+    assert isinstance(r, Response), f"{row.id}: {r}"
     status, expected = row.expect
     assert r.status == status, r
     assert r.header("Content-Type") == "application/json", r
@@ -959,6 +943,6 @@ def test_server_survived_the_matrix(ctx):
         for _ in range(3):
             sock.sendall(req)
             a = read_answer(sock)
-            assert isinstance(a, Answer) and a.status == 200 and a.body == got.body, a
+            assert isinstance(a, Response) and a.status == 200 and a.body == got.body, a
     finally:
         sock.close()
