@@ -69,11 +69,10 @@ bool caches_key_get(struct caches *c, const unsigned char hash[TOKEN_HASH_LEN], 
     return true;
 }
 
+/* With a TTL of 0 the key cache has no room, so this stores nothing. */
 void caches_key_put(struct caches *c, const unsigned char hash[TOKEN_HASH_LEN], int64_t now_ms,
                     int64_t tenant_id, double rate_limit)
 {
-    if (c->key_ttl_ms <= 0)
-        return;
     struct cached_tenant t = { tenant_id, rate_limit };
     lru_cache_put(c->keys, hash, TOKEN_HASH_LEN, &t, sizeof(t), now_ms + c->key_ttl_ms);
 }

@@ -107,8 +107,6 @@ static void on_request_done(void *cls, struct MHD_Connection *connection, void *
 
 static enum MHD_Result send_response(struct request *req, struct response *resp)
 {
-    if (req->guard_entry != NULL)
-        conn_guard_received(req->guard, req->guard_entry);
     struct MHD_Response *r = MHD_create_response_from_buffer(resp->body_len, resp->body,
                                                              MHD_RESPMEM_MUST_FREE);
     resp->body = NULL; /* now owned by libmicrohttpd */

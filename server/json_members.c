@@ -61,8 +61,8 @@ static size_t number_end(const char *text, size_t len, size_t i)
     return i;
 }
 
-/* The code unit of a \uXXXX escape at text[i] (the backslash), or -1 when
- * there is none there. */
+/* The UTF-16 code unit of the \u escape (four hex digits) at text[i], the
+ * backslash, or -1 when there is none there. */
 static long unicode_escape(const char *text, size_t len, size_t i)
 {
     if (len - i < 6 || text[i] != '\\' || text[i + 1] != 'u')
