@@ -46,6 +46,9 @@
 #   BENCH_PORT_BASE          hookd on it, bare_server +1, receivers +2 and +3 (18480)
 #   BENCH_RESULTS            the JSON file (build/bench/results.json)
 #   BENCH_KEEP_DB=1          leave the cluster running afterwards (for a look)
+#   BENCH_PG_STATS=1         load pg_stat_statements and write what the
+#                            database did in each scenario (statements,
+#                            table scans) to build/bench/logs-*/NAME-pg.txt
 #   BENCH_SCENARIOS          which to run (all: "read ingest deliver fanout
 #                            latency isolation"), e.g. when profiling one
 #   HOOKD_*                  passed to hookd as usual (workers, limits, ...);
@@ -76,6 +79,7 @@ READ_EVENTS=${BENCH_READ_EVENTS:-10000}
 PAYLOAD=${BENCH_PAYLOAD_BYTES:-1024}
 PORT_BASE=${BENCH_PORT_BASE:-18480}
 WRK_THREADS=${BENCH_WRK_THREADS:-2}
+PG_STATS=${BENCH_PG_STATS:-0}
 
 HOOKD_PORT=$PORT_BASE
 BARE_PORT=$((PORT_BASE + 1))
@@ -249,6 +253,42 @@ start_database() {
     PSQL=("$PGBIN/psql" -X -qAt -v ON_ERROR_STOP=1 "$DB")
     res meta synchronous_commit "$(sql 'SHOW synchronous_commit')"
     res meta fsync "$(sql 'SHOW fsync')"
+    if [ "$PG_STATS" = 1 ]; then
+        sql "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements', 'auto_explain'" > /dev/null
+        scripts/pg.sh stop "$PGDIR"
+        scripts/pg.sh start "$PGDIR" > /dev/null || die "could not restart PostgreSQL"
+        sql "CREATE EXTENSION pg_stat_statements" > /dev/null
+        sql "ALTER SYSTEM SET pg_stat_statements.track = 'all'" > /dev/null
+        sql "ALTER SYSTEM SET auto_explain.log_min_duration = '${BENCH_PG_EXPLAIN_MS:-20}ms'" > /dev/null
+        sql "ALTER SYSTEM SET auto_explain.log_nested_statements = on" > /dev/null
+        sql "SELECT pg_reload_conf()" > /dev/null
+    fi
+}
+
+# With BENCH_PG_STATS=1, what the database did during one scenario: every
+# statement's calls, rows and time (pg_stat_statements, top-level and
+# nested), and each table's scans and tuples read, into $LOGS/NAME-pg.txt.
+pg_stats_reset() {
+    [ "$PG_STATS" = 1 ] || return 0
+    sql "SELECT pg_stat_statements_reset(), pg_stat_reset()" > /dev/null
+}
+pg_stats_dump() {
+    [ "$PG_STATS" = 1 ] || return 0
+    sleep 0.6 # table statistics reach the views within PGSTAT_MIN_INTERVAL (0.5 s)
+    {
+        echo "# statements by total time: calls, rows, total ms, mean ms, shared blocks hit+read, toplevel, query"
+        "$PGBIN/psql" -X -qAt -F $'\t' "$DB" -c "
+            SELECT calls, rows, round(total_exec_time::numeric, 1), round(mean_exec_time::numeric, 3),
+                   shared_blks_hit + shared_blks_read, toplevel, left(regexp_replace(query, '\\s+', ' ', 'g'), 160)
+              FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 40"
+        echo "# tables: seq_scan, seq_tup_read, idx_scan, idx_tup_fetch, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del, n_live_tup, n_dead_tup, analyze_count + autoanalyze_count"
+        "$PGBIN/psql" -X -qAt -F $'\t' "$DB" -c "
+            SELECT relname, seq_scan, seq_tup_read, idx_scan, idx_tup_fetch, n_tup_ins, n_tup_upd,
+                   n_tup_hot_upd, n_tup_del, n_live_tup, n_dead_tup, analyze_count + autoanalyze_count
+              FROM pg_stat_user_tables WHERE schemaname = 'hookd' ORDER BY seq_tup_read DESC"
+    } > "$LOGS/$1-pg.txt" 2>&1 || log "could not read the statistics of $1"
+    # auto_explain's plans of the slow statements (BENCH_PG_EXPLAIN_MS)
+    cp "$PGDIR/postgres.log" "$LOGS/$1-postgres.log" 2> /dev/null || true
 }
 
 # The effective value of a hookd setting: the environment's, else the
@@ -669,11 +709,13 @@ run_scenario() {
     mark=$(wc -l < "$PIDFILE")
     start=$(date +%s.%N)
     log "== $name"
+    pg_stats_reset
     set +e
     (set -e; "scenario_$name")
     rc=$?
     set -e
     stop_since "$mark"
+    pg_stats_dump "$name"
     if [ "$rc" -ne 0 ]; then
         log "scenario $name FAILED"
         FAILED+=("$name")
