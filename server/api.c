@@ -23,6 +23,8 @@ api_handler_fn api_handler_for(enum route_id id)
     case ROUTE_RECOVER: return api_recover;
     case ROUTE_HEALTHZ: return api_healthz;
     case ROUTE_READYZ: return api_readyz;
+    case ROUTE_ENDPOINTS_LIST: return api_endpoints_list;
+    case ROUTE_ENDPOINT_TEST: return api_endpoint_test;
     case ROUTE_NONE: break;
     }
     return NULL;

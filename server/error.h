@@ -16,6 +16,7 @@ enum hk_err_code {
     HK_ERR_ENDPOINT_NOT_FOUND, /* 404 Endpoint not found. */
     HK_ERR_SUB_CONFLICT,      /* 409 Conflict with Event Subscription */
     HK_ERR_IDEMPOTENCY,       /* 409 Idempotency-Key reused ... */
+    HK_ERR_ENDPOINT_DISABLED, /* 409 Endpoint is disabled. */
     HK_ERR_RATE_LIMITED,      /* 429 Too many requests. */
     HK_ERR_UNAVAILABLE,       /* 503 the database cannot be reached */
     HK_ERR_INTERNAL,          /* 500 Unable to handle request. */

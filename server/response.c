@@ -82,6 +82,9 @@ void response_error(struct response *r, const struct hk_error *err)
     case HK_ERR_IDEMPOTENCY:
         response_error_text(r, 409, "Idempotency-Key reused with a different request.");
         return;
+    case HK_ERR_ENDPOINT_DISABLED:
+        response_error_text(r, 409, "Endpoint is disabled.");
+        return;
     case HK_ERR_RATE_LIMITED:
         response_error_text(r, 429, "Too many requests.");
         return;

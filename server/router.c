@@ -28,6 +28,8 @@ static const struct route routes[] = {
     { "POST", "/events/endpoints/enable", ROUTE_ENDPOINT_ENABLE, false },
     { "POST", "/events/endpoints/disable", ROUTE_ENDPOINT_DISABLE, false },
     { "POST", "/events/endpoints/configure", ROUTE_ENDPOINT_CONFIGURE, false },
+    { "POST", "/events/endpoints/test", ROUTE_ENDPOINT_TEST, false },
+    { "GET", "/events/endpoints", ROUTE_ENDPOINTS_LIST, false },
     { "POST", "/events/recover", ROUTE_RECOVER, false },
     { "POST", "/events", ROUTE_EVENT_PUBLISH, false },
     { "GET", "/events/{id}", ROUTE_EVENT_GET, false },

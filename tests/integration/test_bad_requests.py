@@ -191,6 +191,8 @@ ROUTES = [
           [("webhook_url", b'"@DEAD@"', b"@DEADQ@"), ("max_in_flight", b"5", b"5"),
            ("rate_limit", b"1.5", b"1.5")],
           (400, "Require webhook_url.")),
+    Route("endpoint-test", "/events/endpoints/test",
+          [("webhook_url", b'"@DEAD@"', b"@DEADQ@")], (400, "Require webhook_url.")),
     Route("recover", "/events/recover",
           [("since", *_text("2020-01-01T00:00:00Z")), ("webhook_url", b'"@DEAD@"', b"@DEADQ@")],
           (400, "Require since.")),

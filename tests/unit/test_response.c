@@ -65,6 +65,8 @@ static const struct error_case error_cases[] = {
       "{\"type\":\"error\",\"description\":\"Idempotency-Key reused with a different "
       "request.\"}",
       NULL, NULL },
+    { HK_ERR_ENDPOINT_DISABLED, "", 409,
+      "{\"type\":\"error\",\"description\":\"Endpoint is disabled.\"}", NULL, NULL },
     { HK_ERR_UNAVAILABLE, "", 503, "{\"type\":\"error\",\"description\":\"Service unavailable.\"}",
       "Retry-After", "1" },
     { HK_ERR_INTERNAL, "", 500,
@@ -239,7 +241,8 @@ int main(void)
     static const char *const code_names[] = {
         "HK_OK", "HK_ERR_REQUIRED", "HK_ERR_INVALID", "HK_ERR_UNAUTHORIZED",
         "HK_ERR_EVENT_NOT_FOUND", "HK_ERR_SUB_NOT_FOUND", "HK_ERR_ENDPOINT_NOT_FOUND",
-        "HK_ERR_SUB_CONFLICT", "HK_ERR_IDEMPOTENCY", "HK_ERR_RATE_LIMITED", "HK_ERR_UNAVAILABLE",
+        "HK_ERR_SUB_CONFLICT", "HK_ERR_IDEMPOTENCY", "HK_ERR_ENDPOINT_DISABLED",
+        "HK_ERR_RATE_LIMITED", "HK_ERR_UNAVAILABLE",
         "HK_ERR_INTERNAL",
     };
     /* One name per code, in enum order: a new code must be named here. */

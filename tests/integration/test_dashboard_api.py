@@ -1,0 +1,265 @@
+"""The dashboard's API: GET /events/endpoints (endpoints with health and
+queue), POST /events/endpoints/test (a webhook.test event through the
+delivery pipeline), GET /events (the event list, paged by cursor) and
+GET /events/stats (attempt counts and latency percentiles per bucket).
+
+Deliveries are real: `hookd worker` processes POST to receivers on
+127.0.0.1. Where a test needs a known distribution (exact percentiles,
+old history) it writes attempts with SQL."""
+import time
+
+import pytest
+
+from conftest import SEEN_SECRETS, Answer, Receiver, assert_error, assert_refused
+from test_delivery import notifications, subscribe, v1, wait_state, wait_until, workers  # noqa: F401
+
+
+def endpoints(tenant):
+    r = tenant.get("/events/endpoints")
+    assert r.status == 200, r
+    body = r.json()
+    assert body["type"] == "success"
+    return body["data"]
+
+
+def by_url(tenant):
+    return {e["webhook_url"]: e for e in endpoints(tenant)}
+
+
+# --------------------------------------------------------------------------
+# GET /events/endpoints
+
+def test_endpoints_list_is_empty_for_a_new_tenant(tenant):
+    assert endpoints(tenant) == []
+
+
+def test_endpoints_list_reports_real_attempts(tenant, workers):
+    """Health, last attempt and queue come from the attempts the workers
+    recorded: one 500 then a 204 for the same delivery."""
+    busy = Receiver(answers=[Answer(204), Answer(204), Answer(500, b"boom")])
+    idle = Receiver()
+    try:
+        subscribe(tenant, busy, "order.updated")
+        subscribe(tenant, busy, "product.created")
+        subscribe(tenant, idle, "*")
+        # Nothing delivered yet: every figure is zero, no rate, no attempt.
+        before = by_url(tenant)[idle.url()]
+        assert before["health"] == {"hour": {"attempts": 0, "succeeded": 0, "success_rate": None},
+                                    "day": {"attempts": 0, "succeeded": 0, "success_rate": None}}
+        assert before["last_attempt"] is None
+        workers()
+        event = tenant.publish("product.created").json()["data"]
+        wait_until(lambda: [n["state"] for n in notifications(tenant, event["id"])]
+                   == ["delivered", "delivered"])
+        listed = endpoints(tenant)
+        assert [e["webhook_url"] for e in listed] == [busy.url(), idle.url()]   # oldest first
+        e = listed[0]
+        assert e["status"] == "active" and "disabled_reason" not in e
+        assert e["types"] == ["order.updated", "product.created"]
+        assert e["created"].endswith("Z") and len(e["created"]) == 24
+        assert e["circuit"] == "closed" and e["circuit_open_until"] is None
+        assert e["failure_streak"] == 0
+        assert e["max_in_flight"] is None and e["rate_limit"] is None
+        assert e["previous_secret_expires"] is None
+        last = e["last_attempt"]
+        assert last["status"] == 204 and last["error"] is None
+        assert isinstance(last["duration_ms"], int) and last["duration_ms"] >= 0
+        [n] = [n for n in notifications(tenant, event["id"]) if n["webhook_url"] == busy.url()]
+        assert last["at"] == n["attempts"][-1]["started"]
+        assert e["health"] == {"hour": {"attempts": 2, "succeeded": 1, "success_rate": 0.5},
+                               "day": {"attempts": 2, "succeeded": 1, "success_rate": 0.5}}
+        assert e["queue"] == {"pending": 0, "failed": 0, "disabled": 0}
+        assert listed[1]["types"] == ["*"]
+        assert listed[1]["health"]["day"] == {"attempts": 1, "succeeded": 1, "success_rate": 1}
+    finally:
+        busy.close()
+        idle.close()
+
+
+def test_endpoints_list_shows_limits_rotation_and_disabled_state(tenant, workers, db):
+    r = Receiver()
+    try:
+        subscribe(tenant, r)
+        assert tenant.post_form("/events/endpoints/configure",
+                                {"webhook_url": r.url(), "max_in_flight": "3",
+                                 "rate_limit": "2.5"}).status == 200
+        rotated = tenant.post_form("/events/endpoints/rotate-secret", {"webhook_url": r.url()})
+        SEEN_SECRETS.add(rotated.json()["data"]["secret"])
+        assert tenant.post_form("/events/endpoints/disable", {"webhook_url": r.url()}).status == 200
+        workers()
+        event = tenant.publish().json()["data"]
+        wait_state(tenant, event["id"], "disabled")
+        [e] = endpoints(tenant)
+        assert e["max_in_flight"] == 3 and e["rate_limit"] == 2.5
+        assert e["previous_secret_expires"] == rotated.json()["data"]["previous_secret_expires"]
+        assert e["status"] == "disabled" and e["disabled_reason"] == "Disabled on request."
+        assert e["queue"] == {"pending": 0, "failed": 0, "disabled": 1}
+        # An expired previous secret no longer signs: not reported.
+        with db.cursor() as cur:
+            cur.execute("UPDATE hookd.endpoints SET previous_secret_expires = now() - interval '1 s'"
+                        " WHERE tenant_id = %s", (tenant.id,))
+        assert endpoints(tenant)[0]["previous_secret_expires"] is None
+    finally:
+        r.close()
+
+
+def test_endpoints_list_circuit_states(tenant, db):
+    r = Receiver()
+    try:
+        subscribe(tenant, r)
+        with db.cursor() as cur:
+            cur.execute("UPDATE hookd.endpoints SET failure_streak = 7,"
+                        " circuit_open_until = '2999-01-01T00:00:00Z' WHERE tenant_id = %s",
+                        (tenant.id,))
+            [e] = endpoints(tenant)
+            assert (e["circuit"], e["circuit_open_until"], e["failure_streak"]) == (
+                "open", "2999-01-01T00:00:00.000Z", 7)
+            cur.execute("UPDATE hookd.endpoints SET circuit_open_until = '2001-01-01T00:00:00Z'"
+                        " WHERE tenant_id = %s", (tenant.id,))
+            [e] = endpoints(tenant)
+            assert (e["circuit"], e["circuit_open_until"]) == (
+                "half-open", "2001-01-01T00:00:00.000Z")
+    finally:
+        r.close()
+
+
+def test_endpoints_list_counts_failed_and_pending(tenant, workers):
+    r = Receiver(status=500, answers=[Answer(204)])
+    try:
+        subscribe(tenant, r)
+        workers(HOOKD_RETRY_SCHEDULE="100ms", HOOKD_BREAKER_THRESHOLD=100)
+        event = tenant.publish().json()["data"]
+        wait_state(tenant, event["id"], "failed")
+        [e] = endpoints(tenant)
+        assert e["queue"]["failed"] == 1
+        assert e["failure_streak"] == 2
+        assert e["last_attempt"]["status"] == 500
+        assert e["health"]["day"] == {"attempts": 2, "succeeded": 0, "success_rate": 0}
+    finally:
+        r.close()
+
+
+def test_endpoints_list_counts_queued_deliveries(tenant):
+    """Without workers a test event stays queued: pending counts it."""
+    r = Receiver()
+    try:
+        subscribe(tenant, r)
+        assert tenant.post_form("/events/endpoints/test", {"webhook_url": r.url()}).status == 200
+        [e] = endpoints(tenant)
+        assert e["queue"] == {"pending": 1, "failed": 0, "disabled": 0}
+    finally:
+        r.close()
+
+
+def test_endpoints_list_only_old_attempts_count_as_none(tenant, db):
+    """Health covers the last hour and day: an attempt two days old is in
+    neither, and an attempt 2 hours old is in the day only."""
+    r = Receiver()
+    try:
+        subscribe(tenant, r)
+        with db.cursor() as cur:
+            cur.execute("SELECT id FROM hookd.endpoints WHERE tenant_id = %s", (tenant.id,))
+            [(endpoint_id,)] = cur.fetchall()
+            for i, age in enumerate(["2 days", "2 hours"]):
+                event_id = f"EVdash{tenant.id:06d}old{i:05d}"
+                cur.execute("INSERT INTO hookd.events (tenant_id, id, type, version, occurred, body)"
+                            " VALUES (%s, %s, 'order.updated', '1.0.0', now(), '{}')",
+                            (tenant.id, event_id))
+                cur.execute("INSERT INTO hookd.deliveries (tenant_id, event_id, endpoint_id, state)"
+                            " VALUES (%s, %s, %s, 'delivered') RETURNING id",
+                            (tenant.id, event_id, endpoint_id))
+                cur.execute("INSERT INTO hookd.attempts (tenant_id, delivery_id, number, started,"
+                            " duration_ms, status) VALUES (%s, %s, 1, now() - %s::interval, 12, 200)",
+                            (tenant.id, cur.fetchone()[0], age))
+        [e] = endpoints(tenant)
+        assert e["health"]["hour"]["attempts"] == 0
+        assert e["health"]["day"] == {"attempts": 1, "succeeded": 1, "success_rate": 1}
+        assert e["last_attempt"]["duration_ms"] == 12
+    finally:
+        r.close()
+
+
+def test_endpoints_list_is_tenant_scoped(tenant, other_tenant):
+    r = Receiver()
+    try:
+        subscribe(tenant, r)
+        assert endpoints(other_tenant) == []
+        assert [e["webhook_url"] for e in endpoints(tenant)] == [r.url()]
+    finally:
+        r.close()
+
+
+def test_endpoints_list_errors(tenant):
+    assert_error(tenant.get("/events/endpoints?foo=1"), 400, "Invalid field foo.")
+    assert_error(tenant.server.request("GET", "/events/endpoints"), 401, "Unauthorized.")
+    r = tenant.server.request("POST", "/events/endpoints", headers=tenant.auth())
+    assert_error(r, 405, "Method not allowed.")
+    assert r.header("Allow") == "GET, HEAD"
+
+
+# --------------------------------------------------------------------------
+# POST /events/endpoints/test
+
+def test_test_event_goes_to_that_endpoint_only_signed(tenant, workers):
+    target, other = Receiver(), Receiver()
+    try:
+        secret = subscribe(tenant, target)["secret"]
+        subscribe(tenant, other, "*")
+        workers()
+        r = tenant.post_form("/events/endpoints/test", {"webhook_url": target.url()})
+        assert r.status == 200, r
+        event_id = r.json()["data"]["event_id"]
+        assert r.json() == {"type": "success", "data": {"event_id": event_id}}
+        [_, got] = target.wait_for(2)
+        assert got["headers"]["webhook-id"] == event_id
+        assert v1(secret, got["headers"], got["body"]) in got["headers"]["webhook-signature"].split()
+        # The delivered bytes are the stored event, of type webhook.test.
+        stored = tenant.get(f"/events/{event_id}")
+        assert stored.body == got["body"]
+        assert stored.json()["type"] == "webhook.test"
+        assert stored.json()["data"] == {"webhook_url": target.url()}
+        [n] = wait_state(tenant, event_id, "delivered")
+        assert n["webhook_url"] == target.url() and len(n["attempts"]) == 1
+        time.sleep(0.5)
+        assert len(other.requests) == 1      # its own subscribe test POST, nothing more
+    finally:
+        target.close()
+        other.close()
+
+
+def test_test_event_is_retried_and_every_attempt_logged(tenant, workers):
+    r = Receiver(answers=[Answer(204), Answer(503)])
+    try:
+        subscribe(tenant, r)
+        workers()
+        event_id = tenant.post_json("/events/endpoints/test",
+                                    {"webhook_url": r.url()}).json()["data"]["event_id"]
+        [n] = wait_state(tenant, event_id, "delivered")
+        assert [a["status"] for a in n["attempts"]] == [503, 204]
+    finally:
+        r.close()
+
+
+def test_test_event_errors(tenant, other_tenant, db):
+    r = Receiver()
+    try:
+        subscribe(tenant, r)
+        url = r.url()
+        send = lambda t, fields: (lambda: t.post_form("/events/endpoints/test", fields))  # noqa: E731
+        assert_refused(db, tenant, send(tenant, {}), 400, "Require webhook_url.")
+        assert_refused(db, tenant, send(tenant, {"webhook_url": "not a url"}), 400,
+                       "Invalid field webhook_url.")
+        assert_refused(db, tenant, send(tenant, {"webhook_url": url, "x": "1"}), 400,
+                       "Invalid field x.")
+        assert_refused(db, tenant, send(tenant, {"webhook_url": url + "/other"}), 404,
+                       "Endpoint not found.")
+        # Another tenant's endpoint is as absent as an unknown one.
+        assert_refused(db, other_tenant, send(other_tenant, {"webhook_url": url}), 404,
+                       "Endpoint not found.")
+        assert tenant.post_form("/events/endpoints/disable", {"webhook_url": url}).status == 200
+        assert_refused(db, tenant, send(tenant, {"webhook_url": url}), 409, "Endpoint is disabled.")
+        resp = tenant.server.request("GET", "/events/endpoints/test", headers=tenant.auth())
+        assert_error(resp, 405, "Method not allowed.")
+        assert resp.header("Allow") == "POST"
+    finally:
+        r.close()
