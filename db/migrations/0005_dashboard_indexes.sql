@@ -12,9 +12,3 @@ CREATE INDEX attempts_by_time ON hookd.attempts (tenant_id, started);
 -- a delivery becomes failed, never on the pending -> delivered path.
 CREATE INDEX deliveries_failed_by_endpoint ON hookd.deliveries (tenant_id, endpoint_id)
     WHERE state = 'failed';
-
--- The event list, newest first, optionally of one type: GET /events walks
--- this backwards per type and merges the types (the catalog is small), so
--- one index serves the filtered and the unfiltered list. One more btree
--- entry per published event.
-CREATE INDEX events_by_type_time ON hookd.events (tenant_id, type, occurred, id);
