@@ -4,6 +4,7 @@
 #                (unless HOOKD_DATABASE_URL is set), migrate, and serve
 #   make test    the same set-up, then every unit and integration test
 #   make test-sanitizers  the suite under ASan+UBSan, valgrind and TSan (CI)
+#   make test-ui the dashboard (/ui/) end to end in headless Chromium (CI)
 #   make build   just the binary: build/hookd
 #   make lint    cppcheck, the OpenAPI linter, and the README settings table
 #   make asan    build with AddressSanitizer + UBSan into build/asan
@@ -28,15 +29,17 @@ HOOKD_LDFLAGS = -pthread $(if $(SANITIZE),-fsanitize=$(SANITIZE)) $(LDFLAGS)
 HOOKD_LIBS = $(shell pkg-config --libs $(PKGS))
 
 SRCS := $(filter-out server/main.c,$(wildcard server/*.c))
-OBJS := $(SRCS:server/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations_embed.o
+OBJS := $(SRCS:server/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations_embed.o $(BUILD)/obj/ui_embed.o
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
+# The dashboard's static files, compiled into the binary (served at /ui/).
+UI_FILES := $(sort $(wildcard ui/*))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 # Shared helpers of the unit tests (tests/unit/support/*.c), linked into each.
 UNIT_SUPPORT_OBJS := $(patsubst tests/unit/support/%.c,$(BUILD)/tests/support/%.o,\
                        $(wildcard tests/unit/support/*.c))
 
-.PHONY: all build run test test-sanitizers unit lint asan tsan clean docs fuzz fuzz-build fuzz-regress
+.PHONY: all build run test test-sanitizers test-ui unit lint asan tsan clean docs fuzz fuzz-build fuzz-regress
 .DEFAULT_GOAL := build
 
 all build: $(BUILD)/hookd
@@ -58,6 +61,15 @@ $(BUILD)/obj/migrations_embed.c: $(MIGRATIONS) scripts/embed-migrations.sh | $(B
 	@scripts/embed-migrations.sh $@ $(MIGRATIONS)
 
 $(BUILD)/obj/migrations_embed.o: $(BUILD)/obj/migrations_embed.c
+	@echo "  CC      $<"
+	@$(CC) $(HOOKD_CFLAGS) -c -o $@ $<
+
+# ui/ changes when a file is added or removed, so the directory is a prerequisite.
+$(BUILD)/obj/ui_embed.c: $(UI_FILES) ui scripts/embed-ui.sh | $(BUILD)/obj
+	@echo "  EMBED   ui/"
+	@scripts/embed-ui.sh $@ $(UI_FILES)
+
+$(BUILD)/obj/ui_embed.o: $(BUILD)/obj/ui_embed.c
 	@echo "  CC      $<"
 	@$(CC) $(HOOKD_CFLAGS) -c -o $@ $<
 
@@ -89,6 +101,13 @@ test:
 	@scripts/install-deps.sh test
 	@$(MAKE) --no-print-directory build unit
 	@scripts/test.sh
+
+# The dashboard in a real browser: Debian's Chromium (installed when
+# missing) driven headless; screenshots in build/ui-screenshots/.
+test-ui:
+	@scripts/install-deps.sh ui
+	@$(MAKE) --no-print-directory build
+	@scripts/test-ui.sh
 
 # The suite under ASan+UBSan, valgrind and ThreadSanitizer (CI runs it).
 test-sanitizers:

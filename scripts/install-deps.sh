@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# install-deps.sh [build|run|test] - installs the Debian packages hookd needs
+# install-deps.sh [build|run|test|ui] - installs the Debian packages hookd needs
 # for that purpose when they are missing. Idempotent and silent when nothing
 # is missing. Needs root or passwordless sudo to install; otherwise it names
 # the packages and the command to run.
@@ -10,7 +10,10 @@ build_pkgs=(gcc make pkg-config libmicrohttpd-dev libpq-dev libjson-c-dev
             libcurl4-openssl-dev libsodium-dev ca-certificates)
 server_pkgs=(postgresql)
 test_pkgs=(libcmocka-dev python3 python3-pytest python3-psycopg2 curl valgrind)
-# node and npm run the independent signature verifier (tests/interop); any
+# The dashboard's browser test (make test-ui) drives Debian's Chromium.
+ui_pkgs=(chromium)
+# node and npm run the independent signature verifier (tests/interop) and
+# the dashboard's browser test (tests/ui); any
 # install of them will do, so they count as present when the commands exist.
 test_cmds=(node:nodejs npm:npm)
 
@@ -21,7 +24,8 @@ case "$purpose" in
         # A configured database means no private cluster, so no server package.
         if [ -z "${HOOKD_DATABASE_URL:-}" ]; then wanted+=("${server_pkgs[@]}"); fi ;;
     test) wanted+=("${server_pkgs[@]}" "${test_pkgs[@]}") ;;
-    *) echo "usage: $0 [build|run|test]" >&2; exit 2 ;;
+    ui) wanted+=("${server_pkgs[@]}" "${ui_pkgs[@]}") ;;
+    *) echo "usage: $0 [build|run|test|ui]" >&2; exit 2 ;;
 esac
 
 have_pkg() {
@@ -40,7 +44,7 @@ have_pg_server() {
 }
 
 missing=()
-if [ "$purpose" = test ]; then
+if [ "$purpose" = test ] || [ "$purpose" = ui ]; then
     for pair in "${test_cmds[@]}"; do
         command -v "${pair%%:*}" >/dev/null 2>&1 || missing+=("${pair#*:}")
     done

@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "conn_guard.h"
 #include "log.h"
+#include "static_files.h"
 #include "task_pool.h"
 #include "xmalloc.h"
 
@@ -259,6 +260,8 @@ static enum MHD_Result handle(struct http_server *server, struct request *req)
     case ROUTE_MATCHED:
         break;
     }
+    if (req->route.id == ROUTE_UI)
+        return static_files_answer(req->connection, req->raw_uri, strcspn(req->raw_uri, "?"));
 
     const char *q = strchr(req->raw_uri, '?');
     if (q != NULL && params_parse_form(&req->query, q + 1, strlen(q + 1), "query", &err) != 0)

@@ -73,11 +73,33 @@ static bool method_is(const char *method, const char *route_method)
     return strcmp(method, "HEAD") == 0 && strcmp(route_method, "GET") == 0;
 }
 
+/* /ui or a path under /ui/: the dashboard's files, which are one route
+ * (the file name is looked up by static_files.c). */
+static bool is_ui_path(const char *path, size_t path_len)
+{
+    static const char prefix[] = "/ui";
+    size_t n = sizeof(prefix) - 1;
+    return path_len >= n && memcmp(path, prefix, n) == 0 && (path_len == n || path[n] == '/');
+}
+
 void router_match(const char *method, const char *path, size_t path_len, struct route_match *out)
 {
     memset(out, 0, sizeof(*out));
     out->status = ROUTE_NOT_FOUND;
     out->id = ROUTE_NONE;
+
+    if (is_ui_path(path, path_len)) {
+        out->pattern = "/ui/";
+        if (method_is(method, "GET")) {
+            out->status = ROUTE_MATCHED;
+            out->id = ROUTE_UI;
+            out->public = true;
+        } else {
+            out->status = ROUTE_BAD_METHOD;
+            snprintf(out->allow, sizeof(out->allow), "GET, HEAD");
+        }
+        return;
+    }
 
     if (path_len > 1 && path[path_len - 1] == '/') {
         size_t n = path_len;

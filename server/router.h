@@ -25,6 +25,7 @@ enum route_id {
     ROUTE_READYZ,
     ROUTE_ENDPOINTS_LIST,
     ROUTE_ENDPOINT_TEST,
+    ROUTE_UI,              /* the dashboard's files: /ui and everything under /ui/ */
 };
 
 enum route_status { ROUTE_MATCHED, ROUTE_NOT_FOUND, ROUTE_TRAILING_SLASH, ROUTE_BAD_METHOD };
@@ -39,12 +40,14 @@ struct route_match {
     size_t suggestion_len;             /* for ROUTE_TRAILING_SLASH: the path without it is
                                           path[0..suggestion_len), valid UTF-8 */
     const char *pattern;               /* the matched pattern, for logs and metrics */
-    bool public;                       /* no credentials needed (health checks) */
+    bool public;                       /* no credentials needed (health checks, /ui/) */
 };
 
 /* Matches path (no query string) for method. HEAD matches GET routes. A
  * path with trailing slashes is ROUTE_TRAILING_SLASH, or ROUTE_NOT_FOUND
- * when the rest of it is not valid UTF-8 (it could not be echoed). */
+ * when the rest of it is not valid UTF-8 (it could not be echoed); the
+ * exception is /ui and everything under /ui/ (the dashboard, /ui/ itself
+ * included), which is ROUTE_UI for GET and HEAD. */
 void router_match(const char *method, const char *path, size_t path_len, struct route_match *out);
 
 #endif

@@ -1,7 +1,8 @@
 /* test_router.c - protects router.c, the route table: each route reached
  * with its method (HEAD as GET), literal paths winning over {id}, 405 with
  * the exact Allow list, 404 for unknown paths and oversized ids, and the
- * trailing-slash answer with the path to use instead. */
+ * trailing-slash answer with the path to use instead, and the dashboard's
+ * /ui/ prefix, its one exception. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,19 @@ static const struct route_case route_cases[] = {
     /* not UTF-8: it could not be echoed in a JSON answer */
     NOT_FOUND("GET", "/events/\xFF\xFE/"),
     NOT_FOUND("GET", "/\xC3/"),
+    /* The dashboard: /ui and anything under /ui/, trailing slash included,
+     * is one public route (static_files.c looks the name up). */
+    MATCH("GET", "/ui/", ROUTE_UI, ""),
+    MATCH("GET", "/ui", ROUTE_UI, ""),
+    MATCH("HEAD", "/ui/app.js", ROUTE_UI, ""),
+    MATCH("GET", "/ui/a/b/", ROUTE_UI, ""),
+    MATCH("GET", "/ui/../events", ROUTE_UI, ""),
+    BAD_METHOD("POST", "/ui/", "GET, HEAD"),
+    BAD_METHOD("DELETE", "/ui/app.js", "GET, HEAD"),
+    NOT_FOUND("GET", "/uix"),
+    SLASH("GET", "/UI/", "/UI"),              /* case-sensitive: not the dashboard */
+    NOT_FOUND("GET", "/u"),
+    SLASH("GET", "/uix/", "/uix"),
 };
 
 static void test_route(void **state)
