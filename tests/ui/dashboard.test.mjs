@@ -80,12 +80,16 @@ async function waitFor(what, fn, timeoutMs = 15000, everyMs = 100) {
 }
 
 let browser = null;
-async function shutdown(code) {
-  if (browser) await browser.close().catch(() => {});
+async function stopHookd() {
   if (hookdExit === null) {
     hookd.kill('SIGTERM');
     await waitFor('hookd to stop', () => hookdExit !== null, 15000).catch(() => hookd.kill('SIGKILL'));
   }
+  return hookdExit;
+}
+async function shutdown(code) {
+  if (browser) await browser.close().catch(() => {});
+  await stopHookd();
   receiver.close();
   process.exit(code);
 }
@@ -339,6 +343,13 @@ await step('the README screenshot: the overview with live data', async () => {
 
 await step('no script error and no CSP violation on any page', async () => {
   expect(problems.length === 0, problems.join('\n'));
+});
+
+await browser.close();
+browser = null;
+await step('hookd exits cleanly on SIGTERM (no sanitizer or valgrind report)', async () => {
+  const code = await stopHookd();
+  expect(code === 0, `hookd exited with ${code}`);
 });
 
 const passed = results.filter((r) => r.ok).length;
