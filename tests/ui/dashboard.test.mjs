@@ -211,6 +211,16 @@ await step('the endpoints page lists every endpoint with its status and actions'
   expect(await legacy.locator('button', { hasText: 'Enable' }).count() === 1, 'no Enable action on a disabled endpoint');
   const orders = page.locator(`tr.endpoint[data-url="${hookUrl('orders')}"]`);
   expect(await orders.locator('.chip').allTextContents().then((t) => t.join(',')) === 'order.confirmed,order.updated', 'types of /orders');
+  if (await page.locator('.notice', { hasText: 'no GET /events/endpoints' }).count() === 0) {
+    // Health from GET /events/endpoints: /orders always succeeded, /payouts never did.
+    expect(await orders.locator('td[data-label="Last hour"] .rate').textContent() === '100%', 'success rate of /orders');
+    const payouts = page.locator(`tr.endpoint[data-url="${hookUrl('payouts')}"]`);
+    const rate = payouts.locator('td[data-label="Last hour"] .rate');
+    expect(await rate.textContent() === '0%' && (await rate.getAttribute('class')).includes('tone-bad'), 'success rate of /payouts');
+    expect((await payouts.locator('td[data-label="Last attempt"]').textContent()).includes('500'), 'last attempt of /payouts');
+    expect((await payouts.textContent()).includes('4 failures in a row'), 'failure streak of /payouts');
+    expect((await payouts.locator('td[data-label="Queue"]').textContent()).includes('1 failed'), 'failed queue of /payouts');
+  }
   await shot(page, 'endpoints');
 });
 
@@ -272,6 +282,22 @@ await step('rotating a secret shows the new one once, and deliveries are signed 
   expect(sigs.length >= 2, 'the previous secret no longer signs during the overlap');
   // Shown once: nowhere on the page after the dialog closed.
   expect(!(await page.content()).includes(rotated), 'the secret is still on the page');
+});
+
+await step('a test event sent from an endpoint row arrives and has its timeline', async () => {
+  const orders = page.locator(`tr.endpoint[data-url="${hookUrl('orders')}"]`);
+  const button = orders.locator('button', { hasText: 'Send test' });
+  if (await button.count() === 0) throw new Error('no Send test button (the server lacks POST /events/endpoints/test)');
+  const before = received.length;
+  await button.click();
+  await page.locator('.toast a', { hasText: 'View its timeline' }).click();
+  const card = page.locator(`article.delivery[data-url="${hookUrl('orders')}"][data-state="delivered"]`);
+  await card.waitFor({ timeout: 15000 });
+  expect(await page.locator('article.delivery').count() === 1, 'the test event went to more than its endpoint');
+  expect((await page.locator('.page-sub .chip').textContent()) === 'webhook.test', 'not a webhook.test event');
+  expect(received.slice(before).some((r) => r.path === '/hooks/orders' && r.type === 'webhook.test'), 'the receiver got no test event');
+  await page.click('a.nav-link:has-text("Endpoints")');
+  await orders.waitFor();
 });
 
 await step('disable and enable an endpoint from its row', async () => {
