@@ -19,5 +19,11 @@ int cmd_migrate(const struct config *cfg, int argc, char **argv);
 int cmd_tenant(const struct config *cfg, int argc, char **argv);
 int cmd_event_type(const struct config *cfg, int argc, char **argv);
 int cmd_master_key(const struct config *cfg, int argc, char **argv);
+/* The operator's views and repairs across tenants (cli.h: exit codes). */
+int cmd_subscriptions(const struct config *cfg, int argc, char **argv);
+int cmd_deliveries(const struct config *cfg, int argc, char **argv);
+int cmd_replay(const struct config *cfg, int argc, char **argv);
+int cmd_endpoint(const struct config *cfg, int argc, char **argv);
+int cmd_events(const struct config *cfg, int argc, char **argv);
 
 #endif

@@ -92,7 +92,8 @@ static const struct db_stmt stmt_disable = {
     "endpoints_disable",
     "WITH e AS ("
     "  UPDATE hookd.endpoints"
-    "     SET disabled_reason = CASE WHEN state = 'active' THEN 'Disabled on request.'"
+    "     SET disabled_reason = CASE WHEN state = 'active'"
+    "                                THEN coalesce($3::text, 'Disabled on request.')"
     "                                ELSE disabled_reason END,"
     "         disabled_at = CASE WHEN state = 'active' THEN now() ELSE disabled_at END,"
     "         state = 'disabled'"
@@ -102,7 +103,7 @@ static const struct db_stmt stmt_disable = {
     "    FROM e WHERE d.tenant_id = e.tenant_id AND d.endpoint_id = e.id AND d.state = 'pending'"
     "  RETURNING 1)"
     " SELECT (SELECT count(*) FROM e), (SELECT count(*) FROM p)",
-    2
+    3
 };
 static const struct db_stmt stmt_configure = {
     "endpoints_configure",
@@ -151,9 +152,15 @@ int db_endpoints_enable(struct db_conn *conn, int64_t tenant_id, const char *url
 int db_endpoints_disable(struct db_conn *conn, int64_t tenant_id, const char *url,
                          struct hk_error *err)
 {
+    return db_endpoints_disable_because(conn, tenant_id, url, NULL, err);
+}
+
+int db_endpoints_disable_because(struct db_conn *conn, int64_t tenant_id, const char *url,
+                                 const char *reason, struct hk_error *err)
+{
     char tenant[24];
     snprintf(tenant, sizeof(tenant), "%lld", (long long)tenant_id);
-    const char *values[] = { tenant, url };
+    const char *values[] = { tenant, url, reason };
     PGresult *res;
     if (run_for_endpoint(conn, &stmt_disable, values, &res, err) != 0)
         return -1;

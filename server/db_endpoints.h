@@ -29,6 +29,11 @@ int db_endpoints_enable(struct db_conn *conn, int64_t tenant_id, const char *url
 /* Disables an endpoint by request; its queued deliveries are parked. */
 int db_endpoints_disable(struct db_conn *conn, int64_t tenant_id, const char *url,
                          struct hk_error *err) __attribute__((warn_unused_result));
+/* The same, recording reason (NULL: "Disabled on request.") when the
+ * endpoint was active; a disabled endpoint keeps its first reason. */
+int db_endpoints_disable_because(struct db_conn *conn, int64_t tenant_id, const char *url,
+                                 const char *reason, struct hk_error *err)
+    __attribute__((warn_unused_result));
 /* Sets the endpoint's limits: max_in_flight (1..10000) and rate_limit
  * (requests per second, 0 = none); NULL keeps a value, "" resets it to the
  * configured default. *out gets {webhook_url, max_in_flight, rate_limit}

@@ -21,13 +21,24 @@ static const char usage[] =
     "  worker                     the delivery workers alone\n"
     "  migrate                    apply pending database migrations and exit\n"
     "  tenant create NAME         create a marketplace; prints its API key and passphrase once\n"
+    "  tenant list                tenants with their key hints and counts\n"
+    "  tenant rotate-key NAME     a new API key for a tenant, printed once\n"
     "  event-type add NAME        add an event type to the catalog (--description TEXT)\n"
     "  event-type list            list the catalog\n"
+    "  subscriptions list         who is subscribed to what (--tenant NAME)\n"
+    "  deliveries list            deliveries by --state, --since, --endpoint, --tenant\n"
+    "  replay --since T           re-queue failed deliveries (--endpoint URL, --tenant NAME)\n"
+    "  endpoint disable URL       pause an endpoint (--reason TEXT)\n"
+    "  endpoint enable URL        resume it and replay what was kept\n"
+    "  events show ID             a stored event with its deliveries and attempts\n"
     "  master-key new             print a new master key for sealing secrets at rest\n"
     "  config --markdown          print the settings as a Markdown table\n"
     "  --help, --version\n"
     "\n"
     "Flags (before or after COMMAND) override the environment: --port 9000, --port=9000.\n"
+    "Every command has --help. Lists print a table, or one JSON object per line with --json.\n"
+    "Exit codes: 0 done (also when nothing matched), 1 not found or a database error,\n"
+    "2 a wrong command line.\n"
     "\n";
 
 struct command {
@@ -43,6 +54,11 @@ static const struct command commands[] = {
     { "tenant", cmd_tenant },
     { "event-type", cmd_event_type },
     { "master-key", cmd_master_key },
+    { "subscriptions", cmd_subscriptions },
+    { "deliveries", cmd_deliveries },
+    { "replay", cmd_replay },
+    { "endpoint", cmd_endpoint },
+    { "events", cmd_events },
 };
 
 int main(int argc, char **argv)

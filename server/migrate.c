@@ -77,6 +77,12 @@ static int apply_one(struct db_conn *conn, const struct migration *m, const char
 
 int migrate_run(struct db_conn *conn, int *applied, struct hk_error *err)
 {
+    return migrate_run_reporting(conn, applied, NULL, NULL, err);
+}
+
+int migrate_run_reporting(struct db_conn *conn, int *applied, migrate_progress_fn *progress,
+                          void *ctx, struct hk_error *err)
+{
     int rc = -1;
     PGresult *done = NULL;
     *applied = 0;
@@ -87,6 +93,9 @@ int migrate_run(struct db_conn *conn, int *applied, struct hk_error *err)
     done = db_query(conn, &stmt_applied, NULL, err);
     if (done == NULL)
         goto out;
+    int pending = 0;
+    for (size_t i = 0; i < embedded_migrations_count; i++)
+        pending += recorded_checksum(done, embedded_migrations[i].version) == NULL;
     for (size_t i = 0; i < embedded_migrations_count; i++) {
         const struct migration *m = &embedded_migrations[i];
         char checksum[crypto_hash_sha256_BYTES * 2 + 1];
@@ -101,11 +110,15 @@ int migrate_run(struct db_conn *conn, int *applied, struct hk_error *err)
             }
             continue;
         }
+        if (progress != NULL)
+            progress(ctx, *applied, pending, m->name);
         if (apply_one(conn, m, checksum, err) != 0)
             goto out;
         log_info("applied migration %s", m->name);
         (*applied)++;
     }
+    if (progress != NULL && pending > 0)
+        progress(ctx, *applied, pending, NULL);
     rc = 0;
 out:
     PQclear(done);
