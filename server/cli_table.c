@@ -41,7 +41,7 @@ static char *cell_text(struct json_object *v, size_t max)
             if (((unsigned char)cell[i] & 0xC0) != 0x80 && chars++ == max - 3)
                 break;
         }
-        strcpy(cell + i, "...");
+        memcpy(cell + i, "...", 4); /* at least 4 characters follow: room for it */
     }
     return cell;
 }

@@ -79,7 +79,7 @@ static int parse_rfc3339(const char *s, int64_t *out_ms)
         return -1;
     }
     int64_t t = days_from_civil(year, month, day) * MS_PER_DAY +
-                ((int64_t)hour * 3600 + minute * 60 + second) * 1000 + ms -
+                ((int64_t)hour * 3600 + (int64_t)minute * 60 + second) * 1000 + ms -
                 (int64_t)offset_min * 60000;
     if (t < 0)
         return -1; /* 1970-01-01T00:30:00+01:00 and the like */
