@@ -1,6 +1,5 @@
 /* cmd_deliveries.c - `hookd deliveries list` (what happened to deliveries,
  * across tenants) and `hookd replay` (re-queue failed ones). */
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 

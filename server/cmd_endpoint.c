@@ -1,7 +1,6 @@
 /* cmd_endpoint.c - `hookd endpoint disable|enable URL`: pause an endpoint,
  * or resume it and replay what was kept meanwhile. The same database
  * functions as POST /events/endpoints/disable and .../enable. */
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 

@@ -9,7 +9,6 @@
 #include "commands.h"
 #include "db_admin.h"
 #include "db_events.h"
-#include "xmalloc.h"
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
