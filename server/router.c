@@ -32,6 +32,7 @@ static const struct route routes[] = {
     { "GET", "/events/endpoints", ROUTE_ENDPOINTS_LIST, false },
     { "POST", "/events/recover", ROUTE_RECOVER, false },
     { "POST", "/events", ROUTE_EVENT_PUBLISH, false },
+    { "GET", "/events", ROUTE_EVENTS_LIST, false },
     { "GET", "/events/{id}", ROUTE_EVENT_GET, false },
     { "POST", "/events/{id}/redeliver", ROUTE_EVENT_REDELIVER, false },
 };

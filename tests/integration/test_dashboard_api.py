@@ -263,3 +263,165 @@ def test_test_event_errors(tenant, other_tenant, db):
         assert resp.header("Allow") == "POST"
     finally:
         r.close()
+
+
+# --------------------------------------------------------------------------
+# GET /events
+
+def event_list(tenant, query=""):
+    r = tenant.get("/events" + query)
+    assert r.status == 200, r
+    body = r.json()
+    assert set(body) == {"type", "data", "next"} and body["type"] == "success"
+    return body
+
+
+def insert_events(db, tenant, n, occurred="now()", type_="order.updated", tag="p"):
+    """n events stored with SQL (no deliveries), all at the same time when
+    occurred is fixed: the list must order them by id then."""
+    ids = [f"EV{tag}{tenant.id:07d}{i:010d}"[:20] for i in range(n)]
+    with db.cursor() as cur:
+        for i, event_id in enumerate(ids):
+            cur.execute("INSERT INTO hookd.events (tenant_id, id, type, version, occurred, body)"
+                        f" VALUES (%s, %s, %s, '1.0.0', {occurred}, '{{}}')",
+                        (tenant.id, event_id, type_))
+    return ids
+
+
+def test_event_list_is_empty_for_a_new_tenant(tenant):
+    assert event_list(tenant) == {"type": "success", "data": [], "next": None}
+
+
+def test_event_list_shows_events_with_delivery_counts(tenant, workers):
+    r = Receiver()
+    try:
+        subscribe(tenant, r)
+        workers()
+        first = tenant.publish("order.updated", {"n": 1}).json()["data"]
+        other = tenant.publish("product.created", {"n": 2}).json()["data"]
+        last = tenant.publish("order.updated", {"n": 3}, version="2.1.0").json()["data"]
+        for e in (first, last):
+            wait_state(tenant, e["id"], "delivered")
+        body = event_list(tenant)
+        assert body["next"] is None
+        # The subscribe's test POST is a stored event too (no deliveries).
+        [probe] = [e for e in body["data"] if e["type"] == "webhook.test"]
+        assert body["data"][-1] == probe
+        assert probe["deliveries"] == {"pending": 0, "delivered": 0, "failed": 0, "disabled": 0}
+        # Newest first; events of the same millisecond by id, descending.
+        published = sorted(((last, 1), (other, 0), (first, 1)),
+                           key=lambda p: (p[0]["occurred"], p[0]["id"]), reverse=True)
+        assert body["data"][:-1] == [
+            {"id": e["id"], "type": e["type"], "version": e["version"], "occurred": e["occurred"],
+             "deliveries": {"pending": 0, "delivered": n, "failed": 0, "disabled": 0}}
+            for e, n in published]
+    finally:
+        r.close()
+
+
+def test_event_list_counts_pending_failed_and_parked(tenant, workers):
+    ok, bad = Receiver(), Receiver(status=500, answers=[Answer(204)])
+    try:
+        subscribe(tenant, ok)
+        subscribe(tenant, bad)
+        # A test event without workers: queued.
+        queued = tenant.post_form("/events/endpoints/test", {"webhook_url": ok.url()})
+        queued_id = queued.json()["data"]["event_id"]
+        assert event_list(tenant, f"?id={queued_id}")["data"][0]["deliveries"] == {
+            "pending": 1, "delivered": 0, "failed": 0, "disabled": 0}
+        assert tenant.post_form("/events/endpoints/disable", {"webhook_url": ok.url()}).status == 200
+        workers(HOOKD_RETRY_SCHEDULE="100ms", HOOKD_BREAKER_THRESHOLD=100)
+        event = tenant.publish().json()["data"]
+        wait_state(tenant, event["id"], "failed")
+        [e, t] = event_list(tenant, "?limit=2")["data"]
+        assert e["id"] == event["id"] and t["id"] == queued_id and t["type"] == "webhook.test"
+        assert e["deliveries"] == {"pending": 0, "delivered": 0, "failed": 1, "disabled": 1}
+        assert t["deliveries"] == {"pending": 0, "delivered": 0, "failed": 0, "disabled": 1}
+    finally:
+        ok.close()
+        bad.close()
+
+
+def walk(tenant, query):
+    """Every page of the list; returns the ids in order and the page count."""
+    ids, pages, cursor = [], 0, None
+    while True:
+        sep = "&" if query else ""
+        body = event_list(tenant, "?" + query + (f"{sep}before={cursor}" if cursor else ""))
+        pages += 1
+        ids += [e["id"] for e in body["data"]]
+        cursor = body["next"]
+        if cursor is None:
+            return ids, pages
+        assert pages < 100
+
+
+def test_event_list_pages_without_duplicates_or_gaps(tenant, db):
+    # Two groups with identical timestamps (ties broken by id) and spread
+    # ones, of two types.
+    same = insert_events(db, tenant, 5, "'2026-01-01T00:00:00.123Z'", tag="s")
+    spread = insert_events(db, tenant, 6, "now() - random() * interval '1 day'", tag="r")
+    products = insert_events(db, tenant, 4, "'2026-01-01T00:00:00.123Z'", "product.created", "q")
+    with db.cursor() as cur:
+        cur.execute("SELECT id, type FROM hookd.events WHERE tenant_id = %s"
+                    " ORDER BY occurred DESC, id DESC", (tenant.id,))
+        expected = cur.fetchall()
+    assert len(expected) == 15
+    ids, pages = walk(tenant, "limit=4")
+    assert ids == [i for i, _ in expected] and pages == 4
+    ids, pages = walk(tenant, "limit=1&type=product.created")
+    assert ids == [i for i, t in expected if t == "product.created"] and pages == 4
+    assert set(ids) == set(products)
+    ids, _ = walk(tenant, "type=order.updated&limit=5")
+    assert set(ids) == set(same + spread) and len(ids) == 11
+    # A page that ends exactly at the last event has no next.
+    assert event_list(tenant, "?limit=15")["next"] is None
+    assert event_list(tenant, "?limit=14")["next"] is not None
+    # The default page is 50, the largest 100.
+    more = insert_events(db, tenant, 100, "now() - interval '2 days'", tag="m")
+    assert len(event_list(tenant)["data"]) == 50
+    assert len(event_list(tenant, "?limit=100")["data"]) == 100
+    assert len(more) == 100
+
+
+def test_event_list_by_id(tenant, other_tenant, db):
+    [event_id] = insert_events(db, tenant, 1, tag="i")
+    body = event_list(tenant, f"?id={event_id}")
+    assert [e["id"] for e in body["data"]] == [event_id] and body["next"] is None
+    assert event_list(tenant, f"?id={event_id}&type=order.updated")["data"][0]["id"] == event_id
+    assert event_list(tenant, f"?id={event_id}&type=product.created")["data"] == []
+    assert event_list(tenant, "?id=EV000000000000000000")["data"] == []
+    # Another tenant's event is as absent as an unknown one.
+    assert event_list(other_tenant, f"?id={event_id}")["data"] == []
+
+
+def test_event_list_is_tenant_scoped(tenant, other_tenant, db):
+    mine = insert_events(db, tenant, 3, tag="a")
+    theirs = insert_events(db, other_tenant, 2, tag="b")
+    assert {e["id"] for e in event_list(tenant)["data"]} == set(mine)
+    assert {e["id"] for e in event_list(other_tenant)["data"]} == set(theirs)
+    # A cursor is only a position: in another tenant's hands it pages that
+    # tenant's own events.
+    cursor = event_list(tenant, "?limit=1")["next"]
+    assert {e["id"] for e in event_list(other_tenant, f"?before={cursor}")["data"]} <= set(theirs)
+
+
+@pytest.mark.parametrize("query,field", [
+    ("limit=0", "limit"), ("limit=101", "limit"), ("limit=abc", "limit"), ("limit=05", "limit"),
+    ("limit=", "limit"), ("limit=-1", "limit"), ("limit=1.5", "limit"), ("limit=1000000", "limit"),
+    ("limit=1&limit=2", "limit"),
+    ("before=x", "before"), ("before=", "before"), ("before=MC5FVjAxMjM0NTY3ODlhYmNkZWZBQg%3D%3D", "before"),
+    ("before=MC5FVjAxMjM0NTY3ODlhYmNkZWZBQh", "before"), ("before=%00", "before"),
+    ("id=EV1", "id"), ("id=", "id"), ("id=EV00000000000000000%21", "id"),
+    ("type=nope.nothing", "type"), ("type=", "type"), ("type=%00", "type"),
+    ("foo=1", "foo"), ("data=1", "data"),
+])
+def test_event_list_refuses_bad_parameters(tenant, query, field):
+    assert_error(tenant.get("/events?" + query), 400, f"Invalid field {field}.")
+
+
+def test_event_list_needs_credentials(tenant):
+    assert_error(tenant.server.request("GET", "/events"), 401, "Unauthorized.")
+    r = tenant.server.request("DELETE", "/events", headers=tenant.auth())
+    assert_error(r, 405, "Method not allowed.")
+    assert r.header("Allow") == "POST, GET, HEAD"

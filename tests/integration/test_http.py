@@ -27,7 +27,7 @@ def test_trailing_slash_suggests_the_path(tenant, path, suggestion):
     ("DELETE", "/events/types", "GET, HEAD"),
     ("GET", "/events/subscribe", "POST"),
     ("PUT", "/events/unsubscribe", "POST"),
-    ("GET", "/events", "POST"),
+    ("PUT", "/events", "POST, GET, HEAD"),
     ("PATCH", "/events/EV000000000000000000", "GET, HEAD"),
 ])
 def test_wrong_method_is_405_with_allow(tenant, method, path, allow):

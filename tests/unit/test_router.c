@@ -41,6 +41,8 @@ static const struct route_case route_cases[] = {
     MATCH("GET", "/events/types2", ROUTE_EVENT_GET, "types2"),   /* not a literal route */
     MATCH("GET", "/events/" A64, ROUTE_EVENT_GET, A64),          /* longest id */
     MATCH("GET", "/events/x", ROUTE_EVENT_GET, "x"),
+    MATCH("GET", "/events", ROUTE_EVENTS_LIST, ""),
+    MATCH("HEAD", "/events", ROUTE_EVENTS_LIST, ""),
     MATCH("GET", "/events/endpoints", ROUTE_ENDPOINTS_LIST, ""),    /* not an event id */
     MATCH("POST", "/events/endpoints/test", ROUTE_ENDPOINT_TEST, ""),
     /* 405 with the allowed methods. */
@@ -49,8 +51,8 @@ static const struct route_case route_cases[] = {
     BAD_METHOD("GET", "/events/subscribe", "POST"),
     BAD_METHOD("HEAD", "/events/subscribe", "POST"),
     BAD_METHOD("GET", "/events/unsubscribe", "POST"),
-    BAD_METHOD("GET", "/events", "POST"),
-    BAD_METHOD("PUT", "/events", "POST"),
+    BAD_METHOD("PUT", "/events", "POST, GET, HEAD"),
+    BAD_METHOD("DELETE", "/events", "POST, GET, HEAD"),
     BAD_METHOD("POST", "/events/endpoints", "GET, HEAD"),
     BAD_METHOD("GET", "/events/endpoints/test", "POST"),
     BAD_METHOD("POST", "/events/EVabc", "GET, HEAD"),
