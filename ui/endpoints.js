@@ -40,6 +40,14 @@ function healthCell(window, label) {
     h('div', { class: 'tiny muted' }, window.attempts ? `${fmtCount(window.succeeded)} of ${fmtCount(window.attempts)}` : 'no attempts'));
 }
 
+/* The endpoint's own delivery limits, when it has any. */
+function limits(e) {
+  const parts = [];
+  if (e.rate_limit !== null && e.rate_limit !== undefined) parts.push(`≤ ${e.rate_limit}/s`);
+  if (e.max_in_flight !== null && e.max_in_flight !== undefined) parts.push(`${e.max_in_flight} in flight`);
+  return parts.length ? h('div', { class: 'tiny muted', title: 'Limits set with POST /events/endpoints/configure' }, parts.join(' · ')) : null;
+}
+
 function circuitPill(e) {
   if (!e.circuit || e.circuit === 'closed') return null;
   const until = e.circuit_open_until ? ` until ${new Date(e.circuit_open_until).toLocaleTimeString()}` : '';
@@ -92,14 +100,14 @@ async function toggle(e, reload) {
 }
 
 function actions(e, reload, limited) {
-  const action = (label, fn, cls) => {
-    const b = h('button', { class: ['btn btn-small', cls], type: 'button' }, label);
+  const action = (label, fn, cls, off) => {
+    const b = h('button', { class: ['btn btn-small', cls], type: 'button', disabled: Boolean(off), title: off || null }, label);
     b.addEventListener('click', () => busy(b, fn));
     return b;
   };
   return h('td', { class: 'actions', 'data-label': 'Actions' },
     h('div', { class: 'btn-row' },
-      limited ? null : action('Send test', () => sendTest(e)),
+      limited ? null : action('Send test', () => sendTest(e), null, e.status === 'disabled' ? 'Enable the endpoint to send a test event' : null),
       action('Rotate secret', () => rotate(e, reload)),
       e.status === 'disabled'
         ? action('Enable', () => toggle(e, reload), 'btn-primary')
@@ -115,14 +123,18 @@ function row(e, reload, limited) {
     h('td', { 'data-label': 'Status' },
       h('div', { class: 'pills' }, pill(disabled ? 'disabled' : 'active', disabled ? 'bad' : 'ok'), circuitPill(e)),
       disabled && e.disabled_reason ? h('div', { class: 'tiny muted reason' }, e.disabled_reason) : null,
-      !disabled && e.failure_streak > 0 ? h('div', { class: 'tiny tone-text-warn' }, `${e.failure_streak} failures in a row`) : null),
+      !disabled && e.failure_streak > 0 ? h('div', { class: 'tiny tone-text-warn' }, `${e.failure_streak} failure${e.failure_streak === 1 ? '' : 's'} in a row`) : null,
+      limits(e),
+      e.previous_secret_expires && new Date(e.previous_secret_expires) > Date.now()
+        ? h('div', { class: 'tiny muted', title: e.previous_secret_expires }, 'Old secret signs until ', new Date(e.previous_secret_expires).toLocaleString()) : null),
     limited ? h('td', { 'data-label': 'Health', class: 'muted tiny', colspan: 4 }, 'Health needs a newer hookd.') : [
       healthCell(e.health && e.health.hour, 'Last hour'),
       healthCell(e.health && e.health.day, 'Last day'),
       lastAttemptCell(e.last_attempt),
       h('td', { 'data-label': 'Queue', class: 'num' },
         e.queue ? [h('div', {}, fmtCount(e.queue.pending), h('span', { class: 'tiny muted' }, ' pending')),
-          e.queue.failed ? h('div', { class: 'tiny tone-text-bad' }, `${fmtCount(e.queue.failed)} failed`) : null] : '—'),
+          e.queue.failed ? h('div', { class: 'tiny tone-text-bad', title: 'Gave up after every retry: redeliver or recover them' }, `${fmtCount(e.queue.failed)} failed`) : null,
+          e.queue.disabled ? h('div', { class: 'tiny muted', title: 'Kept while the endpoint is disabled; sent when it is enabled' }, `${fmtCount(e.queue.disabled)} held`) : null] : '—'),
     ],
     actions(e, reload, limited));
 }

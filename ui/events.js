@@ -23,12 +23,21 @@ function row(e) {
     h('td', { 'data-label': 'Occurred', class: 'num' }, timeEl(e.occurred)));
 }
 
-function searchForm(params, types) {
+/* The search form; its type list is filled in when the catalog arrives
+ * (without touching what the user typed meanwhile). */
+function searchForm(params) {
+  const form = h('form', { class: 'search', role: 'search' });
   const id = h('input', { name: 'id', type: 'search', placeholder: 'Event id (EV…)', value: params.get('id') || '', class: 'mono', 'aria-label': 'Event id', spellcheck: 'false' });
+  const wanted = params.get('type');
   const type = h('select', { name: 'type', 'aria-label': 'Event type' },
     h('option', { value: '' }, 'All types'),
-    types.map((t) => h('option', { value: t, selected: params.get('type') === t }, t)));
-  const form = h('form', { class: 'search', role: 'search' }, id, type, h('button', { class: 'btn', type: 'submit' }, 'Search'));
+    wanted ? h('option', { value: wanted, selected: true }, wanted) : null);
+  form.setTypes = (types) => {
+    for (const t of types) {
+      if (t !== wanted) type.append(h('option', { value: t }, t));
+    }
+  };
+  form.append(id, type, h('button', { class: 'btn', type: 'submit' }, 'Search'));
   form.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const idValue = id.value.trim();
@@ -42,11 +51,12 @@ function searchForm(params, types) {
 }
 
 export function render(main, { params }, page) {
-  const formSlot = h('div', { class: 'toolbar' }, searchForm(params, []));
+  const form = searchForm(params);
+  const formSlot = h('div', { class: 'toolbar' }, form);
   const body = h('section', { class: 'card flush' }, loadingRows(6, 'Loading events'));
   main.append(pageHeader('Events', 'Every event published for this tenant, newest first.'), formSlot, body);
   api.types().then((types) => {
-    if (page.alive) replace(formSlot, searchForm(params, (types || []).map((t) => t.name || t.type || t).filter((t) => typeof t === 'string')));
+    if (page.alive) form.setTypes((types || []).map((t) => t.name).filter((t) => typeof t === 'string'));
   }).catch(() => { /* the type list is optional: the id search still works */ });
 
   const filters = { type: params.get('type') || undefined, id: params.get('id') || undefined, limit: 50 };
