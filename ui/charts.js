@@ -101,7 +101,7 @@ export function drawChart(el, opts) {
     guide.setAttribute('x2', gx);
     guide.setAttribute('visibility', 'visible');
     clear(tip).append(h('div', { class: 'tip-time' }, clock.format(new Date(b.start))),
-      series.map((s) => h('div', {}, h('span', { class: `dot tone-${s.tone}` }), `${s.label}: `,
+      ...series.map((s) => h('div', {}, h('span', { class: `dot tone-${s.tone}` }), `${s.label}: `,
         h('strong', {}, value(s, b) === null || value(s, b) === undefined ? '—' : format(value(s, b))))));
     tip.hidden = false;
     tip.style.left = `${Math.min(gx + 10, width - 150)}px`;

@@ -37,8 +37,17 @@ function drawAll(stats, charts) {
     series: [{ key: 'succeeded', label: 'Succeeded', tone: 'ok' }, { key: 'failed', label: 'Failed', tone: 'bad' }] });
   drawChart(charts.failures.el, { buckets, kind: 'lines', label: 'Failure rate', max: 1, format: (v) => `${Math.round(v * 100)}%`,
     series: [{ value: (b) => (b.attempts ? b.failed / b.attempts : null), label: 'Failure rate', tone: 'bad' }] });
-  drawChart(charts.latency.el, { buckets, kind: 'lines', label: 'Latency percentiles', format: (v) => fmtMs(v),
+  drawChart(charts.latency.el, { buckets, kind: 'lines', label: 'Latency percentiles', format: (v) => (v === 0 ? '0' : fmtMs(v)),
     series: [{ key: 'p50_ms', label: 'p50', tone: 'accent' }, { key: 'p95_ms', label: 'p95', tone: 'warn' }, { key: 'p99_ms', label: 'p99', tone: 'bad' }] });
+}
+
+/* One line over the endpoints: how many, and what waits in their queues. */
+function queueSummary(list) {
+  const sum = (k) => list.reduce((t, e) => t + ((e.queue && e.queue[k]) || 0), 0);
+  const disabled = list.filter((e) => e.status === 'disabled').length;
+  return [`${list.length} endpoint${list.length === 1 ? '' : 's'}`, disabled ? `${disabled} disabled` : null,
+    `${fmtCount(sum('pending'))} pending`, sum('failed') ? `${fmtCount(sum('failed'))} failed` : null,
+    sum('disabled') ? `${fmtCount(sum('disabled'))} held` : null].filter(Boolean).join(' · ');
 }
 
 function attention(list) {
@@ -60,14 +69,15 @@ function attention(list) {
 
 export function render(main, { params }, page) {
   const range = params.get('window') === '24h' ? '24h' : '1h';
-  const updated = h('span', { class: 'live' }, h('span', { class: 'live-dot' }), 'Live');
+  const updated = h('span', { class: 'live', hidden: true }, h('span', { class: 'live-dot' }), 'Live');
   const toggle = h('div', { class: 'segmented', role: 'group', 'aria-label': 'Time window' },
     ['1h', '24h'].map((w) => h('a', { href: `#/overview?window=${w}`, class: range === w ? 'active' : null, 'aria-pressed': String(range === w) }, w === '1h' ? 'Last hour' : 'Last day')));
   const statsBox = h('div', { class: 'stats' }, loadingRows(3, 'Loading statistics'));
   const charts = { volume: chartCard('Deliveries per minute', 'chart-volume'), failures: chartCard('Failure rate', 'chart-failures'), latency: chartCard('Latency percentiles', 'chart-latency') };
-  const attentionBox = h('section', { class: 'card' }, h('h2', { class: 'card-title' }, 'Needs attention'), h('div', {}, loadingRows(2)));
+  const queueLine = h('span', { class: 'card-note' });
+  const attentionBox = h('section', { class: 'card' }, h('header', { class: 'card-head' }, h('h2', {}, 'Needs attention'), queueLine), h('div', {}, loadingRows(2)));
   main.append(
-    h('header', { class: 'page-head' }, h('div', {}, h('h1', {}, 'Overview'), h('p', { class: 'page-sub' }, updated)), h('div', { class: 'page-actions' }, toggle)),
+    h('header', { class: 'page-head' }, h('div', {}, h('h1', {}, 'Overview'), h('p', { class: 'page-sub' }, 'Deliveries of this tenant, refreshed every 10 seconds. ', updated)), h('div', { class: 'page-actions' }, toggle)),
     statsBox, attentionBox);
 
   let stats = null;
@@ -78,7 +88,11 @@ export function render(main, { params }, page) {
     try {
       stats = await api.stats(range);
     } catch (err) {
-      if (page.alive) { stats = null; replace(statsBox, errorState(err, loadStats)); }
+      if (page.alive) {
+        stats = null;
+        replace(statsBox, errorState(err, loadStats));
+        updated.hidden = true;
+      }
       return;
     }
     if (!page.alive) return;
@@ -87,12 +101,15 @@ export function render(main, { params }, page) {
     }
     replace(statsBox.querySelector('.tiles-slot'), tiles(stats));
     drawAll(stats, charts);
+    updated.hidden = false;
     updated.lastChild.textContent = `Live · updated ${new Date().toLocaleTimeString()}`;
   }
   async function loadAttention() {
     try {
       const list = await api.endpoints();
-      if (page.alive) replace(attentionBox.lastChild, attention(list));
+      if (!page.alive) return;
+      replace(attentionBox.lastChild, attention(list));
+      queueLine.textContent = queueSummary(list);
     } catch (err) {
       if (page.alive) replace(attentionBox.lastChild, errorState(err, loadAttention));
     }
