@@ -35,15 +35,18 @@ function query(params) {
 }
 
 /* A route that the server does not know answers 404 "Not found." (or
- * "Event not found." when it falls on /events/{id}), 405, or 400 for a
- * query parameter that the route it fell on does not take. */
-function missingRoute(status, description, params) {
+ * "Event not found." when it falls on /events/{id}), 405, or, for a GET
+ * that falls on /events/{id}, 400 for a query parameter that route does
+ * not take (probe: the parameters only the intended route knows). */
+function missingRoute(status, description, probe) {
   if (status === 405) return true;
   if (status === 404) return description === 'Not found.' || description === 'Event not found.';
   const field = status === 400 && /^Invalid field (.+)\.$/.exec(description);
-  return Boolean(field && params && field[1] in params);
+  return Boolean(field && Array.isArray(probe) && probe.includes(field[1]));
 }
 
+/* optional: the route may be missing on an older server (Unavailable is
+ * thrown then); an array names the query parameters that only it takes. */
 async function request(method, path, { params, body, key = apiKey(), optional = false } = {}) {
   const headers = { Accept: 'application/json' };
   if (key) headers.Authorization = `Bearer ${key}`;
@@ -66,7 +69,7 @@ async function request(method, path, { params, body, key = apiKey(), optional = 
     unauthorizedHandler();
     throw new ApiError(401, 'Your session has ended: sign in again.');
   }
-  if (optional && missingRoute(res.status, description, params)) throw new Unavailable(`${method} ${path}`);
+  if (optional && missingRoute(res.status, description, optional)) throw new Unavailable(`${method} ${path}`);
   if (res.status === 429) throw new ApiError(429, 'Too many requests: the tenant is over its rate limit. Try again in a moment.');
   throw new ApiError(res.status, description);
 }
@@ -86,7 +89,7 @@ export const api = {
   endpoints: () => request('GET', '/events/endpoints', { optional: true }).then((r) => r.data),
   events: (params) => request('GET', '/events', { params, optional: true }),
   event: (id) => request('GET', `/events/${encodeURIComponent(id)}`, { params: { embed: 'notifications' } }),
-  stats: (window) => request('GET', '/events/stats', { params: { window }, optional: true }).then((r) => r.data),
+  stats: (window) => request('GET', '/events/stats', { params: { window }, optional: ['window'] }).then((r) => r.data),
   types: () => request('GET', '/events/types').then((r) => r.data),
   enable: (url) => request('POST', '/events/endpoints/enable', { body: { webhook_url: url } }),
   disable: (url) => request('POST', '/events/endpoints/disable', { body: { webhook_url: url } }),

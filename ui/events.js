@@ -4,7 +4,7 @@ import { h, timeEl } from './dom.js';
 import { api, Unavailable } from './api.js';
 import { pageHeader, loadingRows, emptyState, errorState, replace } from './ui.js';
 
-const ID_PATTERN = /^EV[0-9A-Za-z]+$/;
+const ID_PATTERN = /^EV[0-9A-Za-z]{18}$/;
 
 function deliveryCounts(d) {
   if (!d) return h('span', { class: 'muted' }, '—');
@@ -16,7 +16,9 @@ function deliveryCounts(d) {
 
 function row(e) {
   const href = `#/events/${encodeURIComponent(e.id)}`;
-  return h('tr', { class: 'event-row', dataset: { id: e.id } },
+  // The whole row opens the event; the link stays for keyboards and new tabs.
+  return h('tr', { class: 'event-row clickable', dataset: { id: e.id },
+    onclick: (ev) => { if (!ev.target.closest('a') && !window.getSelection().toString()) location.hash = href; } },
     h('td', { 'data-label': 'Event' }, h('a', { class: 'mono', href }, e.id)),
     h('td', { 'data-label': 'Type' }, h('span', { class: 'chip' }, e.type)),
     h('td', { 'data-label': 'Deliveries' }, deliveryCounts(e.deliveries)),
@@ -54,13 +56,18 @@ export function render(main, { params }, page) {
   const form = searchForm(params);
   const formSlot = h('div', { class: 'toolbar' }, form);
   const body = h('section', { class: 'card flush' }, loadingRows(6, 'Loading events'));
-  main.append(pageHeader('Events', 'Every event published for this tenant, newest first.'), formSlot, body);
+  const refresh = h('button', { class: 'btn', type: 'button', onclick: () => { replace(body, loadingRows(6, 'Loading events')); loadPage(); } }, 'Refresh');
+  main.append(pageHeader('Events', 'Every event published for this tenant, newest first.', refresh), formSlot, body);
   api.types().then((types) => {
     if (page.alive) form.setTypes((types || []).map((t) => t.name).filter((t) => typeof t === 'string'));
   }).catch(() => { /* the type list is optional: the id search still works */ });
 
   const filters = { type: params.get('type') || undefined, id: params.get('id') || undefined, limit: 50 };
   let tbody = null;
+  if (filters.id && !ID_PATTERN.test(filters.id)) {
+    replace(body, emptyState(`“${filters.id}” is not an event id`, 'Event ids are EV followed by 18 letters and digits, the id of a published event, also sent as the webhook-id header of its deliveries.'));
+    return;
+  }
 
   async function loadPage(before) {
     let result;

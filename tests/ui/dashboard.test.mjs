@@ -126,7 +126,7 @@ for (const [name, types] of [['orders', ['order.confirmed', 'order.updated']], [
 }
 await call('POST', '/events/endpoints/disable', { webhook_url: hookUrl('legacy-crm') });
 const published = [];
-for (let i = 0; i < 24; i++) {
+for (let i = 0; i < 50; i++) {
   const type = ['order.confirmed', 'order.updated', 'order.updated', 'product.created'][i % 4];
   published.push(await call('POST', '/events', { type, data: { order_id: `OR${1000 + i}`, total: { amount: 1999 + i * 250, currency: 'EUR' }, items: 1 + (i % 3) } }));
 }
@@ -224,10 +224,48 @@ await step('the endpoints page lists every endpoint with its status and actions'
   await shot(page, 'endpoints');
 });
 
-await step("a failing endpoint's event shows every attempt with status, duration and response body", async () => {
+await step('the events page lists events newest first, pages, and filters by type', async () => {
   await page.click('a.nav-link:has-text("Events")');
-  await page.fill('input[name=id]', payoutId);
+  await page.locator('table.events tr.event-row, .state-unavailable').first().waitFor();
+  if (await page.locator('.state-unavailable').count()) throw new Error('GET /events is not available on this server');
+  const rows = page.locator('tr.event-row');
+  expect(await rows.count() === 50, `first page has ${await rows.count()} rows`);
+  expect(await rows.first().getAttribute('data-id') === payoutId, 'the newest event is not first');
+  await page.locator('button', { hasText: 'Load older events' }).click();
+  await waitFor('the second page', async () => await rows.count() > 50);
+  const ids = await rows.evaluateAll((trs) => trs.map((tr) => tr.dataset.id));
+  expect(new Set(ids).size === ids.length, 'an event is listed twice across pages');
+  for (const e of published) expect(ids.includes(e.data.id), `${e.data.id} is missing from the list`);
+  expect(await page.locator('button', { hasText: 'Load older events' }).count() === 0, 'a next page after the last');
+  await page.selectOption('select[name=type]', 'disbursement.created');
+  await page.click('form.search button[type=submit]');
+  await waitFor('the filtered list', async () => (await rows.count()) === 1 && (await rows.first().getAttribute('data-id')) === payoutId);
+  const counts = await rows.first().locator('.counts').textContent();
+  expect(counts.includes('1 failed') && counts.includes('1 delivered'), `delivery counts: ${counts}`);
+  await shot(page, 'events');
+});
+
+await step('an event id search opens that event', async () => {
+  await page.goto(`${base}/ui/#/events`);
+  await page.fill('input[name=id]', published[3].data.id);
   await page.press('input[name=id]', 'Enter');
+  await page.locator(`h1.event-id:has-text("${published[3].data.id}")`).waitFor();
+  // Not an id: said so, without asking the server.
+  await page.goto(`${base}/ui/#/events`);
+  await page.fill('input[name=id]', 'order 1001');
+  await page.press('input[name=id]', 'Enter');
+  await page.locator('.state', { hasText: 'not an event id' }).waitFor();
+});
+
+await step("a failing endpoint's event shows every attempt with status, duration and response body", async () => {
+  await page.goto(`${base}/ui/#/events?type=disbursement.created`);
+  await page.locator('tr.event-row a, .state-unavailable').first().waitFor();
+  if (await page.locator('.state-unavailable').count()) {
+    await page.fill('input[name=id]', payoutId);
+    await page.press('input[name=id]', 'Enter');
+  } else {
+    await page.click(`tr.event-row[data-id="${payoutId}"] a`);
+  }
   const card = page.locator(`article.delivery[data-url="${hookUrl('payouts')}"]`);
   await card.waitFor();
   expect(await card.getAttribute('data-state') === 'failed', `state ${await card.getAttribute('data-state')}`);
