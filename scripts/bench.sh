@@ -259,6 +259,7 @@ start_database() {
         scripts/pg.sh start "$PGDIR" > /dev/null || die "could not restart PostgreSQL"
         sql "CREATE EXTENSION pg_stat_statements" > /dev/null
         sql "ALTER SYSTEM SET pg_stat_statements.track = 'all'" > /dev/null
+        sql "ALTER SYSTEM SET pg_stat_statements.track_planning = on" > /dev/null
         sql "ALTER SYSTEM SET auto_explain.log_min_duration = '${BENCH_PG_EXPLAIN_MS:-20}ms'" > /dev/null
         sql "ALTER SYSTEM SET auto_explain.log_nested_statements = on" > /dev/null
         sql "SELECT pg_reload_conf()" > /dev/null
@@ -276,10 +277,10 @@ pg_stats_dump() {
     [ "$PG_STATS" = 1 ] || return 0
     sleep 0.6 # table statistics reach the views within PGSTAT_MIN_INTERVAL (0.5 s)
     {
-        echo "# statements by total time: calls, rows, total ms, mean ms, shared blocks hit+read, toplevel, query"
+        echo "# statements by total time: calls, rows, total ms, mean ms, plans, planning ms, shared blocks hit+read, toplevel, query"
         "$PGBIN/psql" -X -qAt -F $'\t' "$DB" -c "
             SELECT calls, rows, round(total_exec_time::numeric, 1), round(mean_exec_time::numeric, 3),
-                   shared_blks_hit + shared_blks_read, toplevel, left(regexp_replace(query, '\\s+', ' ', 'g'), 160)
+                   plans, round(total_plan_time::numeric, 1), shared_blks_hit + shared_blks_read, toplevel, left(regexp_replace(query, '\\s+', ' ', 'g'), 160)
               FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 40"
         echo "# tables: seq_scan, seq_tup_read, idx_scan, idx_tup_fetch, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del, n_live_tup, n_dead_tup, analyze_count + autoanalyze_count"
         "$PGBIN/psql" -X -qAt -F $'\t' "$DB" -c "

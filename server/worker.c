@@ -15,9 +15,6 @@
 #include "transfer.h"
 #include "xmalloc.h"
 
-/* Fan-out rounds per loop: bounds the time a worker spends on the outbox
- * before it looks at its transfers again. */
-#define FAN_OUT_ROUNDS 8
 /* How soon to look again when endpoints' limits held due work back. */
 #define THROTTLED_POLL_MS 100
 /* How soon to look again when other workers held the endpoints with due work. */
@@ -69,16 +66,16 @@ static struct db_conn *worker_db(struct worker *w)
         /* Fan-outs, claims and lease renewals need not wait for the WAL
          * flush: lost in a crash, they are simply done again (a delivery may
          * then be sent twice, which at-least-once allows). Attempt records
-         * are committed synchronously (db_deliveries_record), which flushes
+         * are committed synchronously (db_deliveries_record_and_fan_out), which flushes
          * everything before them.
-         * Every statement is planned for the queue as it is now: a generic
-         * plan, made once when hookd.deliveries was still small (a new
-         * backlog, no ANALYZE yet), joined the outcomes to a sequential scan
-         * of the whole table on every record (bench: 1,885 scans reading
-         * 92M tuples to drain 50,000 deliveries). */
+         * The worker's statements touch a few rows, by key or through the
+         * queue's indexes: plans that scan whole tables are never right for
+         * them, but statistics that lag a fast-growing queue can make them
+         * look so (see db/migrations/0007_worker_round.sql). */
         if (w->db != NULL &&
             db_exec_script(w->db,
-                           "SET synchronous_commit TO off; SET plan_cache_mode TO force_custom_plan",
+                           "SET synchronous_commit TO off; SET enable_seqscan TO off;"
+                           " SET enable_hashjoin TO off; SET enable_mergejoin TO off",
                            &err) != 0) {
             db_close(w->db);
             w->db = NULL;
@@ -99,64 +96,6 @@ static void db_failed(struct worker *w, const char *what, const struct hk_error 
 }
 
 /* ---- the steps of the loop ------------------------------------------- */
-
-static void fan_out(struct worker *w)
-{
-    const struct config *cfg = w->pool->cfg;
-    for (int round = 0; round < FAN_OUT_ROUNDS; round++) {
-        struct hk_error err;
-        long moved = 0;
-        struct db_conn *db = worker_db(w);
-        if (db == NULL)
-            return;
-        if (db_deliveries_fan_out(db, cfg->claim_batch, &moved, &err) != 0) {
-            db_failed(w, "fan-out", &err);
-            return;
-        }
-        if (moved < cfg->claim_batch)
-            return;
-    }
-}
-
-/* Claims what fits in the free slots; returns how many were claimed.
- * *throttled: some endpoint had due work it could not take yet; *busy:
- * another worker held every endpoint with due work. */
-static size_t claim(struct worker *w, bool *throttled, bool *busy)
-{
-    const struct config *cfg = w->pool->cfg;
-    long room = cfg->max_in_flight - (long)w->n_active;
-    if (room <= 0)
-        return 0;
-    if (room > cfg->claim_batch)
-        room = cfg->claim_batch;
-    struct db_conn *db = worker_db(w);
-    if (db == NULL)
-        return 0;
-    struct hk_error err;
-    struct claimed_delivery *list = NULL;
-    size_t count = 0;
-    if (db_deliveries_claim(db, w->claim_id, room, cfg->lease_s, &w->pool->rules, &list, &count,
-                            throttled, busy, &err) != 0) {
-        db_failed(w, "claim", &err);
-        return 0;
-    }
-    for (size_t i = 0; i < count; i++) {
-        struct transfer *t = transfer_new(&list[i], &w->pool->transfer);
-        if (t == NULL) {
-            log_error("worker %d: delivery %lld has an unusable endpoint secret", w->index,
-                      (long long)list[i].delivery_id);
-            claimed_delivery_free(&list[i]);
-            continue;
-        }
-        curl_multi_add_handle(w->multi, t->easy);
-        w->active[w->n_active++] = t;
-        log_debug("worker %d: delivering %s to endpoint %lld (attempt %d)", w->index,
-                  t->delivery.event_id, (long long)t->delivery.endpoint_id,
-                  t->delivery.attempt);
-    }
-    free(list);
-    return count;
-}
 
 static void remove_active(struct worker *w, struct transfer *t)
 {
@@ -193,29 +132,84 @@ static void collect_finished(struct worker *w)
     }
 }
 
-/* Writes finished attempts; on failure they stay queued for the next loop
- * (their leases keep them from being sent twice meanwhile, and if the
- * leases run out first, the delivery simply happens again). */
-static void write_records(struct worker *w)
+/* Hands claimed deliveries to libcurl; returns how many it took. */
+static size_t start_transfers(struct worker *w, struct claimed_delivery *list, size_t count)
 {
-    if (w->n_done == 0)
-        return;
+    size_t started = 0;
+    for (size_t i = 0; i < count; i++) {
+        struct transfer *t = transfer_new(&list[i], &w->pool->transfer);
+        if (t == NULL) {
+            log_error("worker %d: delivery %lld has an unusable endpoint secret", w->index,
+                      (long long)list[i].delivery_id);
+            claimed_delivery_free(&list[i]);
+            continue;
+        }
+        curl_multi_add_handle(w->multi, t->easy);
+        w->active[w->n_active++] = t;
+        started++;
+        log_debug("worker %d: delivering %s to endpoint %lld (attempt %d)", w->index,
+                  t->delivery.event_id, (long long)t->delivery.endpoint_id,
+                  t->delivery.attempt);
+    }
+    return started;
+}
+
+/* Writes the finished attempts and fans out part of the outbox (none when
+ * stopping); returns the number of outbox events handled. On failure the
+ * attempts stay queued for the next loop (their leases keep them from being
+ * sent twice meanwhile, and if the leases run out first, the delivery simply
+ * happens again). */
+static long record_and_fan_out(struct worker *w, bool stopping)
+{
+    const struct config *cfg = w->pool->cfg;
+    long fan_out_limit = stopping ? 0 : cfg->claim_batch;
+    if (w->n_done == 0 && fan_out_limit == 0)
+        return 0;
     struct db_conn *db = worker_db(w);
     if (db == NULL)
-        return;
+        return 0;
     struct hk_error err;
-    size_t written = 0;
-    if (db_deliveries_record(db, w->claim_id, &w->pool->rules, w->done, w->n_done, &written,
-                             &err) != 0) {
-        db_failed(w, "recording attempts", &err);
-        return;
+    size_t recorded = 0;
+    long fanned_out = 0;
+    if (db_deliveries_record_and_fan_out(db, w->claim_id, &w->pool->rules, w->done, w->n_done,
+                                         fan_out_limit, &recorded, &fanned_out, &err) != 0) {
+        db_failed(w, w->n_done ? "recording attempts" : "fan-out", &err);
+        return 0;
     }
-    if (written < w->n_done)
+    if (recorded < w->n_done)
         log_warn("worker %d: %zu attempt(s) finished after their lease was lost; another "
-                 "worker owns them now", w->index, w->n_done - written);
+                 "worker owns them now", w->index, w->n_done - recorded);
     for (size_t i = 0; i < w->n_done; i++)
         attempt_record_free(&w->done[i]);
     w->n_done = 0;
+    return fanned_out;
+}
+
+/* Claims what fits in the free slots and starts it; returns how many were
+ * claimed. *throttled: some endpoint had due work it could not take yet;
+ * *busy: another worker held every endpoint with due work. */
+static size_t claim(struct worker *w, bool *throttled, bool *busy)
+{
+    const struct config *cfg = w->pool->cfg;
+    long room = cfg->max_in_flight - (long)w->n_active;
+    if (room <= 0)
+        return 0;
+    if (room > cfg->claim_batch)
+        room = cfg->claim_batch;
+    struct db_conn *db = worker_db(w);
+    if (db == NULL)
+        return 0;
+    struct hk_error err;
+    struct claimed_delivery *list = NULL;
+    size_t count = 0;
+    if (db_deliveries_claim(db, w->claim_id, room, cfg->lease_s, &w->pool->rules, &list, &count,
+                            throttled, busy, &err) != 0) {
+        db_failed(w, "claim", &err);
+        return 0;
+    }
+    start_transfers(w, list, count);
+    free(list);
+    return count;
 }
 
 /* Applies fn (renew or release) to the given transfers' deliveries. */
@@ -271,14 +265,12 @@ static void *worker_main(void *arg)
         size_t claimed = 0;
         int running = 0;
         /* Finished attempts are written before claiming: their endpoints'
-         * in-flight slots free up in the same round trip, so the claim below
-         * can refill them at once. */
+         * in-flight slots are free for the claim right after. */
         curl_multi_perform(w->multi, &running);
         collect_finished(w);
-        write_records(w);
         renew_leases(w);
+        long fanned_out = record_and_fan_out(w, stopping);
         if (!stopping) {
-            fan_out(w);
             claimed = claim(w, &throttled, &busy);
             if (claimed > 0)
                 curl_multi_perform(w->multi, &running); /* start them now */
@@ -290,14 +282,14 @@ static void *worker_main(void *arg)
             break;
 
         long timeout = cfg->poll_interval_ms;
-        /* More may be waiting (a full claim), or some transfers finished in
-         * the last perform: go round again at once. */
+        /* More may be waiting (a full claim or fan-out), or some transfers
+         * finished in the last perform: go round again at once. */
         bool again = (claimed > 0 && (long)claimed == cfg->claim_batch) ||
-                     (size_t)running < w->n_active;
+                     fanned_out == cfg->claim_batch || (size_t)running < w->n_active;
         if (again)
             timeout = 0;
         else if (busy && timeout > BUSY_POLL_MS)
-            timeout = BUSY_POLL_MS; /* another worker's claim or record ends in a moment */
+            timeout = BUSY_POLL_MS; /* another worker's claim ends in a moment */
         else if (throttled && timeout > THROTTLED_POLL_MS)
             timeout = THROTTLED_POLL_MS; /* an endpoint's limit will let more through soon */
         if (w->n_active > 0 && timeout > cfg->lease_s * 1000 / 3)
@@ -324,7 +316,7 @@ static void *worker_main(void *arg)
     for (size_t i = 0; i < w->n_active; i++)
         transfer_free(w->active[i]);
     w->n_active = 0;
-    write_records(w);
+    (void)record_and_fan_out(w, true); /* the attempts that finished */
     for (size_t i = 0; i < w->n_done; i++)
         attempt_record_free(&w->done[i]);
     w->n_done = 0;

@@ -1,0 +1,233 @@
+"""The delivery worker's SQL functions (db/migrations/0007_worker_round.sql),
+called directly: hookd.fan_out, hookd.claim_deliveries and
+hookd.record_attempts. The worker makes two calls per loop (record and fan
+out, then claim); these tests check the edges that the end-to-end delivery
+tests reach only by chance: the in-flight cap across claims, the rate
+limit's tokens, lost leases, the busy flag, the closing row, and that a
+healthy endpoint's row is not rewritten by every success.
+
+The queue is shared by the whole test session (other tests may leave due
+deliveries behind), so every assertion looks at this test's tenant only."""
+import json
+import time
+import uuid
+
+import psycopg2
+import pytest
+
+from conftest import DATABASE_URL, SEEN_SECRETS
+
+CLAIM_COLUMNS = ("tenant_id", "delivery_id", "endpoint_id", "event_id", "attempt", "url", "body",
+                 "secret_hex", "previous_secret_hex", "signing_key_hex", "endpoints_locked", "busy")
+
+
+def subscribe(db, tenant, receiver, type_="order.updated", path="/hook"):
+    """An endpoint of tenant subscribed to type_; returns its id."""
+    r = tenant.post_form("/events/subscribe", {"type": type_, "webhook_url": receiver.url(path)})
+    assert r.status == 200, r
+    if "secret" in r.json()["data"]:
+        SEEN_SECRETS.add(r.json()["data"]["secret"])
+    with db.cursor() as cur:
+        cur.execute("SELECT id FROM hookd.endpoints WHERE tenant_id = %s AND url = %s",
+                    (tenant.id, receiver.url(path)))
+        return cur.fetchone()[0]
+
+
+def publish(db, tenant, count, type_="order.updated"):
+    """Publishes count events and fans the whole outbox out; returns their ids."""
+    with db.cursor() as cur:
+        cur.execute("SELECT (hookd.publish(%s, %s, '{\"n\":1}')).event_id FROM generate_series(1, %s)",
+                    (tenant.id, type_, count))
+        ids = [row[0] for row in cur.fetchall()]
+        for _ in range(1000):
+            cur.execute("SELECT hookd.fan_out(1000)")
+            if cur.fetchone()[0] == 0:
+                break
+    return ids
+
+
+def claim(db, claim_id, limit=1000, lease_s=60, cap=32, rate=0, breaker=5):
+    """hookd.claim_deliveries: (the rows as dicts, the closing row as a dict)."""
+    with db.cursor() as cur:
+        cur.execute("SELECT * FROM hookd.claim_deliveries(%s, %s, %s, %s, %s, %s)",
+                    (claim_id, limit, lease_s, cap, rate, breaker))
+        rows = [dict(zip(CLAIM_COLUMNS, row)) for row in cur.fetchall()]
+    closing = [r for r in rows if r["delivery_id"] is None]
+    assert len(closing) == 1, rows
+    assert rows[-1] is closing[0], "the closing row comes last"
+    return [r for r in rows if r["delivery_id"] is not None], closing[0]
+
+
+def mine(rows, tenant):
+    return [r for r in rows if r["tenant_id"] == tenant.id]
+
+
+def outcome(row, state="delivered", status=204, retry_in_ms=0):
+    return {"tenant_id": row["tenant_id"], "id": row["delivery_id"],
+            "endpoint_id": row["endpoint_id"], "number": row["attempt"],
+            "started_ms": int(time.time() * 1000), "duration_ms": 3, "status": status,
+            "response_body": "", "error": None, "state": state, "retry_in_ms": retry_in_ms}
+
+
+def record(db, claim_id, outcomes, breaker=5, disable_after_s=3600):
+    with db.cursor() as cur:
+        cur.execute("SELECT hookd.record_attempts(%s::json, %s, %s, %s)",
+                    (json.dumps(outcomes), claim_id, breaker, disable_after_s))
+        return cur.fetchone()[0]
+
+
+def one(db, sql, *args):
+    with db.cursor() as cur:
+        cur.execute(sql, args)
+        return cur.fetchone()
+
+
+def test_fan_out_makes_one_delivery_per_endpoint(tenant, receiver, db):
+    both = subscribe(db, tenant, receiver, "order.updated", "/both")
+    subscribe(db, tenant, receiver, "*", "/both")                   # the same endpoint again
+    other = subscribe(db, tenant, receiver, "product.created", "/other")
+    events = publish(db, tenant, 3)
+    with db.cursor() as cur:
+        cur.execute("SELECT event_id, endpoint_id, state FROM hookd.deliveries WHERE tenant_id = %s"
+                    " ORDER BY event_id", (tenant.id,))
+        got = cur.fetchall()
+    assert got == [(e, both, "pending") for e in sorted(events)]
+    assert other not in [g[1] for g in got]
+    assert one(db, "SELECT count(*) FROM hookd.pending_events WHERE tenant_id = %s", tenant.id) == (0,)
+
+
+def test_fan_out_of_an_empty_outbox_or_no_room_moves_nothing(db):
+    assert one(db, "SELECT hookd.fan_out(0)") == (0,)
+
+
+def test_claim_keeps_the_endpoint_cap_across_claims(tenant, receiver, db):
+    endpoint = subscribe(db, tenant, receiver)
+    publish(db, tenant, 5)
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET max_in_flight = 2 WHERE id = %s", (endpoint,))
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+
+    first, _ = claim(db, a)
+    assert len(mine(first, tenant)) == 2
+    row = mine(first, tenant)[0]
+    assert row["attempt"] == 1 and row["url"] == receiver.url("/hook")
+    assert json.loads(row["body"])["type"] == "order.updated"
+    assert row["secret_hex"] and row["signing_key_hex"]
+
+    second, closing = claim(db, b)
+    assert mine(second, tenant) == [], "the cap holds across claims"
+    assert closing["endpoints_locked"] >= 1, "the endpoint was locked and held back (throttled)"
+
+    assert record(db, a, [outcome(row)]) == 1
+    third, _ = claim(db, b)
+    assert len(mine(third, tenant)) == 1, "the recorded delivery freed one slot"
+
+
+def test_claim_pays_rate_limit_tokens(tenant, receiver, db):
+    endpoint = subscribe(db, tenant, receiver)
+    publish(db, tenant, 5)
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET rate_limit = 2 WHERE id = %s", (endpoint,))
+    rows, _ = claim(db, str(uuid.uuid4()))
+    assert len(mine(rows, tenant)) == 2, "a full bucket holds rate_limit tokens"
+    tokens = one(db, "SELECT rate_tokens FROM hookd.endpoints WHERE id = %s", endpoint)[0]
+    assert tokens < 1
+    again, _ = claim(db, str(uuid.uuid4()))
+    assert mine(again, tenant) == []
+
+
+def test_claim_with_no_room_returns_only_the_closing_row(db):
+    rows, closing = claim(db, str(uuid.uuid4()), limit=0)
+    assert rows == []
+    assert closing["endpoints_locked"] == 0 and closing["busy"] is False
+
+
+def test_claim_skips_an_endpoint_another_claim_holds(tenant, receiver, db):
+    endpoint = subscribe(db, tenant, receiver)
+    publish(db, tenant, 2)
+    other = psycopg2.connect(DATABASE_URL)
+    try:
+        with other.cursor() as cur:
+            cur.execute("SELECT 1 FROM hookd.endpoints WHERE id = %s FOR NO KEY UPDATE", (endpoint,))
+        rows, closing = claim(db, str(uuid.uuid4()))
+        assert mine(rows, tenant) == [], "SKIP LOCKED: the held endpoint is left alone"
+        if closing["endpoints_locked"] == 0:
+            assert closing["busy"] is True, "due work whose endpoints others hold is busy"
+    finally:
+        other.rollback()
+        other.close()
+    rows, _ = claim(db, str(uuid.uuid4()))
+    assert len(mine(rows, tenant)) == 2
+
+
+def test_record_skips_outcomes_whose_lease_was_lost(tenant, receiver, db):
+    subscribe(db, tenant, receiver)
+    publish(db, tenant, 1)
+    rows, _ = claim(db, str(uuid.uuid4()))
+    row = mine(rows, tenant)[0]
+    assert record(db, str(uuid.uuid4()), [outcome(row)]) == 0
+    assert one(db, "SELECT state FROM hookd.deliveries WHERE id = %s", row["delivery_id"]) == ("delivering",)
+    assert one(db, "SELECT count(*) FROM hookd.attempts WHERE delivery_id = %s", row["delivery_id"]) == (0,)
+
+
+def test_record_of_nothing_writes_nothing(db):
+    assert record(db, str(uuid.uuid4()), []) == 0
+    with db.cursor() as cur:
+        cur.execute("SELECT hookd.record_attempts(NULL, %s, 5, 3600)", (str(uuid.uuid4()),))
+        assert cur.fetchone() == (0,)
+
+
+def test_record_keeps_endpoint_health(tenant, receiver, db):
+    endpoint = subscribe(db, tenant, receiver)
+    publish(db, tenant, 3)
+    claim_id = str(uuid.uuid4())
+    rows = mine(claim(db, claim_id)[0], tenant)
+    assert len(rows) == 3
+    version = one(db, "SELECT xmin::text FROM hookd.endpoints WHERE id = %s", endpoint)
+
+    assert record(db, claim_id, [outcome(rows[0])]) == 1
+    assert one(db, "SELECT xmin::text FROM hookd.endpoints WHERE id = %s", endpoint) == version, \
+        "a success at a healthy endpoint does not rewrite its row"
+
+    assert record(db, claim_id, [outcome(rows[1], "pending", 500, 60000)], breaker=1) == 1
+    streak, open_until, first_failure = one(
+        db, "SELECT failure_streak, circuit_open_until > now(), first_failure_at IS NOT NULL"
+            " FROM hookd.endpoints WHERE id = %s", endpoint)
+    assert (streak, open_until, first_failure) == (1, True, True)
+    assert one(db, "SELECT state, attempt_count, next_attempt_at > now() + interval '50 s'"
+                   " FROM hookd.deliveries WHERE id = %s", rows[1]["delivery_id"]) == ("pending", 1, True)
+
+    assert record(db, claim_id, [outcome(rows[2])]) == 1
+    assert one(db, "SELECT failure_streak, circuit_open_until, first_failure_at"
+                   " FROM hookd.endpoints WHERE id = %s", endpoint) == (0, None, None), \
+        "a success closes the circuit"
+
+
+def test_record_of_gone_disables_the_endpoint_and_parks_its_queue(tenant, receiver, db):
+    endpoint = subscribe(db, tenant, receiver)
+    publish(db, tenant, 3)
+    claim_id = str(uuid.uuid4())
+    rows = mine(claim(db, claim_id, cap=1)[0], tenant)
+    assert len(rows) == 1
+    assert record(db, claim_id, [outcome(rows[0], "disabled", 410)]) == 1
+    assert one(db, "SELECT state FROM hookd.endpoints WHERE id = %s", endpoint) == ("disabled",)
+    with db.cursor() as cur:
+        cur.execute("SELECT state, count(*) FROM hookd.deliveries WHERE endpoint_id = %s"
+                    " GROUP BY state ORDER BY state", (endpoint,))
+        assert cur.fetchall() == [("disabled", 3)]
+
+
+def test_record_disables_an_endpoint_failing_for_too_long(tenant, receiver, db):
+    endpoint = subscribe(db, tenant, receiver)
+    publish(db, tenant, 2)
+    claim_id = str(uuid.uuid4())
+    rows = mine(claim(db, claim_id, cap=1)[0], tenant)
+    failed = outcome(rows[0], "pending", 500, 1000)
+    failed["started_ms"] = int((time.time() - 7200) * 1000)        # failing for two hours
+    assert record(db, claim_id, [failed], disable_after_s=3600) == 1
+    state, reason = one(db, "SELECT state, disabled_reason FROM hookd.endpoints WHERE id = %s", endpoint)
+    assert state == "disabled"
+    assert reason.startswith("Failing continuously since ") and "(1 failed attempts in a row)" in reason
+    with db.cursor() as cur:
+        cur.execute("SELECT state FROM hookd.deliveries WHERE endpoint_id = %s", (endpoint,))
+        assert sorted(r[0] for r in cur.fetchall()) == ["disabled", "disabled"]
