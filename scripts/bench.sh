@@ -195,29 +195,14 @@ find_pgbin() {
     return 1
 }
 
-# What make run needs (compiler, libraries, PostgreSQL) via install-deps.sh,
-# then wrk and pgbench, installed the same way when absent.
+# What the harness needs (compiler, libraries, PostgreSQL with pgbench, wrk,
+# curl) via install-deps.sh.
 install_missing() {
-    env -u HOOKD_DATABASE_URL scripts/install-deps.sh run
+    env -u HOOKD_DATABASE_URL scripts/install-deps.sh bench
     find_pgbin || die "no PostgreSQL server found"
-    local missing=()
-    command -v wrk > /dev/null 2>&1 || missing+=(wrk)
-    if [ ! -x "$PGBIN/pgbench" ] && ! command -v pgbench > /dev/null 2>&1; then
-        missing+=(postgresql-contrib)
-    fi
-    if [ ${#missing[@]} -gt 0 ]; then
-        local sudo=()
-        if [ "$(id -u)" -ne 0 ]; then
-            sudo -n true 2> /dev/null || die "missing ${missing[*]}: run sudo apt-get install -y ${missing[*]}"
-            sudo=(sudo -n)
-        fi
-        log "installing ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        "${sudo[@]}" apt-get update -qq > /dev/null
-        "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
-    fi
     PGBENCH=$PGBIN/pgbench
-    [ -x "$PGBENCH" ] || PGBENCH=$(command -v pgbench)
+    [ -x "$PGBENCH" ] || PGBENCH=$(command -v pgbench) ||
+        die "no pgbench beside $PGBIN (install postgresql-contrib)"
 }
 
 build_all() {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# install-deps.sh [build|run|test|ui] - installs the Debian packages hookd needs
+# install-deps.sh [build|run|test|ui|bench] - installs the Debian packages hookd needs
 # for that purpose when they are missing. Idempotent and silent when nothing
 # is missing. Needs root or passwordless sudo to install; otherwise it names
 # the packages and the command to run.
@@ -12,6 +12,9 @@ server_pkgs=(postgresql)
 test_pkgs=(libcmocka-dev python3 python3-pytest python3-psycopg2 curl valgrind)
 # The dashboard's browser test (make test-ui) drives Debian's Chromium.
 ui_pkgs=(chromium)
+# make bench / bench-smoke: wrk loads the API, curl asks the tools for
+# their figures; pgbench comes with the server package (postgresql-NN).
+bench_pkgs=(wrk curl)
 # node and npm run the independent signature verifier (tests/interop) and
 # the dashboard's browser test (tests/ui); any
 # install of them will do, so they count as present when the commands exist.
@@ -25,7 +28,8 @@ case "$purpose" in
         if [ -z "${HOOKD_DATABASE_URL:-}" ]; then wanted+=("${server_pkgs[@]}"); fi ;;
     test) wanted+=("${server_pkgs[@]}" "${test_pkgs[@]}") ;;
     ui) wanted+=("${server_pkgs[@]}" "${ui_pkgs[@]}") ;;
-    *) echo "usage: $0 [build|run|test|ui]" >&2; exit 2 ;;
+    bench) wanted+=("${server_pkgs[@]}" "${bench_pkgs[@]}") ;;
+    *) echo "usage: $0 [build|run|test|ui|bench]" >&2; exit 2 ;;
 esac
 
 have_pkg() {
