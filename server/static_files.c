@@ -11,7 +11,7 @@
 /* The dashboard runs only its own scripts and styles, talks only to this
  * server, and cannot be framed: an injected string can never execute. */
 static const char CONTENT_SECURITY_POLICY[] =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; manifest-src 'self'; base-uri 'none'; form-action 'none'; "
     "frame-ancestors 'none'";
 
@@ -107,6 +107,6 @@ enum MHD_Result static_files_answer(struct MHD_Connection *connection, const cha
     /* Names are not versioned: revalidate every time (a 304 is cheap). */
     MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     add_security_headers(r);
-    log_debug("GET /ui/%s -> %d", f->name, current ? 304 : 200);
+    log_debug("/ui/%s -> %d", f->name, current ? 304 : 200);
     return queue(connection, current ? MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK, r);
 }

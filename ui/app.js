@@ -2,7 +2,7 @@
 // (#/overview, #/endpoints, #/events, #/events/EV...). Each page is a
 // module whose render(main, params, page) fills main; page.alive() turns
 // false when the user leaves, and page.every() runs a refresh until then.
-import { h, clear } from './dom.js';
+import { h, svg, clear } from './dom.js';
 import { apiKey, signIn, signOut, onUnauthorized, ApiError } from './api.js';
 import * as overview from './overview.js';
 import * as endpoints from './endpoints.js';
@@ -17,6 +17,15 @@ const routes = [
   { pattern: /^\/events\/([^/]+)$/, nav: 'events', view: eventDetail },
   { pattern: /^\/events$/, nav: 'events', view: events },
 ];
+
+/* The mark, drawn in place: it needs no request (and so shows even when the
+ * server is gone). */
+function logo(size) {
+  return svg('svg', { viewBox: '0 0 32 32', width: size, height: size, 'aria-hidden': 'true', class: 'logo' },
+    svg('rect', { width: 32, height: 32, rx: 7, class: 'logo-bg' }),
+    svg('path', { d: 'M10 8v9a6 6 0 0 0 12 0v-3', class: 'logo-line' }),
+    svg('circle', { cx: 22, cy: 10, r: 2.5, class: 'logo-dot' }));
+}
 
 let current = null;   // the page being shown: { alive, timers }
 
@@ -34,7 +43,7 @@ function signInView(message) {
   const error = h('p', { class: 'form-error', role: 'alert', id: 'signin-error' }, message || '');
   const button = h('button', { class: 'btn btn-primary btn-block', type: 'submit' }, 'Sign in');
   const form = h('form', { class: 'signin-card', novalidate: true },
-    h('div', { class: 'brand brand-large' }, h('img', { src: 'favicon.svg', alt: '', width: 28, height: 28 }), 'hookd'),
+    h('div', { class: 'brand brand-large' }, logo(28), 'hookd'),
     h('h1', {}, 'Sign in to your dashboard'),
     h('label', { for: 'api-key' }, 'Tenant API key'),
     input,
@@ -74,7 +83,7 @@ function shell(active) {
   root.removeAttribute('aria-busy');
   clear(root).append(
     h('header', { class: 'topbar' },
-      h('a', { class: 'brand', href: '#/overview', 'aria-label': 'hookd' }, h('img', { src: 'favicon.svg', alt: '', width: 22, height: 22 }), h('span', { class: 'brand-name' }, 'hookd')),
+      h('a', { class: 'brand', href: '#/overview', 'aria-label': 'hookd' }, logo(22), h('span', { class: 'brand-name' }, 'hookd')),
       h('nav', { class: 'nav', 'aria-label': 'Main' }, link('overview', 'Overview'), link('endpoints', 'Endpoints'), link('events', 'Events')),
       h('button', { class: 'btn btn-ghost signout', type: 'button', onclick: () => { signOut(); location.hash = '#/signin'; } }, 'Sign out')),
     main);

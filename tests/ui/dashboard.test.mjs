@@ -405,6 +405,38 @@ await step('the README screenshot: the overview with live data', async () => {
   await page.screenshot({ path: join(SHOTS, 'dashboard.png') });
 });
 
+await step("another tenant's key sees its own, empty, dashboard", async () => {
+  const { stdout: other } = await promisify(execFile)(HOOKD, ['tenant', 'create', 'empty-shop', '--output', 'env'], { env });
+  const otherKey = /HOOKD_API_KEY=(\S+)/.exec(other)[1];
+  const tab = await context.newPage();
+  await tab.goto(`${base}/ui/`);
+  await tab.fill('#api-key', otherKey);
+  await tab.click('button[type=submit]');
+  await tab.locator('.card:has-text("Needs attention") .state', { hasText: 'No endpoints yet' }).waitFor();
+  await tab.click('a.nav-link:has-text("Endpoints")');
+  await tab.locator('.state h2', { hasText: 'No endpoints yet' }).waitFor();
+  await shot(tab, 'empty-endpoints');
+  await tab.click('a.nav-link:has-text("Events")');
+  await tab.locator('.state h2', { hasText: 'No events yet' }).waitFor();
+  await tab.goto(`${base}/ui/#/events/${payoutId}`);
+  await tab.locator('h2', { hasText: 'Event not found' }).waitFor();
+  await tab.close();
+});
+
+await step('when the server is gone, pages say so and offer to try again', async () => {
+  await page.goto(`${base}/ui/#/endpoints`);
+  await page.locator('tr.endpoint').first().waitFor();
+  const code = await stopHookd();
+  expect(code === 0, `hookd exited with ${code} on SIGTERM`);
+  await page.click('a.nav-link:has-text("Events")');
+  const error = page.locator('.state-error');
+  await error.waitFor();
+  expect((await error.textContent()).includes('could not be reached'), await error.textContent());
+  expect(await error.locator('button', { hasText: 'Try again' }).count() === 1, 'no Try again');
+  await shot(page, 'server-gone');
+  problems.splice(0, problems.length, ...problems.filter((p) => !/ERR_CONNECTION_REFUSED/.test(p)));
+});
+
 await step('no script error and no CSP violation on any page', async () => {
   expect(problems.length === 0, problems.join('\n'));
 });
