@@ -406,15 +406,19 @@ retire() {
 
 # db_delivered TYPE [URL]: "COUNT LAST_US": TYPE's deliveries (to URL, if
 # given) in state delivered, and when the last of them was recorded
-# (wall-clock microseconds; 0 if none).
+# (wall-clock microseconds; 0 if none). Every scenario's endpoints take its
+# type only, so the deliveries are found through the endpoints: a join
+# through hookd.events, planned with statistics that lag the backlog, once
+# took 16 s here.
 db_delivered() {
     local where=""
     [ -z "${2:-}" ] || where="AND ep.url = '$2'"
     sql "SELECT count(*) || ' ' || coalesce((extract(epoch FROM max(d.updated)) * 1000000)::bigint, 0)
            FROM hookd.deliveries d
-           JOIN hookd.events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id
-           JOIN hookd.endpoints ep ON ep.tenant_id = d.tenant_id AND ep.id = d.endpoint_id
-          WHERE e.type = '$1' AND d.state = 'delivered' $where"
+          WHERE d.state = 'delivered' AND d.endpoint_id IN (
+                SELECT ep.id FROM hookd.subscriptions s
+                  JOIN hookd.endpoints ep ON ep.tenant_id = s.tenant_id AND ep.id = s.endpoint_id
+                 WHERE s.tenant_id = $TENANT AND s.event_type = '$1' $where)"
 }
 
 # drain_backlog SCEN TYPE EXPECTED DEADLINE_S [URL]: starts `hookd worker` on

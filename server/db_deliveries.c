@@ -12,20 +12,19 @@
 #include "secrets.h"
 #include "xmalloc.h"
 
-/* The worker's loop (db/migrations/0007_worker_round.sql): record and fan
- * out in one durable transaction, then claim in another. */
-static const struct db_stmt stmt_record_and_fan_out = {
-    "deliveries_record_and_fan_out",
-    "SELECT hookd.record_attempts($1::json, $2::uuid, $3, $4), hookd.fan_out($5)",
-    5
+/* The worker's loop (db/migrations/0007_worker_round.sql and
+ * 0009_claim_beside_record.sql): fan out and claim, send, then record. */
+static const struct db_stmt stmt_record = {
+    "deliveries_record",
+    "SELECT hookd.record_attempts($1::json, $2::uuid, $3, $4), hookd.fan_out($5)", 5
 };
 
 static const struct db_stmt stmt_claim = {
     "deliveries_claim",
     "SELECT tenant_id, delivery_id, endpoint_id, event_id, attempt, url, body, secret_hex,"
-    "       previous_secret_hex, signing_key_hex, endpoints_locked, busy"
-    "  FROM hookd.claim_deliveries($1::uuid, $2, $3, $4, $5, $6)",
-    6
+    "       previous_secret_hex, signing_key_hex, endpoints_locked, busy, fanned_out"
+    "  FROM hookd.claim_deliveries($1::uuid, $2::bigint[], $3, $4, $5, $6, $7, $8)",
+    8
 };
 
 static const struct db_stmt stmt_renew = {
@@ -123,14 +122,15 @@ static struct json_object *records_json(const struct attempt_record *records, si
     return rows;
 }
 
-int db_deliveries_record_and_fan_out(struct db_conn *conn, const char *claim_id,
-                                     const struct endpoint_rules *rules,
-                                     const struct attempt_record *records, size_t count,
-                                     long fan_out_limit, size_t *recorded, long *fanned_out,
-                                     struct hk_error *err)
+int db_deliveries_record(struct db_conn *conn, const char *claim_id,
+                         const struct endpoint_rules *rules, const struct attempt_record *records,
+                         size_t count, long fan_out_limit, size_t *recorded, long *fanned_out,
+                         struct hk_error *err)
 {
     *recorded = 0;
     *fanned_out = 0;
+    if (count == 0 && fan_out_limit <= 0)
+        return 0;
     struct json_object *rows = records_json(records, count);
     char breaker[24], disable[24], fan_out[24];
     snprintf(breaker, sizeof(breaker), "%ld", rules->breaker_threshold);
@@ -140,7 +140,7 @@ int db_deliveries_record_and_fan_out(struct db_conn *conn, const char *claim_id,
         rows ? json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PLAIN) : NULL, claim_id,
         breaker, disable, fan_out
     };
-    PGresult *res = db_query(conn, &stmt_record_and_fan_out, values, err);
+    PGresult *res = db_query(conn, &stmt_record, values, err);
     json_object_put(rows);
     if (res == NULL)
         return -1;
@@ -150,22 +150,22 @@ int db_deliveries_record_and_fan_out(struct db_conn *conn, const char *claim_id,
     return 0;
 }
 
-int db_deliveries_claim(struct db_conn *conn, const char *claim_id, long limit, long lease_s,
-                        const struct endpoint_rules *rules, struct claimed_delivery **out,
-                        size_t *count, bool *throttled, bool *busy, struct hk_error *err)
+int db_deliveries_claim(struct db_conn *conn, const char *claim_id,
+                        const struct endpoint_rules *rules, const struct claim_request *req,
+                        struct claim_result *out, struct hk_error *err)
 {
-    *out = NULL;
-    *count = 0;
-    *throttled = false;
-    *busy = false;
-    char lim[24], lease[24], cap[24], rate[24], breaker[24];
-    snprintf(lim, sizeof(lim), "%ld", limit);
-    snprintf(lease, sizeof(lease), "%ld", lease_s);
+    memset(out, 0, sizeof(*out));
+    char *finished = int_array(req->finished, req->n_finished);
+    char fan_out[24], lim[24], lease[24], cap[24], rate[24], breaker[24];
+    snprintf(fan_out, sizeof(fan_out), "%ld", req->fan_out_limit);
+    snprintf(lim, sizeof(lim), "%ld", req->limit);
+    snprintf(lease, sizeof(lease), "%ld", req->lease_s);
     snprintf(cap, sizeof(cap), "%ld", rules->max_in_flight);
     snprintf(rate, sizeof(rate), "%ld", rules->rate_limit);
     snprintf(breaker, sizeof(breaker), "%ld", rules->breaker_threshold);
-    const char *values[] = { claim_id, lim, lease, cap, rate, breaker };
+    const char *values[] = { claim_id, finished, fan_out, lim, lease, cap, rate, breaker };
     PGresult *res = db_query(conn, &stmt_claim, values, err);
+    free(finished);
     if (res == NULL)
         return -1;
     int n = PQntuples(res);
@@ -179,7 +179,8 @@ int db_deliveries_claim(struct db_conn *conn, const char *claim_id, long limit, 
         }
         /* the closing row */
         locked = strtol(PQgetvalue(res, i, 10), NULL, 10);
-        *busy = PQgetvalue(res, i, 11)[0] == 't';
+        out->busy = PQgetvalue(res, i, 11)[0] == 't';
+        out->fanned_out = strtol(PQgetvalue(res, i, 12), NULL, 10);
     }
     PQclear(res);
     /* An endpoint that was locked but got nothing was held back by a
@@ -192,9 +193,9 @@ int db_deliveries_claim(struct db_conn *conn, const char *claim_id, long limit, 
                    list[k].endpoint_id == list[i].endpoint_id;
         served += !seen;
     }
-    *throttled = served < locked;
-    *out = list;
-    *count = claimed;
+    out->throttled = served < locked;
+    out->claimed = list;
+    out->count = claimed;
     return 0;
 }
 

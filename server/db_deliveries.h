@@ -58,40 +58,52 @@ struct attempt_record {
 /* A new random claim id (a UUID's text form). */
 void db_deliveries_claim_id(char out[CLAIM_ID_LEN + 1]);
 
-/* One transaction, committed durably (the attempts are on record once
- * answered), in one round trip (hookd.record_attempts, hookd.fan_out):
- *  1. writes the finished attempts, their attempt rows and the endpoints'
- *     health, for the deliveries still claimed by claim_id (*recorded counts
- *     them; the others' leases were lost). A success closes the endpoint's
- *     circuit; failures extend its streak, open the circuit at the breaker
- *     threshold (until the failed delivery's retry), and disable it after
- *     disable_after_s of continuous failure; a 410 disables it at once. A
- *     disabled endpoint's queued deliveries are parked (state 'disabled')
- *     for a replay.
- *  2. moves up to fan_out_limit outbox events into deliveries (one per
- *     matching endpoint) and deletes their outbox rows (*fanned_out counts
- *     the events).
- * On failure nothing of it happened. */
-int db_deliveries_record_and_fan_out(struct db_conn *conn, const char *claim_id,
-                                     const struct endpoint_rules *rules,
-                                     const struct attempt_record *records, size_t count,
-                                     long fan_out_limit, size_t *recorded, long *fanned_out,
-                                     struct hk_error *err) __attribute__((warn_unused_result));
+/* Writes finished attempts, their attempt rows and the endpoints' health,
+ * for the deliveries still claimed by claim_id (*recorded counts them; the
+ * others' leases were lost), then moves up to fan_out_limit outbox events
+ * into deliveries (*fanned_out counts the events), in one transaction
+ * committed durably (the attempts are on record once answered), in one
+ * round trip (hookd.record_attempts, hookd.fan_out). A success closes the
+ * endpoint's circuit; failures extend its streak, open the circuit at the
+ * breaker threshold (until the failed delivery's retry), and disable it
+ * after disable_after_s of continuous failure; a 410 disables it at once. A
+ * disabled endpoint's queued deliveries are parked (state 'disabled') for a
+ * replay. */
+int db_deliveries_record(struct db_conn *conn, const char *claim_id,
+                         const struct endpoint_rules *rules, const struct attempt_record *records,
+                         size_t count, long fan_out_limit, size_t *recorded, long *fanned_out,
+                         struct hk_error *err) __attribute__((warn_unused_result));
 
-/* Claims up to limit due deliveries for claim_id with a lease of lease_s
- * (hookd.claim_deliveries: one round trip, one transaction), endpoint by
+struct claim_request {
+    long fan_out_limit;          /* outbox events to fan out first; 0: none */
+    long limit;                  /* deliveries to claim at most; 0: none */
+    long lease_s;                /* the claims' lease */
+    const int64_t *finished;     /* this claim id's deliveries whose requests have */
+    size_t n_finished;           /* finished but are not recorded yet (borrowed) */
+};
+
+struct claim_result {
+    struct claimed_delivery *claimed; /* the caller frees each (claimed_delivery_free),
+                                       * then the array */
+    size_t count;
+    long fanned_out;             /* outbox events handled */
+    bool throttled;              /* an endpoint had due work its limits held back */
+    bool busy;                   /* other claims held every endpoint with due work */
+};
+
+/* In one round trip and one transaction, committed without waiting for the
+ * WAL flush (hookd.claim_deliveries): moves up to fan_out_limit outbox
+ * events into deliveries (one per matching endpoint), then claims up to
+ * limit due deliveries for claim_id with a lease of lease_s, endpoint by
  * endpoint in order of their earliest due delivery, within each endpoint's
- * limits: its in-flight cap (across all workers), its rate limit, its
- * circuit (open: nothing; at the breaker threshold: one at a time).
- * Endpoints are locked (SKIP LOCKED) for the claim, so limits hold with many
- * workers. *out gets a new array (caller frees each with
- * claimed_delivery_free and then the array) and *count its length;
- * *throttled is set when some endpoint had due work it could not take now
- * (worth looking again soon), *busy when every endpoint with due work was
- * locked by another worker's claim (worth looking again at once). */
-int db_deliveries_claim(struct db_conn *conn, const char *claim_id, long limit, long lease_s,
-                        const struct endpoint_rules *rules, struct claimed_delivery **out,
-                        size_t *count, bool *throttled, bool *busy, struct hk_error *err)
+ * limits: its in-flight cap (across all workers; req->finished are not in
+ * flight any more), its rate limit, its circuit (open: nothing; at the
+ * breaker threshold: one at a time). Endpoints are locked (SKIP LOCKED) for
+ * the claim, so limits hold with many workers. throttled: worth looking
+ * again soon; busy: worth looking again at once. */
+int db_deliveries_claim(struct db_conn *conn, const char *claim_id,
+                        const struct endpoint_rules *rules, const struct claim_request *req,
+                        struct claim_result *out, struct hk_error *err)
     __attribute__((warn_unused_result));
 void claimed_delivery_free(struct claimed_delivery *d);
 void attempt_record_free(struct attempt_record *r);

@@ -18,7 +18,7 @@
 /* How soon to look again when endpoints' limits held due work back. */
 #define THROTTLED_POLL_MS 100
 /* How soon to look again when other workers held the endpoints with due work. */
-#define BUSY_POLL_MS 5
+#define BUSY_POLL_MS 1
 
 struct worker {
     struct worker_pool *pool;
@@ -29,6 +29,8 @@ struct worker {
     struct db_conn *db;
     struct transfer **active;        /* running transfers */
     size_t n_active;
+    bool queue_full;                 /* the last claim left due work behind (limits or
+                                      * room): fan out after sending, not before */
     struct attempt_record *done;     /* finished, not yet written */
     size_t n_done;
     size_t cap_done;
@@ -66,7 +68,7 @@ static struct db_conn *worker_db(struct worker *w)
         /* Fan-outs, claims and lease renewals need not wait for the WAL
          * flush: lost in a crash, they are simply done again (a delivery may
          * then be sent twice, which at-least-once allows). Attempt records
-         * are committed synchronously (db_deliveries_record_and_fan_out), which flushes
+         * are committed synchronously (db_deliveries_record), which flushes
          * everything before them.
          * The worker's statements touch a few rows, by key or through the
          * queue's indexes: plans that scan whole tables are never right for
@@ -154,15 +156,73 @@ static size_t start_transfers(struct worker *w, struct claimed_delivery *list, s
     return started;
 }
 
-/* Writes the finished attempts and fans out part of the outbox (none when
- * stopping); returns the number of outbox events handled. On failure the
- * attempts stay queued for the next loop (their leases keep them from being
- * sent twice meanwhile, and if the leases run out first, the delivery simply
- * happens again). */
-static long record_and_fan_out(struct worker *w, bool stopping)
+/* Whether every finished attempt not yet written was a success. */
+static bool all_delivered(const struct worker *w)
+{
+    for (size_t i = 0; i < w->n_done; i++) {
+        if (strcmp(w->done[i].state, "delivered") != 0)
+            return false;
+    }
+    return true;
+}
+
+/* Claims what fits in the free slots and starts it; returns how many were
+ * claimed. The attempts that finished but are not written yet are named to
+ * the claim: their requests are over, so their slots can be refilled before
+ * the record. Unless the last claim left due work behind, it fans out part
+ * of the outbox first, so that a new event is delivered in this loop.
+ * *fanned_out: adds the outbox events handled; *throttled: some endpoint had due
+ * work it could not take yet; *busy: another worker held every endpoint
+ * with due work. */
+static size_t claim(struct worker *w, long *fanned_out, bool *throttled, bool *busy)
 {
     const struct config *cfg = w->pool->cfg;
-    long fan_out_limit = stopping ? 0 : cfg->claim_batch;
+    long room = cfg->max_in_flight - (long)w->n_active;
+    if (room > cfg->claim_batch)
+        room = cfg->claim_batch;
+    if (room < 0)
+        room = 0;
+    struct db_conn *db = worker_db(w);
+    if (db == NULL)
+        return 0;
+    int64_t *finished = xcalloc(w->n_done + 1, sizeof(int64_t));
+    for (size_t i = 0; i < w->n_done; i++)
+        finished[i] = w->done[i].delivery_id;
+    struct claim_request req = {
+        .fan_out_limit = w->queue_full ? 0 : cfg->claim_batch,
+        .limit = room,
+        .lease_s = cfg->lease_s,
+        .finished = finished,
+        .n_finished = w->n_done,
+    };
+    struct claim_result res;
+    struct hk_error err;
+    int rc = db_deliveries_claim(db, w->claim_id, &w->pool->rules, &req, &res, &err);
+    free(finished);
+    if (rc != 0) {
+        db_failed(w, "claim", &err);
+        w->queue_full = false;
+        return 0;
+    }
+    *fanned_out += res.fanned_out;
+    *throttled = res.throttled;
+    *busy = res.busy;
+    w->queue_full = res.throttled || (room > 0 && (long)res.count == room);
+    start_transfers(w, res.claimed, res.count);
+    free(res.claimed);
+    return res.count;
+}
+
+/* Writes finished attempts (a durable commit) and, when the last claim
+ * left due work behind (so did not fan out), fans out part of the outbox;
+ * returns the number of outbox events handled. On failure the attempts stay
+ * queued for the next loop (their leases keep them from being sent twice
+ * meanwhile, and if the leases run out first, the delivery simply happens
+ * again). */
+static long write_records(struct worker *w, bool stopping)
+{
+    const struct config *cfg = w->pool->cfg;
+    long fan_out_limit = !stopping && w->queue_full ? cfg->claim_batch : 0;
     if (w->n_done == 0 && fan_out_limit == 0)
         return 0;
     struct db_conn *db = worker_db(w);
@@ -171,9 +231,9 @@ static long record_and_fan_out(struct worker *w, bool stopping)
     struct hk_error err;
     size_t recorded = 0;
     long fanned_out = 0;
-    if (db_deliveries_record_and_fan_out(db, w->claim_id, &w->pool->rules, w->done, w->n_done,
-                                         fan_out_limit, &recorded, &fanned_out, &err) != 0) {
-        db_failed(w, w->n_done ? "recording attempts" : "fan-out", &err);
+    if (db_deliveries_record(db, w->claim_id, &w->pool->rules, w->done, w->n_done,
+                             fan_out_limit, &recorded, &fanned_out, &err) != 0) {
+        db_failed(w, w->n_done > 0 ? "recording attempts" : "fan-out", &err);
         return 0;
     }
     if (recorded < w->n_done)
@@ -183,33 +243,6 @@ static long record_and_fan_out(struct worker *w, bool stopping)
         attempt_record_free(&w->done[i]);
     w->n_done = 0;
     return fanned_out;
-}
-
-/* Claims what fits in the free slots and starts it; returns how many were
- * claimed. *throttled: some endpoint had due work it could not take yet;
- * *busy: another worker held every endpoint with due work. */
-static size_t claim(struct worker *w, bool *throttled, bool *busy)
-{
-    const struct config *cfg = w->pool->cfg;
-    long room = cfg->max_in_flight - (long)w->n_active;
-    if (room <= 0)
-        return 0;
-    if (room > cfg->claim_batch)
-        room = cfg->claim_batch;
-    struct db_conn *db = worker_db(w);
-    if (db == NULL)
-        return 0;
-    struct hk_error err;
-    struct claimed_delivery *list = NULL;
-    size_t count = 0;
-    if (db_deliveries_claim(db, w->claim_id, room, cfg->lease_s, &w->pool->rules, &list, &count,
-                            throttled, busy, &err) != 0) {
-        db_failed(w, "claim", &err);
-        return 0;
-    }
-    start_transfers(w, list, count);
-    free(list);
-    return count;
 }
 
 /* Applies fn (renew or release) to the given transfers' deliveries. */
@@ -264,19 +297,27 @@ static void *worker_main(void *arg)
         bool throttled = false, busy = false;
         size_t claimed = 0;
         int running = 0;
-        /* Finished attempts are written before claiming: their endpoints'
-         * in-flight slots are free for the claim right after. */
+        /* When every attempt that finished was a success, claim first,
+         * naming them: their slots are refilled and the new requests sent
+         * before the record waits for its WAL flush, which then overlaps
+         * those requests. A failure (or a 410) is recorded first: the
+         * claim must see the endpoint's streak, breaker and state. */
         curl_multi_perform(w->multi, &running);
         collect_finished(w);
         renew_leases(w);
-        long fanned_out = record_and_fan_out(w, stopping);
+        long fanned_out = 0;
+        bool record_first = stopping || !all_delivered(w);
+        if (record_first)
+            fanned_out += write_records(w, stopping);
         if (!stopping) {
-            claimed = claim(w, &throttled, &busy);
+            claimed = claim(w, &fanned_out, &throttled, &busy);
             if (claimed > 0)
-                curl_multi_perform(w->multi, &running); /* start them now */
+                curl_multi_perform(w->multi, &running); /* send them now */
         } else if (deadline == 0) {
             deadline = clock_mono_ms() + cfg->shutdown_timeout_s * 1000;
         }
+        if (!record_first)
+            fanned_out += write_records(w, stopping);
 
         if (stopping && (w->n_active == 0 || clock_mono_ms() >= deadline))
             break;
@@ -316,7 +357,7 @@ static void *worker_main(void *arg)
     for (size_t i = 0; i < w->n_active; i++)
         transfer_free(w->active[i]);
     w->n_active = 0;
-    (void)record_and_fan_out(w, true); /* the attempts that finished */
+    (void)write_records(w, true);
     for (size_t i = 0; i < w->n_done; i++)
         attempt_record_free(&w->done[i]);
     w->n_done = 0;

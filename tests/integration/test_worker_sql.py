@@ -1,10 +1,12 @@
-"""The delivery worker's SQL functions (db/migrations/0007_worker_round.sql),
-called directly: hookd.fan_out, hookd.claim_deliveries and
-hookd.record_attempts. The worker makes two calls per loop (record and fan
-out, then claim); these tests check the edges that the end-to-end delivery
-tests reach only by chance: the in-flight cap across claims, the rate
-limit's tokens, lost leases, the busy flag, the closing row, and that a
-healthy endpoint's row is not rewritten by every success.
+"""The delivery worker's SQL functions (db/migrations/0007_worker_round.sql,
+0009_claim_beside_record.sql), called directly: hookd.fan_out,
+hookd.claim_deliveries and hookd.record_attempts. The worker makes two
+calls per loop (fan out and claim, naming the requests that finished; then
+record); these tests check the edges that the end-to-end delivery tests
+reach only by chance: the in-flight cap across claims and with finished
+requests not yet recorded, the rate limit's tokens, lost leases, the busy
+flag, the closing row, and that a healthy endpoint's row is not rewritten
+by every success.
 
 The queue is shared by the whole test session (other tests may leave due
 deliveries behind), so every assertion looks at this test's tenant only."""
@@ -18,7 +20,8 @@ import pytest
 from conftest import DATABASE_URL, SEEN_SECRETS
 
 CLAIM_COLUMNS = ("tenant_id", "delivery_id", "endpoint_id", "event_id", "attempt", "url", "body",
-                 "secret_hex", "previous_secret_hex", "signing_key_hex", "endpoints_locked", "busy")
+                 "secret_hex", "previous_secret_hex", "signing_key_hex", "endpoints_locked", "busy",
+                 "fanned_out")
 
 
 def subscribe(db, tenant, receiver, type_="order.updated", path="/hook"):
@@ -46,11 +49,12 @@ def publish(db, tenant, count, type_="order.updated"):
     return ids
 
 
-def claim(db, claim_id, limit=1000, lease_s=60, cap=32, rate=0, breaker=5):
+def claim(db, claim_id, limit=1000, lease_s=60, cap=32, rate=0, breaker=5, finished=(),
+          fan_out=0):
     """hookd.claim_deliveries: (the rows as dicts, the closing row as a dict)."""
     with db.cursor() as cur:
-        cur.execute("SELECT * FROM hookd.claim_deliveries(%s, %s, %s, %s, %s, %s)",
-                    (claim_id, limit, lease_s, cap, rate, breaker))
+        cur.execute("SELECT * FROM hookd.claim_deliveries(%s, %s::bigint[], %s, %s, %s, %s, %s, %s)",
+                    (claim_id, list(finished), fan_out, limit, lease_s, cap, rate, breaker))
         rows = [dict(zip(CLAIM_COLUMNS, row)) for row in cur.fetchall()]
     closing = [r for r in rows if r["delivery_id"] is None]
     assert len(closing) == 1, rows
@@ -121,6 +125,40 @@ def test_claim_keeps_the_endpoint_cap_across_claims(tenant, receiver, db):
     assert record(db, a, [outcome(row)]) == 1
     third, _ = claim(db, b)
     assert len(mine(third, tenant)) == 1, "the recorded delivery freed one slot"
+
+
+def test_finished_requests_free_their_slots_for_their_own_claim_only(tenant, receiver, db):
+    endpoint = subscribe(db, tenant, receiver)
+    publish(db, tenant, 5)
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET max_in_flight = 2 WHERE id = %s", (endpoint,))
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    first = mine(claim(db, a)[0], tenant)
+    assert len(first) == 2
+    done = first[0]["delivery_id"]
+
+    assert mine(claim(db, b, finished=[done])[0], tenant) == [], \
+        "another claim's finished requests still count until they are recorded"
+    second = mine(claim(db, a, finished=[done])[0], tenant)
+    assert len(second) == 1, "the finished request's slot is refilled before its record"
+    assert mine(claim(db, a, finished=[done])[0], tenant) == [], "and only once"
+    assert record(db, a, [outcome(first[0])]) == 1
+    assert mine(claim(db, a)[0], tenant) == [], "two in flight: the cap"
+
+
+def test_claim_fans_out_first(tenant, receiver, db):
+    subscribe(db, tenant, receiver)
+    with db.cursor() as cur:
+        cur.execute("SELECT (hookd.publish(%s, 'order.updated', '{}')).event_id", (tenant.id,))
+        event = cur.fetchone()[0]
+    for _ in range(100):  # the outbox may hold other tests' events first
+        rows, closing = claim(db, str(uuid.uuid4()), fan_out=1000)
+        if [r for r in mine(rows, tenant) if r["event_id"] == event]:
+            break
+        assert closing["fanned_out"] >= 0
+    else:
+        pytest.fail("the published event was never fanned out and claimed")
+    assert one(db, "SELECT count(*) FROM hookd.pending_events WHERE event_id = %s", event) == (0,)
 
 
 def test_claim_pays_rate_limit_tokens(tenant, receiver, db):
