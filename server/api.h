@@ -47,9 +47,10 @@ void api_recover(struct request *req, struct response *resp);
 void api_healthz(struct request *req, struct response *resp);
 void api_readyz(struct request *req, struct response *resp);
 /* The dashboard's reads and its test button (api_endpoint_overview.c,
- * api_endpoint_test.c, api_event_list.c). */
+ * api_endpoint_test.c, api_event_list.c, api_stats.c). */
 void api_endpoints_list(struct request *req, struct response *resp);
 void api_endpoint_test(struct request *req, struct response *resp);
 void api_events_list(struct request *req, struct response *resp);
+void api_events_stats(struct request *req, struct response *resp);
 
 #endif

@@ -30,6 +30,7 @@ static const struct route routes[] = {
     { "POST", "/events/endpoints/configure", ROUTE_ENDPOINT_CONFIGURE, false },
     { "POST", "/events/endpoints/test", ROUTE_ENDPOINT_TEST, false },
     { "GET", "/events/endpoints", ROUTE_ENDPOINTS_LIST, false },
+    { "GET", "/events/stats", ROUTE_EVENTS_STATS, false },
     { "POST", "/events/recover", ROUTE_RECOVER, false },
     { "POST", "/events", ROUTE_EVENT_PUBLISH, false },
     { "GET", "/events", ROUTE_EVENTS_LIST, false },

@@ -27,6 +27,7 @@ enum route_id {
     ROUTE_ENDPOINT_TEST,
     ROUTE_UI,              /* the dashboard's files: /ui and everything under /ui/ */
     ROUTE_EVENTS_LIST,
+    ROUTE_EVENTS_STATS,
 };
 
 enum route_status { ROUTE_MATCHED, ROUTE_NOT_FOUND, ROUTE_TRAILING_SLASH, ROUTE_BAD_METHOD };

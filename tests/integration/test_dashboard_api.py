@@ -425,3 +425,114 @@ def test_event_list_needs_credentials(tenant):
     r = tenant.server.request("DELETE", "/events", headers=tenant.auth())
     assert_error(r, 405, "Method not allowed.")
     assert r.header("Allow") == "POST, GET, HEAD"
+
+
+# --------------------------------------------------------------------------
+# GET /events/stats
+
+def stats(tenant, query=""):
+    r = tenant.get("/events/stats" + query)
+    assert r.status == 200, r
+    body = r.json()
+    assert body["type"] == "success"
+    return body["data"]
+
+
+def epoch(ts):
+    from datetime import datetime
+    return datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
+
+
+ZERO = {"attempts": 0, "succeeded": 0, "failed": 0, "p50_ms": None, "p95_ms": None, "p99_ms": None}
+
+
+@pytest.mark.parametrize("query,window,seconds,count", [
+    ("", "1h", 60, 60), ("?window=1h", "1h", 60, 60), ("?window=24h", "24h", 900, 96)])
+def test_stats_every_bucket_present_when_idle(tenant, query, window, seconds, count):
+    before = time.time()
+    data = stats(tenant, query)
+    after = time.time()
+    assert (data["window"], data["bucket_seconds"], len(data["buckets"])) == (window, seconds, count)
+    starts = [epoch(b["start"]) for b in data["buckets"]]
+    assert all(s % seconds == 0 for s in starts)                     # aligned
+    assert all(b - a == seconds for a, b in zip(starts, starts[1:]))  # consecutive, oldest first
+    assert starts[-1] <= after and starts[-1] + seconds > before - 1   # the last one holds now
+    assert all({k: v for k, v in b.items() if k != "start"} == ZERO for b in data["buckets"])
+    assert data["totals"] == ZERO
+
+
+def insert_attempts(db, tenant, rows):
+    """rows: (age in seconds, duration_ms, status) of attempts written with
+    SQL, one delivery each, to an endpoint of their own, in one transaction
+    (one now(), so attempts of the same age share a bucket)."""
+    with db.cursor() as cur:
+        cur.execute("BEGIN")
+        cur.execute("INSERT INTO hookd.endpoints (tenant_id, url, secret_sealed)"
+                    " VALUES (%s, 'http://127.0.0.1:9/stats', '\\x00') RETURNING id", (tenant.id,))
+        endpoint_id = cur.fetchone()[0]
+        for i, (age, duration, status) in enumerate(rows):
+            event_id = f"EVst{tenant.id:06d}{i:010d}"
+            cur.execute("INSERT INTO hookd.events (tenant_id, id, type, version, occurred, body)"
+                        " VALUES (%s, %s, 'order.updated', '1.0.0', now(), '{}')",
+                        (tenant.id, event_id))
+            cur.execute("INSERT INTO hookd.deliveries (tenant_id, event_id, endpoint_id, state)"
+                        " VALUES (%s, %s, %s, 'delivered') RETURNING id",
+                        (tenant.id, event_id, endpoint_id))
+            cur.execute("INSERT INTO hookd.attempts (tenant_id, delivery_id, number, started,"
+                        " duration_ms, status) VALUES (%s, %s, 1,"
+                        " now() - %s * interval '1 second', %s, %s)",
+                        (tenant.id, cur.fetchone()[0], age, duration, status))
+        cur.execute("COMMIT")
+
+
+def test_stats_exact_counts_and_percentiles(tenant, other_tenant, db):
+    # 100 attempts 30 minutes ago, 1..100 ms: even ones 200, odd ones 503
+    # or no answer at all; one more 2 hours ago (day window only).
+    rows = [(1800, ms, 200 if ms % 2 == 0 else (503 if ms % 4 == 1 else None))
+            for ms in range(1, 101)]
+    insert_attempts(db, tenant, rows + [(7200, 1000, 200)])
+    insert_attempts(db, other_tenant, [(60, 5000, 500)] * 3)   # never counted for tenant
+    hour = stats(tenant, "?window=1h")
+    busy = [b for b in hour["buckets"] if b["attempts"]]
+    assert len(busy) == 1
+    expected = {"attempts": 100, "succeeded": 50, "failed": 50,
+                "p50_ms": 50.5, "p95_ms": 95.05, "p99_ms": 99.01}
+    assert {k: v for k, v in busy[0].items() if k != "start"} == expected
+    assert hour["totals"] == expected
+    day = stats(tenant, "?window=24h")
+    assert day["totals"]["attempts"] == 101 and day["totals"]["succeeded"] == 51
+    assert sum(b["attempts"] for b in day["buckets"]) == 101
+    assert stats(other_tenant)["totals"]["attempts"] == 3
+
+
+def test_stats_count_real_attempts(tenant, workers):
+    r = Receiver(answers=[Answer(204), Answer(500)])
+    try:
+        subscribe(tenant, r)
+        workers()
+        event = tenant.publish().json()["data"]
+        [n] = wait_state(tenant, event["id"], "delivered")
+        data = stats(tenant)
+        assert data["totals"]["attempts"] == 2
+        assert (data["totals"]["succeeded"], data["totals"]["failed"]) == (1, 1)
+        durations = sorted(a["duration_ms"] for a in n["attempts"])
+        assert data["totals"]["p50_ms"] == pytest.approx(sum(durations) / 2, abs=0.01)
+        assert sum(b["attempts"] for b in data["buckets"]) == 2
+        assert data["buckets"][-1]["attempts"] + data["buckets"][-2]["attempts"] == 2
+    finally:
+        r.close()
+
+
+@pytest.mark.parametrize("query,field", [
+    ("window=2h", "window"), ("window=", "window"), ("window=1H", "window"),
+    ("window=1h%00", "window"), ("window=1h&window=1h", "window"), ("foo=1", "foo"),
+])
+def test_stats_refuses_bad_parameters(tenant, query, field):
+    assert_error(tenant.get("/events/stats?" + query), 400, f"Invalid field {field}.")
+
+
+def test_stats_needs_credentials(tenant):
+    assert_error(tenant.server.request("GET", "/events/stats"), 401, "Unauthorized.")
+    r = tenant.server.request("POST", "/events/stats", headers=tenant.auth())
+    assert_error(r, 405, "Method not allowed.")
+    assert r.header("Allow") == "GET, HEAD"

@@ -43,7 +43,8 @@ static const struct route_case route_cases[] = {
     MATCH("GET", "/events/x", ROUTE_EVENT_GET, "x"),
     MATCH("GET", "/events", ROUTE_EVENTS_LIST, ""),
     MATCH("HEAD", "/events", ROUTE_EVENTS_LIST, ""),
-    MATCH("GET", "/events/endpoints", ROUTE_ENDPOINTS_LIST, ""),    /* not an event id */
+    MATCH("GET", "/events/endpoints", ROUTE_ENDPOINTS_LIST, ""),
+    MATCH("GET", "/events/stats", ROUTE_EVENTS_STATS, ""),    /* not an event id */
     MATCH("POST", "/events/endpoints/test", ROUTE_ENDPOINT_TEST, ""),
     /* 405 with the allowed methods. */
     BAD_METHOD("POST", "/events/subscriptions", "GET, HEAD"),
@@ -54,6 +55,7 @@ static const struct route_case route_cases[] = {
     BAD_METHOD("PUT", "/events", "POST, GET, HEAD"),
     BAD_METHOD("DELETE", "/events", "POST, GET, HEAD"),
     BAD_METHOD("POST", "/events/endpoints", "GET, HEAD"),
+    BAD_METHOD("POST", "/events/stats", "GET, HEAD"),
     BAD_METHOD("GET", "/events/endpoints/test", "POST"),
     BAD_METHOD("POST", "/events/EVabc", "GET, HEAD"),
     BAD_METHOD("get", "/events/types", "GET, HEAD"),              /* methods are case-sensitive */
