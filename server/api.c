@@ -27,8 +27,10 @@ api_handler_fn api_handler_for(enum route_id id)
     case ROUTE_ENDPOINT_TEST: return api_endpoint_test;
     case ROUTE_EVENTS_LIST: return api_events_list;
     case ROUTE_EVENTS_STATS: return api_events_stats;
+    case ROUTE_METRICS: return api_metrics;
     case ROUTE_UI: /* static_files.c, not a handler */
-    case ROUTE_NONE: break;
+    case ROUTE_NONE:
+    case ROUTE_ID_COUNT: break;
     }
     return NULL;
 }

@@ -52,5 +52,6 @@ void api_endpoints_list(struct request *req, struct response *resp);
 void api_endpoint_test(struct request *req, struct response *resp);
 void api_events_list(struct request *req, struct response *resp);
 void api_events_stats(struct request *req, struct response *resp);
+void api_metrics(struct request *req, struct response *resp);
 
 #endif

@@ -7,6 +7,7 @@
 #include "db_deliveries.h"
 #include "db_events.h"
 #include "json_members.h"
+#include "metrics.h"
 #include "token.h"
 #include "xmalloc.h"
 
@@ -68,6 +69,8 @@ static void answer_publish(struct request *req, const char *event_id,
         response_error(resp, &item->err);
         return;
     }
+    if (!item->out.replayed)
+        metrics_event_published(item->type);
     if (req->app->caches != NULL && !item->out.replayed)
         caches_event_put(req->app->caches, req->tenant_id, event_id, item->out.body,
                          strlen(item->out.body));

@@ -10,6 +10,7 @@
 
 #include "log.h"
 #include "destination.h"
+#include "metrics_http.h"
 #include "retry.h"
 #include "xmalloc.h"
 
@@ -54,6 +55,19 @@ static int check_ports(const char *value, struct hk_error *err)
         return -1;
     destination_policy_free(&policy);
     return 0;
+}
+
+static int check_log_format(const char *value, struct hk_error *err)
+{
+    enum log_format format;
+    (void)err;
+    return log_format_parse(value, &format);
+}
+
+static int check_metrics_listen(const char *value, struct hk_error *err)
+{
+    struct sockaddr_storage addr;
+    return value[0] == '\0' ? 0 : metrics_listen_parse(value, &addr, err);
 }
 
 #define FIELD(name) offsetof(struct config, name)
@@ -122,6 +136,17 @@ static const struct setting settings[] = {
       "publishes in batches.", NULL },
     { "HOOKD_LOG_LEVEL", "log-level", SETTING_LOG_LEVEL, FIELD(log_level), "info", 0, 0,
       "Least severe level logged: debug, info, warn or error.", NULL },
+    { "HOOKD_LOG_FORMAT", "log-format", SETTING_STRING, FIELD(log_format), "text", 0, 0,
+      "`text` (a line per entry: time, level, message, `key=value` ids) or `json` (one JSON "
+      "object per line with `ts`, `level`, `msg` and the ids as fields).", check_log_format },
+    { "HOOKD_METRICS_LISTEN", "metrics-listen", SETTING_STRING, FIELD(metrics_listen), "", 0, 0,
+      "`ADDR:PORT` (`127.0.0.1:9464`, `[::1]:9464`; port 0 picks one and logs it) of a separate "
+      "listener for `GET /metrics` and `GET /healthz`, for `hookd worker`, which has no API "
+      "listener. Empty: none (`serve` and `api` answer `/metrics` on the API listener anyway).",
+      check_metrics_listen },
+    { "HOOKD_METRICS_TOKEN", "metrics-token", SETTING_STRING, FIELD(metrics_token), "", 0, 0,
+      "When set, `GET /metrics` needs `Authorization: Bearer <token>` (401 otherwise), on both "
+      "listeners. Empty: `/metrics` is open, like `/healthz`.", NULL },
     { "HOOKD_MIGRATE_ON_START", "migrate-on-start", SETTING_BOOL, FIELD(migrate_on_start), "true",
       0, 0, "Apply pending migrations when `hookd serve` starts (advisory-locked, safe with many processes).", NULL },
     { "HOOKD_WORKERS", "workers", SETTING_LONG, FIELD(workers), "2", 1, 64,

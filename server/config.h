@@ -36,6 +36,9 @@ struct config {
     long publish_batch;
     long publish_threads;
     char *log_level;
+    char *log_format;          /* text or json */
+    char *metrics_listen;      /* ADDR:PORT of the separate metrics listener, or "" */
+    char *metrics_token;       /* bearer token /metrics asks for, or "" */
     bool migrate_on_start;
     /* the delivery engine */
     long workers;

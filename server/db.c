@@ -232,6 +232,14 @@ void db_pool_release(struct db_pool *pool, struct db_conn *conn)
         db_close(conn);
 }
 
+void db_pool_usage(struct db_pool *pool, size_t *in_use, size_t *size)
+{
+    pthread_mutex_lock(&pool->mu);
+    *in_use = pool->n_open - pool->n_idle;
+    *size = pool->size;
+    pthread_mutex_unlock(&pool->mu);
+}
+
 void db_pool_destroy(struct db_pool *pool)
 {
     for (size_t i = 0; i < pool->n_idle; i++)

@@ -67,6 +67,9 @@ void db_pool_init(struct db_pool *pool, const char *url, size_t size);
 struct db_conn *db_pool_acquire(struct db_pool *pool, long timeout_ms, struct hk_error *err);
 /* Returns a borrowed connection (NULL is ignored). */
 void db_pool_release(struct db_pool *pool, struct db_conn *conn);
+/* How many connections are lent out (or being opened) now, and the pool's
+ * size: for /metrics. */
+void db_pool_usage(struct db_pool *pool, size_t *in_use, size_t *size);
 void db_pool_destroy(struct db_pool *pool);
 
 #endif

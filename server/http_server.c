@@ -15,6 +15,7 @@
 #include "clock.h"
 #include "conn_guard.h"
 #include "log.h"
+#include "metrics.h"
 #include "static_files.h"
 #include "task_pool.h"
 #include "xmalloc.h"
@@ -32,6 +33,8 @@
 /* At shutdown, how long open connections get to finish their answers. */
 #define DRAIN_WAIT_STEPS 50
 #define DRAIN_WAIT_STEP_US 20000
+/* The longest X-Request-Id logged. */
+#define REQUEST_ID_MAX 128
 
 struct http_server {
     struct MHD_Daemon *daemon;
@@ -69,6 +72,8 @@ static void *on_request_start(void *cls, const char *uri, struct MHD_Connection 
     req->connection = connection;
     req->raw_uri = xstrdup(uri);
     req->publisher = server->publisher;
+    req->started_us = clock_mono_us();
+    metrics_http_in_flight(1);
     buf_init(&req->body, (size_t)app->cfg->max_body_bytes);
     params_init(&req->query);
     params_init(&req->form);
@@ -84,15 +89,55 @@ static void *on_request_start(void *cls, const char *uri, struct MHD_Connection 
     return req;
 }
 
+/* Why a request ended without being answered completely, or NULL. */
+static const char *termination_name(enum MHD_RequestTerminationCode toe)
+{
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_COMPLETED_OK: return NULL;
+    case MHD_REQUEST_TERMINATED_WITH_ERROR: return "error";
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED: return "timeout";
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN: return "shutdown";
+    case MHD_REQUEST_TERMINATED_READ_ERROR: return "read_error";
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT: return "client_abort";
+    }
+    return "unknown";
+}
+
+/* The access log line and the request's metrics, once it is over. Only
+ * the route pattern is logged, never the path or query, which may carry
+ * credentials (key=, signature=). */
+static void account(const struct request *req, enum MHD_RequestTerminationCode toe)
+{
+    int64_t duration_us = clock_mono_us() - req->started_us;
+    enum route_id route = req->route.status == ROUTE_MATCHED ? req->route.id : ROUTE_NONE;
+    if (req->status != 0)
+        metrics_http_request(route, req->status, duration_us);
+    metrics_http_in_flight(-1);
+    if (LOG_INFO < log_threshold)
+        return;
+    char request_id[REQUEST_ID_MAX + 1] = "";
+    const char *given = req->started ? request_header(req, "X-Request-Id") : NULL;
+    if (given != NULL)
+        snprintf(request_id, sizeof(request_id), "%s", given);
+    bool has_id = req->route.status == ROUTE_MATCHED && req->route.param[0] != '\0';
+    log_fields(LOG_INFO, "request", LOG_STR("method", req->method),
+               LOG_STR("route", req->route.pattern), LOG_INT("status", req->status),
+               LOG_MS("duration_ms", duration_us),
+               LOG_STR("end", termination_name(toe)),
+               LOG_ID("tenant_id", req->tenant_id),
+               LOG_STR("event_id", has_id ? req->route.param : NULL),
+               LOG_STR("request_id", given != NULL ? request_id : NULL));
+}
+
 static void on_request_done(void *cls, struct MHD_Connection *connection, void **req_cls,
                             enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
     (void)connection;
-    (void)toe;
     struct request *req = *req_cls;
     if (req == NULL)
         return;
+    account(req, toe);
     if (req->guard_entry != NULL)
         conn_guard_idle(req->guard, req->guard_entry, clock_mono_ms());
     if (req->deferred_ready)
@@ -115,13 +160,13 @@ static enum MHD_Result send_response(struct request *req, struct response *resp)
         response_free(resp);
         return MHD_NO;
     }
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            resp->content_type ? resp->content_type : "application/json");
     for (size_t i = 0; i < resp->n_headers; i++)
         MHD_add_response_header(r, resp->header_names[i], resp->header_values[i]);
     enum MHD_Result ret = MHD_queue_response(req->connection, resp->status, r);
     MHD_destroy_response(r);
-    log_debug("%s %s -> %u", req->method, req->route.pattern ? req->route.pattern : "-",
-              resp->status);
+    req->status = resp->status;
     response_free(resp);
     return ret;
 }
@@ -260,8 +305,15 @@ static enum MHD_Result handle(struct http_server *server, struct request *req)
     case ROUTE_MATCHED:
         break;
     }
-    if (req->route.id == ROUTE_UI)
-        return static_files_answer(req->connection, req->raw_uri, strcspn(req->raw_uri, "?"));
+    if (req->route.id == ROUTE_UI) {
+        enum MHD_Result ret = static_files_answer(req->connection, req->raw_uri,
+                                                  strcspn(req->raw_uri, "?"));
+        /* The status it queued, for the access log and metrics. */
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info(req->connection, MHD_CONNECTION_INFO_HTTP_STATUS);
+        req->status = info != NULL ? info->http_status : 0;
+        return ret;
+    }
 
     const char *q = strchr(req->raw_uri, '?');
     if (q != NULL && params_parse_form(&req->query, q + 1, strlen(q + 1), "query", &err) != 0)

@@ -1,16 +1,25 @@
-/* log.c - leveled log lines on stderr, one write per line so lines from
- * different threads never interleave. */
+/* log.c - leveled log lines on stderr, text or JSON, one write per line so
+ * lines from different threads never interleave. */
 #include "log.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "utf8.h"
+
 enum log_level log_threshold = LOG_INFO;
+enum log_format log_format = LOG_FORMAT_TEXT;
 
 static const char *const level_names[] = { "debug", "info", "warn", "error" };
+static const char *const format_names[] = { "text", "json" };
+
+/* The longest line written; longer ones are cut (and stay well-formed). */
+#define LINE_MAX_BYTES 4096
+/* The longest formatted message of log_write. */
+#define MESSAGE_MAX_BYTES 2048
 
 int log_level_parse(const char *name, enum log_level *out)
 {
@@ -23,24 +32,231 @@ int log_level_parse(const char *name, enum log_level *out)
     return -1;
 }
 
-void log_write(enum log_level level, const char *fmt, ...)
+int log_format_parse(const char *name, enum log_format *out)
 {
-    char line[2048];
-    struct timespec ts;
+    for (size_t i = 0; i < sizeof(format_names) / sizeof(format_names[0]); i++) {
+        if (strcmp(name, format_names[i]) == 0) {
+            *out = (enum log_format)i;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* ---- a bounded line under construction -------------------------------- */
+
+/* Bytes kept back for the end of the line: '}', '\n' and a NUL. */
+#define LINE_TAIL 3
+
+struct line {
+    char *p;
+    size_t len;
+    size_t cap;
+    bool full;      /* something did not fit: nothing more is added */
+};
+
+/* Appends s[0..n) when it fits before the tail (and `keep` more bytes). */
+static bool put_keep(struct line *l, const char *s, size_t n, size_t keep)
+{
+    if (l->full || l->len + n + keep + LINE_TAIL > l->cap) {
+        l->full = true;
+        return false;
+    }
+    memcpy(l->p + l->len, s, n);
+    l->len += n;
+    return true;
+}
+
+static bool put(struct line *l, const char *s, size_t n)
+{
+    return put_keep(l, s, n, 0);
+}
+
+static bool put_str(struct line *l, const char *s)
+{
+    return put(l, s, strlen(s));
+}
+
+/* The JSON form of the character at s[0..len) into out (at most 6 bytes);
+ * returns its length and the number of input bytes it stands for. */
+static size_t escape_char(const char *s, size_t len, char out[8], size_t *used)
+{
+    unsigned char c = (unsigned char)s[0];
+    *used = 1;
+    switch (c) {
+    case '"': memcpy(out, "\\\"", 2); return 2;
+    case '\\': memcpy(out, "\\\\", 2); return 2;
+    case '\n': memcpy(out, "\\n", 2); return 2;
+    case '\r': memcpy(out, "\\r", 2); return 2;
+    case '\t': memcpy(out, "\\t", 2); return 2;
+    default: break;
+    }
+    if (c < 0x20 || c == 0x7f)
+        return (size_t)snprintf(out, 8, "\\u%04x", c);
+    size_t n = utf8_char_len(s, len);
+    if (n == 0) {
+        memcpy(out, "\xEF\xBF\xBD", 3); /* U+FFFD for a byte that is not UTF-8 */
+        return 3;
+    }
+    memcpy(out, s, n);
+    *used = n;
+    return n;
+}
+
+/* A JSON string: quoted and escaped; cut at a character boundary (and still
+ * closed) when the line is full. Returns false when not even "" fits. */
+static bool put_quoted(struct line *l, const char *s)
+{
+    if (!put_keep(l, "\"", 1, 1))
+        return false;
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len;) {
+        char esc[8];
+        size_t used;
+        size_t n = escape_char(s + i, len - i, esc, &used);
+        if (!put_keep(l, esc, n, 1))
+            break;
+        i += used;
+    }
+    l->p[l->len++] = '"'; /* the byte kept for it */
+    return true;
+}
+
+/* Can a text-format value be written bare (key=value)? */
+static bool bare_text(const char *s)
+{
+    if (*s == '\0')
+        return false;
+    for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
+        if (*p <= ' ' || *p >= 0x7f || *p == '"' || *p == '=' || *p == '\\')
+            return false;
+    }
+    return true;
+}
+
+static void put_timestamp(struct line *l, const struct timespec *ts)
+{
     struct tm tm;
+    char stamp[96];
+    gmtime_r(&ts->tv_sec, &tm);
+    snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+             ts->tv_nsec / 1000000);
+    put_str(l, stamp);
+}
+
+/* Is the field left out of the line? */
+static bool absent(const struct log_field *f)
+{
+    return (f->type == LOG_FIELD_STR && f->str == NULL) || (f->type == LOG_FIELD_ID && f->num <= 0);
+}
+
+/* A numeric field's text into out. */
+static void number_text(const struct log_field *f, char *out, size_t cap)
+{
+    if (f->type == LOG_FIELD_MS) {
+        long long us = f->num < 0 ? 0 : f->num;
+        snprintf(out, cap, "%lld.%03lld", us / 1000, us % 1000);
+    } else {
+        snprintf(out, cap, "%lld", f->num);
+    }
+}
+
+static void format_text(struct line *l, const struct timespec *ts, enum log_level level,
+                        const char *msg, const struct log_field *fields, size_t n)
+{
+    char lvl[16];
+    put_timestamp(l, ts);
+    snprintf(lvl, sizeof(lvl), " %-5s ", level_names[level]);
+    put_str(l, lvl);
+    /* The message as it is (the format it always had), cut to fit. */
+    size_t len = strlen(msg);
+    size_t room = l->cap - LINE_TAIL - l->len;
+    put(l, msg, len < room ? len : room);
+    for (size_t i = 0; i < n && !l->full; i++) {
+        const struct log_field *f = &fields[i];
+        if (absent(f))
+            continue;
+        size_t mark = l->len;
+        char num[32];
+        bool ok = put_str(l, " ") && put_str(l, f->key) && put_str(l, "=");
+        if (ok && f->type != LOG_FIELD_STR) {
+            number_text(f, num, sizeof(num));
+            ok = put_str(l, num);
+        } else if (ok) {
+            ok = bare_text(f->str) ? put_str(l, f->str) : put_quoted(l, f->str);
+        }
+        if (!ok)
+            l->len = mark;
+    }
+}
+
+static void format_json(struct line *l, const struct timespec *ts, enum log_level level,
+                        const char *msg, const struct log_field *fields, size_t n)
+{
+    put_str(l, "{\"ts\":\"");
+    put_timestamp(l, ts);
+    put_str(l, "\",\"level\":\"");
+    put_str(l, level_names[level]);
+    put_str(l, "\",\"msg\":");
+    put_quoted(l, msg);
+    for (size_t i = 0; i < n && !l->full; i++) {
+        const struct log_field *f = &fields[i];
+        if (absent(f))
+            continue;
+        size_t mark = l->len;
+        char num[32];
+        bool ok = put_str(l, ",\"") && put_str(l, f->key) && put_str(l, "\":");
+        if (ok && f->type != LOG_FIELD_STR) {
+            number_text(f, num, sizeof(num));
+            ok = put_str(l, num);
+        } else if (ok) {
+            ok = put_quoted(l, f->str);
+        }
+        if (!ok)
+            l->len = mark;
+    }
+    l->p[l->len++] = '}'; /* kept in the tail */
+}
+
+size_t log_format_line(char *out, size_t cap, enum log_format format, const struct timespec *ts,
+                       enum log_level level, const char *msg, const struct log_field *fields,
+                       size_t n)
+{
+    struct line l = { out, 0, cap, false };
+    if (format == LOG_FORMAT_JSON)
+        format_json(&l, ts, level, msg, fields, n);
+    else
+        format_text(&l, ts, level, msg, fields, n);
+    l.p[l.len++] = '\n';
+    l.p[l.len] = '\0';
+    return l.len;
+}
+
+static void emit(enum log_level level, const char *msg, const struct log_field *fields, size_t n)
+{
+    char line[LINE_MAX_BYTES];
+    struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    gmtime_r(&ts.tv_sec, &tm);
-    int n = snprintf(line, sizeof(line), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %-5s ",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000, level_names[level]);
-    va_list ap;
-    va_start(ap, fmt);
-    int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-    va_end(ap);
-    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
-    if (len > sizeof(line) - 2)
-        len = sizeof(line) - 2;
-    line[len++] = '\n';
+    size_t len = log_format_line(line, sizeof(line), log_format, &ts, level, msg, fields, n);
     ssize_t w = write(STDERR_FILENO, line, len);
     (void)w; /* nowhere left to report a failed log write */
+}
+
+void log_write(enum log_level level, const char *fmt, ...)
+{
+    char msg[MESSAGE_MAX_BYTES];
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (m < 0)
+        msg[0] = '\0';
+    emit(level, msg, NULL, 0);
+}
+
+void log_write_fields(enum log_level level, const char *msg, const struct log_field *fields,
+                      size_t n)
+{
+    emit(level, msg, fields, n);
 }

@@ -113,6 +113,9 @@ int main(int argc, char **argv)
     enum log_level level;
     if (log_level_parse(cfg.log_level, &level) == 0)
         log_threshold = level;
+    enum log_format format;
+    if (log_format_parse(cfg.log_format, &format) == 0)
+        log_format = format;
 
     if (sodium_init() < 0 || curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
         fprintf(stderr, "hookd: cannot initialise libsodium or libcurl\n");

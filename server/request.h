@@ -25,12 +25,15 @@
 #include "response.h"
 #include "router.h"
 
+struct metrics_sources;
+
 struct app {
     const struct config *cfg;
     struct db_pool *pool;
     const struct destination_policy *destinations;   /* the SSRF guard's rules */
     struct rate_limiter *limiter;                     /* per-tenant API rate limits */
     struct caches *caches;                            /* events and API keys */
+    const struct metrics_sources *metrics;            /* what GET /metrics reads */
 };
 
 struct request {
@@ -54,6 +57,8 @@ struct request {
     struct publish_batcher *publisher;   /* group commit for publishes; borrowed */
     struct conn_guard *guard;   /* the slow-client guard and this connection's */
     struct conn_guard_entry *guard_entry;   /* entry in it, or NULL; both borrowed */
+    int64_t started_us;         /* monotonic, at the first byte: for the access log */
+    unsigned int status;        /* the status answered, 0 until then */
 };
 
 /* The request's database connection, borrowed on first use; NULL with err

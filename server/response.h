@@ -19,6 +19,7 @@ struct response {
     const char *header_names[RESPONSE_MAX_HEADERS];   /* static strings */
     char *header_values[RESPONSE_MAX_HEADERS];        /* owned */
     size_t n_headers;
+    const char *content_type;      /* a static string; NULL: application/json */
 };
 
 void response_init(struct response *r);

@@ -19,6 +19,7 @@ struct route {
 static const struct route routes[] = {
     { "GET", "/healthz", ROUTE_HEALTHZ, true },
     { "GET", "/readyz", ROUTE_READYZ, true },
+    { "GET", "/metrics", ROUTE_METRICS, true },   /* its own optional token (api_metrics.c) */
     { "POST", "/events/subscribe", ROUTE_SUBSCRIBE, false },
     { "POST", "/events/unsubscribe", ROUTE_UNSUBSCRIBE, false },
     { "GET", "/events/subscriptions", ROUTE_SUBSCRIPTIONS, false },
@@ -144,4 +145,15 @@ void router_match(const char *method, const char *path, size_t path_len, struct 
         snprintf(out->allow + used, sizeof(out->allow) - used, "%s%s%s", used ? ", " : "",
                  routes[i].method, strcmp(routes[i].method, "GET") == 0 ? ", HEAD" : "");
     }
+}
+
+const char *router_pattern(enum route_id id)
+{
+    if (id == ROUTE_UI)
+        return "/ui/";
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        if (routes[i].id == id)
+            return routes[i].pattern;
+    }
+    return NULL;
 }

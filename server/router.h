@@ -28,6 +28,8 @@ enum route_id {
     ROUTE_UI,              /* the dashboard's files: /ui and everything under /ui/ */
     ROUTE_EVENTS_LIST,
     ROUTE_EVENTS_STATS,
+    ROUTE_METRICS,
+    ROUTE_ID_COUNT      /* keep last: the number of ids, for tables indexed by them */
 };
 
 enum route_status { ROUTE_MATCHED, ROUTE_NOT_FOUND, ROUTE_TRAILING_SLASH, ROUTE_BAD_METHOD };
@@ -51,5 +53,7 @@ struct route_match {
  * exception is /ui and everything under /ui/ (the dashboard, /ui/ itself
  * included), which is ROUTE_UI for GET and HEAD. */
 void router_match(const char *method, const char *path, size_t path_len, struct route_match *out);
+/* The path pattern of a route ("/events/{id}"), or NULL for ROUTE_NONE. */
+const char *router_pattern(enum route_id id);
 
 #endif

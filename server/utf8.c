@@ -41,6 +41,11 @@ char *utf8_sanitize(const char *s, size_t len)
     return out;
 }
 
+size_t utf8_char_len(const char *s, size_t len)
+{
+    return sequence_len((const unsigned char *)s, len);
+}
+
 static size_t sequence_len(const unsigned char *p, size_t len)
 {
     unsigned char c = p[0];

@@ -11,5 +11,8 @@ bool utf8_valid(const char *s, size_t len);
  * sequence and every NUL becomes U+FFFD. For text from strangers (receivers'
  * answers) on its way into the database. The caller frees it. */
 char *utf8_sanitize(const char *s, size_t len);
+/* Length of the valid UTF-8 character at s[0..len) (1 to 4), or 0 when the
+ * bytes there are not one (len must be at least 1). */
+size_t utf8_char_len(const char *s, size_t len);
 
 #endif

@@ -10,7 +10,9 @@
 
 #include "db.h"
 #include "db_deliveries.h"
+#include "event_time.h"
 #include "log.h"
+#include "metrics.h"
 #include "retry.h"
 #include "transfer.h"
 #include "xmalloc.h"
@@ -109,6 +111,28 @@ static void remove_active(struct worker *w, struct transfer *t)
     }
 }
 
+/* The metrics and the log line of a finished attempt. */
+static void account_attempt(struct transfer *t, const struct attempt_record *r)
+{
+    curl_off_t total_us = 0;
+    if (curl_easy_getinfo(t->easy, CURLINFO_TOTAL_TIME_T, &total_us) != CURLE_OK || total_us <= 0)
+        total_us = (curl_off_t)r->duration_ms * 1000;
+    /* Publication (stamped by PostgreSQL's clock into the event) to the end
+     * of this attempt (ours). */
+    int64_t occurred_ms = event_occurred_ms(t->delivery.body, t->delivery.body_len);
+    int64_t latency_us = (r->started_ms + r->duration_ms - occurred_ms) * 1000;
+    metrics_deliveries_in_flight(-1);
+    metrics_delivery_attempt(r->status, r->state, (int64_t)total_us,
+                             occurred_ms > 0 ? latency_us : -1);
+    bool retry = strcmp(r->state, "pending") == 0;
+    log_fields(LOG_INFO, "delivery attempt", LOG_ID("delivery_id", r->delivery_id),
+               LOG_STR("event_id", t->delivery.event_id), LOG_ID("endpoint_id", r->endpoint_id),
+               LOG_ID("tenant_id", r->tenant_id), LOG_INT("attempt", r->attempt),
+               LOG_STR("outcome", retry ? "retry" : r->state), LOG_INT("status", r->status),
+               LOG_STR("error", r->error), LOG_MS("duration_ms", (long long)total_us),
+               LOG_ID("retry_in_ms", retry ? r->retry_in_ms : 0));
+}
+
 static void collect_finished(struct worker *w)
 {
     CURLMsg *msg;
@@ -127,9 +151,7 @@ static void collect_finished(struct worker *w)
         }
         struct attempt_record *r = &w->done[w->n_done++];
         transfer_outcome(t, code, &w->pool->policy, r);
-        log_info("delivery %lld event %s attempt %d: %s%s%s (%ld, %ld ms)",
-                 (long long)r->delivery_id, t->delivery.event_id, r->attempt, r->state,
-                 r->error ? ": " : "", r->error ? r->error : "", r->status, r->duration_ms);
+        account_attempt(t, r);
         transfer_free(t);
     }
 }
@@ -148,6 +170,7 @@ static size_t start_transfers(struct worker *w, struct claimed_delivery *list, s
         }
         curl_multi_add_handle(w->multi, t->easy);
         w->active[w->n_active++] = t;
+        metrics_deliveries_in_flight(1);
         started++;
         log_debug("worker %d: delivering %s to endpoint %lld (attempt %d)", w->index,
                   t->delivery.event_id, (long long)t->delivery.endpoint_id,
@@ -236,6 +259,7 @@ static long write_records(struct worker *w, bool stopping)
         db_failed(w, w->n_done > 0 ? "recording attempts" : "fan-out", &err);
         return 0;
     }
+    metrics_events_fanned_out(fanned_out);
     if (recorded < w->n_done)
         log_warn("worker %d: %zu attempt(s) finished after their lease was lost; another "
                  "worker owns them now", w->index, w->n_done - recorded);
@@ -349,8 +373,10 @@ static void *worker_main(void *arg)
     }
 
     /* Whatever still runs at the deadline goes back to the queue. */
-    for (size_t i = 0; i < w->n_active; i++)
+    for (size_t i = 0; i < w->n_active; i++) {
         curl_multi_remove_handle(w->multi, w->active[i]->easy);
+        metrics_deliveries_in_flight(-1);
+    }
     if (w->n_active > 0)
         log_info("worker %d: releasing %zu unfinished deliveries", w->index, w->n_active);
     for_claims(w, w->active, w->n_active, true);
