@@ -18,7 +18,9 @@ bench_pkgs=(wrk curl)
 # node and npm run the independent signature verifier (tests/interop) and
 # the dashboard's browser test (tests/ui); any
 # install of them will do, so they count as present when the commands exist.
-test_cmds=(node:nodejs npm:npm)
+# promtool (Debian packages it only inside prometheus) parses /metrics in
+# tests/integration/test_metrics.py.
+test_cmds=(node:nodejs npm:npm promtool:prometheus)
 
 wanted=("${build_pkgs[@]}")
 case "$purpose" in

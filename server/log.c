@@ -77,29 +77,39 @@ static bool put_str(struct line *l, const char *s)
     return put(l, s, strlen(s));
 }
 
-/* The JSON form of the character at s[0..len) into out (at most 6 bytes);
- * returns its length and the number of input bytes it stands for. */
-static size_t escape_char(const char *s, size_t len, char out[8], size_t *used)
+/* The JSON form of the character at s[0..len): *rep (borrowed: s itself, a
+ * literal, or tmp) and *rep_len. Returns the input bytes it stands for. */
+static size_t escape_char(const char *s, size_t len, char tmp[8], const char **rep,
+                          size_t *rep_len)
 {
     unsigned char c = (unsigned char)s[0];
-    *used = 1;
+    const char *fixed = NULL;
     switch (c) {
-    case '"': memcpy(out, "\\\"", 2); return 2;
-    case '\\': memcpy(out, "\\\\", 2); return 2;
-    case '\n': memcpy(out, "\\n", 2); return 2;
-    case '\r': memcpy(out, "\\r", 2); return 2;
-    case '\t': memcpy(out, "\\t", 2); return 2;
+    case '"': fixed = "\\\""; break;
+    case '\\': fixed = "\\\\"; break;
+    case '\n': fixed = "\\n"; break;
+    case '\r': fixed = "\\r"; break;
+    case '\t': fixed = "\\t"; break;
     default: break;
     }
-    if (c < 0x20 || c == 0x7f)
-        return (size_t)snprintf(out, 8, "\\u%04x", c);
+    if (fixed != NULL) {
+        *rep = fixed;
+        *rep_len = 2;
+        return 1;
+    }
+    if (c < 0x20 || c == 0x7f) {
+        *rep_len = (size_t)snprintf(tmp, 8, "\\u%04x", c);
+        *rep = tmp;
+        return 1;
+    }
     size_t n = utf8_char_len(s, len);
     if (n == 0) {
-        memcpy(out, "\xEF\xBF\xBD", 3); /* U+FFFD for a byte that is not UTF-8 */
-        return 3;
+        *rep = "\xEF\xBF\xBD"; /* U+FFFD for a byte that is not UTF-8 */
+        *rep_len = 3;
+        return 1;
     }
-    memcpy(out, s, n);
-    *used = n;
+    *rep = s;
+    *rep_len = n;
     return n;
 }
 
@@ -111,10 +121,11 @@ static bool put_quoted(struct line *l, const char *s)
         return false;
     size_t len = strlen(s);
     for (size_t i = 0; i < len;) {
-        char esc[8];
-        size_t used;
-        size_t n = escape_char(s + i, len - i, esc, &used);
-        if (!put_keep(l, esc, n, 1))
+        char tmp[8];
+        const char *rep;
+        size_t rep_len;
+        size_t used = escape_char(s + i, len - i, tmp, &rep, &rep_len);
+        if (!put_keep(l, rep, rep_len, 1))
             break;
         i += used;
     }

@@ -46,6 +46,7 @@ static const struct route_case route_cases[] = {
     MATCH("GET", "/events/endpoints", ROUTE_ENDPOINTS_LIST, ""),
     MATCH("GET", "/events/stats", ROUTE_EVENTS_STATS, ""),    /* not an event id */
     MATCH("POST", "/events/endpoints/test", ROUTE_ENDPOINT_TEST, ""),
+    MATCH("GET", "/metrics", ROUTE_METRICS, ""),
     /* 405 with the allowed methods. */
     BAD_METHOD("POST", "/events/subscriptions", "GET, HEAD"),
     BAD_METHOD("DELETE", "/events/types", "GET, HEAD"),
@@ -134,6 +135,18 @@ static void test_path_len(void **state)
     assert_int_equal(m.id, ROUTE_EVENT_TYPES);
 }
 
+/* Metrics and logs label requests by pattern. */
+static void test_patterns(void **state)
+{
+    (void)state;
+    assert_null(router_pattern(ROUTE_NONE));
+    assert_string_equal(router_pattern(ROUTE_EVENT_GET), "/events/{id}");
+    assert_string_equal(router_pattern(ROUTE_METRICS), "/metrics");
+    assert_string_equal(router_pattern(ROUTE_UI), "/ui/");
+    for (int id = ROUTE_NONE + 1; id < ROUTE_ID_COUNT; id++)
+        assert_non_null(router_pattern((enum route_id)id));
+}
+
 /* ---- one cmocka test per row ------------------------------------------- */
 
 int main(void)
@@ -145,5 +158,6 @@ int main(void)
         rows_add(test_route, c, "%s %.80s -> %s", c->method, c->path, status_names[c->status]);
     }
     rows_add(test_path_len, NULL, "only path_len bytes are read");
+    rows_add(test_patterns, NULL, "each route id has its pattern");
     return rows_run("router", NULL, NULL);
 }
