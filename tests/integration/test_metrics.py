@@ -107,6 +107,7 @@ def test_api_metrics_parse_and_count_requests(server, tenant):
     assert tenant.get("/events/EVdoesnotexist0000000").status == 404
     assert tenant.get("/events/types").status == 200
     assert server.request("GET", "/no/such/path").status == 404
+    assert server.request("GET", "/ui/").status == 200   # answered by static_files.c
     after = scrape(server.port)
     assert after.get("hookd_http_requests_total", route="/events/{id}", code="404") == \
         before.get("hookd_http_requests_total", route="/events/{id}", code="404") + 1
@@ -114,6 +115,8 @@ def test_api_metrics_parse_and_count_requests(server, tenant):
         before.get("hookd_http_requests_total", route="/events/types", code="200") + 1
     assert after.get("hookd_http_requests_total", route="unmatched", code="404") == \
         before.get("hookd_http_requests_total", route="unmatched", code="404") + 1
+    assert after.get("hookd_http_requests_total", route="/ui/", code="200") == \
+        before.get("hookd_http_requests_total", route="/ui/", code="200") + 1
     # The previous scrape itself was counted, and this one is in flight.
     assert after.get("hookd_http_requests_total", route="/metrics", code="200") >= 1
     assert after.get("hookd_http_requests_in_flight") >= 1
