@@ -189,14 +189,21 @@ static int labelled(struct buf *b, const char *name, const char *label, const ch
 }
 
 static int render_histogram(struct buf *b, const char *name, struct histogram *h,
-                            const int64_t *bounds, size_t n, const char *label,
-                            const char *value)
+                            const int64_t *bounds, size_t n, const char *const *labels,
+                            const char *const *values, size_t n_labels)
 {
     uint64_t counts[MAX_BUCKETS + 1];
     for (size_t i = 0; i <= n; i++)
         counts[i] = load(&h->counts[i]);
-    return prom_histogram(b, name, &label, &value, label ? 1 : 0, bounds, counts, n,
+    return prom_histogram(b, name, labels, values, n_labels, bounds, counts, n,
                           load(&h->sum_us));
+}
+
+/* A route's labels: its method and pattern, or "other" and "unmatched". */
+static const char *method_label(size_t route)
+{
+    const char *method = router_method((enum route_id)route);
+    return method ? method : "other";
 }
 
 static const char *route_label(size_t route)
@@ -208,7 +215,7 @@ static const char *route_label(size_t route)
 static int render_http(struct buf *b)
 {
     if (prom_header(b, "hookd_http_requests_total", "counter",
-                    "HTTP requests answered, by route pattern and status code.") != 0)
+                    "HTTP requests answered, by route (method and pattern) and status code.") != 0)
         return -1;
     for (size_t r = 0; r < ROUTE_ID_COUNT; r++) {
         for (size_t c = 0; c < CODE_SLOTS; c++) {
@@ -217,24 +224,26 @@ static int render_http(struct buf *b)
                 continue;
             char code[8], labels[256];
             snprintf(code, sizeof(code), "%zu", c + CODE_MIN);
-            const char *names[] = { "route", "code" };
-            const char *values[] = { route_label(r), code };
-            if (prom_labels(labels, sizeof(labels), names, values, 2) != 0 ||
+            const char *names[] = { "method", "route", "code" };
+            const char *values[] = { method_label(r), route_label(r), code };
+            if (prom_labels(labels, sizeof(labels), names, values, 3) != 0 ||
                 prom_sample_u64(b, "hookd_http_requests_total", labels, n) != 0)
                 return -1;
         }
     }
     if (prom_header(b, "hookd_http_request_duration_seconds", "histogram",
                     "Time from an HTTP request's first byte to the end of its answer, by route "
-                    "pattern.") != 0)
+                    "(method and pattern).") != 0)
         return -1;
     for (size_t r = 0; r < ROUTE_ID_COUNT; r++) {
         uint64_t seen = 0;
         for (size_t i = 0; i <= N_OF(request_bounds_us); i++)
             seen += load(&http_duration[r].counts[i]);
+        const char *names[] = { "method", "route" };
+        const char *values[] = { method_label(r), route_label(r) };
         if (seen > 0 && render_histogram(b, "hookd_http_request_duration_seconds",
                                          &http_duration[r], request_bounds_us,
-                                         N_OF(request_bounds_us), "route", route_label(r)) != 0)
+                                         N_OF(request_bounds_us), names, values, 2) != 0)
             return -1;
     }
     if (prom_header(b, "hookd_http_requests_in_flight", "gauge",
@@ -297,13 +306,13 @@ static int render_deliveries(struct buf *b)
     if (prom_header(b, "hookd_delivery_attempt_duration_seconds", "histogram",
                     "Duration of delivery attempts, redirects included.") != 0 ||
         render_histogram(b, "hookd_delivery_attempt_duration_seconds", &attempt_duration,
-                         attempt_bounds_us, N_OF(attempt_bounds_us), NULL, NULL) != 0)
+                         attempt_bounds_us, N_OF(attempt_bounds_us), NULL, NULL, 0) != 0)
         return -1;
     if (prom_header(b, "hookd_delivery_latency_seconds", "histogram",
                     "Time from an event's publication to the end of its successful delivery "
                     "attempt, retries included.") != 0 ||
         render_histogram(b, "hookd_delivery_latency_seconds", &delivery_latency,
-                         latency_bounds_us, N_OF(latency_bounds_us), NULL, NULL) != 0)
+                         latency_bounds_us, N_OF(latency_bounds_us), NULL, NULL, 0) != 0)
         return -1;
     if (prom_header(b, "hookd_deliveries_in_flight", "gauge",
                     "Delivery requests this process's workers have running now.") != 0 ||

@@ -157,3 +157,14 @@ const char *router_pattern(enum route_id id)
     }
     return NULL;
 }
+
+const char *router_method(enum route_id id)
+{
+    if (id == ROUTE_UI)
+        return "GET";
+    for (size_t i = 0; i < N_ROUTES; i++) {
+        if (routes[i].id == id)
+            return routes[i].method;
+    }
+    return NULL;
+}

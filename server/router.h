@@ -55,5 +55,8 @@ struct route_match {
 void router_match(const char *method, const char *path, size_t path_len, struct route_match *out);
 /* The path pattern of a route ("/events/{id}"), or NULL for ROUTE_NONE. */
 const char *router_pattern(enum route_id id);
+/* Its method ("GET" also stands for HEAD), or NULL for ROUTE_NONE. Method
+ * and pattern together name a route: GET /events and POST /events differ. */
+const char *router_method(enum route_id id);
 
 #endif

@@ -108,20 +108,29 @@ def test_api_metrics_parse_and_count_requests(server, tenant):
     assert tenant.get("/events/types").status == 200
     assert server.request("GET", "/no/such/path").status == 404
     assert server.request("GET", "/ui/").status == 200   # answered by static_files.c
+    # One pattern, two routes: their series stay apart (promtool refuses
+    # duplicate series).
+    assert server.request("GET", "/events").status == 401
+    assert server.request("POST", "/events").status == 401
     after = scrape(server.port)
-    assert after.get("hookd_http_requests_total", route="/events/{id}", code="404") == \
-        before.get("hookd_http_requests_total", route="/events/{id}", code="404") + 1
-    assert after.get("hookd_http_requests_total", route="/events/types", code="200") == \
-        before.get("hookd_http_requests_total", route="/events/types", code="200") + 1
-    assert after.get("hookd_http_requests_total", route="unmatched", code="404") == \
-        before.get("hookd_http_requests_total", route="unmatched", code="404") + 1
-    assert after.get("hookd_http_requests_total", route="/ui/", code="200") == \
-        before.get("hookd_http_requests_total", route="/ui/", code="200") + 1
+    for method in ("GET", "POST"):
+        assert after.get("hookd_http_requests_total", method=method, route="/events",
+                         code="401") >= 1
+    assert after.get("hookd_http_requests_total", method="GET", route="/events/{id}", code="404") == \
+        before.get("hookd_http_requests_total", method="GET", route="/events/{id}", code="404") + 1
+    assert after.get("hookd_http_requests_total", method="GET", route="/events/types", code="200") == \
+        before.get("hookd_http_requests_total", method="GET", route="/events/types", code="200") + 1
+    assert after.get("hookd_http_requests_total", method="other", route="unmatched", code="404") == \
+        before.get("hookd_http_requests_total", method="other", route="unmatched", code="404") + 1
+    assert after.get("hookd_http_requests_total", method="GET", route="/ui/", code="200") == \
+        before.get("hookd_http_requests_total", method="GET", route="/ui/", code="200") + 1
     # The previous scrape itself was counted, and this one is in flight.
-    assert after.get("hookd_http_requests_total", route="/metrics", code="200") >= 1
+    assert after.get("hookd_http_requests_total", method="GET", route="/metrics", code="200") >= 1
     assert after.get("hookd_http_requests_in_flight") >= 1
-    assert after.get("hookd_http_request_duration_seconds_count", route="/events/types") == \
-        before.get("hookd_http_request_duration_seconds_count", route="/events/types") + 1
+    assert after.get("hookd_http_request_duration_seconds_count", method="GET",
+                     route="/events/types") == \
+        before.get("hookd_http_request_duration_seconds_count", method="GET",
+                     route="/events/types") + 1
     assert "EVdoesnotexist" not in after.text and "/no/such" not in after.text
     assert after.get("hookd_build_info", version="0.1.0") == 1
     assert after.get("hookd_db_pool_connections_max") > 0
@@ -169,8 +178,8 @@ def test_counters_move_with_publishing_delivering_and_failing(started, db):
         after = wait_until(moved)
         assert after.get("hookd_events_published_total", type="order.updated") == \
             before.get("hookd_events_published_total", type="order.updated") + 4
-        assert after.get("hookd_http_requests_total", route="/events", code="201") == \
-            before.get("hookd_http_requests_total", route="/events", code="201") + 4
+        assert after.get("hookd_http_requests_total", method="POST", route="/events", code="201") == \
+            before.get("hookd_http_requests_total", method="POST", route="/events", code="201") + 4
         assert after.get("hookd_events_fanned_out_total") >= 4
         assert after.get("hookd_delivery_attempts_total", result="2xx") >= 3
         assert after.get("hookd_delivery_attempts_total", result="5xx") >= 1

@@ -33,6 +33,9 @@ static void test_registry(void **state)
     metrics_http_request(ROUTE_EVENT_GET, 404, 3000000);
     metrics_http_request(ROUTE_NONE, 405, 10);
     metrics_http_request(ROUTE_EVENT_PUBLISH, 999, 10);    /* no such code: not counted */
+    /* Two routes with one pattern stay apart by method. */
+    metrics_http_request(ROUTE_EVENT_PUBLISH, 401, 10);
+    metrics_http_request(ROUTE_EVENTS_LIST, 401, 10);
     metrics_http_in_flight(1);
     metrics_event_published("order.updated");
     metrics_event_published("order.updated");
@@ -50,13 +53,15 @@ static void test_registry(void **state)
     metrics_events_fanned_out(3);
     struct buf b;
     const char *text = render(&b);
-    assert_has(text, "hookd_http_requests_total{route=\"/events/{id}\",code=\"404\"} 2\n");
-    assert_has(text, "hookd_http_requests_total{route=\"unmatched\",code=\"405\"} 1\n");
+    assert_has(text, "hookd_http_requests_total{method=\"GET\",route=\"/events/{id}\",code=\"404\"} 2\n");
+    assert_has(text, "hookd_http_requests_total{method=\"other\",route=\"unmatched\",code=\"405\"} 1\n");
     assert_null(strstr(text, "code=\"999\""));
-    assert_has(text, "hookd_http_request_duration_seconds_bucket{route=\"/events/{id}\","
+    assert_has(text, "{method=\"POST\",route=\"/events\",code=\"401\"} 1\n");
+    assert_has(text, "{method=\"GET\",route=\"/events\",code=\"401\"} 1\n");
+    assert_has(text, "hookd_http_request_duration_seconds_bucket{method=\"GET\",route=\"/events/{id}\","
                      "le=\"0.001\"} 1\n");
-    assert_has(text, "hookd_http_request_duration_seconds_count{route=\"/events/{id}\"} 2\n");
-    assert_has(text, "hookd_http_request_duration_seconds_sum{route=\"/events/{id}\"} 3.0007\n");
+    assert_has(text, "hookd_http_request_duration_seconds_count{method=\"GET\",route=\"/events/{id}\"} 2\n");
+    assert_has(text, "hookd_http_request_duration_seconds_sum{method=\"GET\",route=\"/events/{id}\"} 3.0007\n");
     assert_has(text, "hookd_http_requests_in_flight 1\n");
     assert_has(text, "hookd_events_published_total{type=\"order.updated\"} 2\n");
     /* order.updated took one of the 64 slots: 63 of the new types have one. */

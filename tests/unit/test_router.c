@@ -143,8 +143,15 @@ static void test_patterns(void **state)
     assert_string_equal(router_pattern(ROUTE_EVENT_GET), "/events/{id}");
     assert_string_equal(router_pattern(ROUTE_METRICS), "/metrics");
     assert_string_equal(router_pattern(ROUTE_UI), "/ui/");
+    assert_null(router_method(ROUTE_NONE));
+    assert_string_equal(router_method(ROUTE_EVENTS_LIST), "GET");
+    assert_string_equal(router_method(ROUTE_EVENT_PUBLISH), "POST");
+    assert_string_equal(router_method(ROUTE_UI), "GET");
     for (int id = ROUTE_NONE + 1; id < ROUTE_ID_COUNT; id++)
+    {
         assert_non_null(router_pattern((enum route_id)id));
+        assert_non_null(router_method((enum route_id)id));
+    }
 }
 
 /* ---- one cmocka test per row ------------------------------------------- */
