@@ -103,15 +103,22 @@ static const char *termination_name(enum MHD_RequestTerminationCode toe)
     return "unknown";
 }
 
-/* The access log line and the request's metrics, once it is over. Only
- * the route pattern is logged, never the path or query, which may carry
- * credentials (key=, signature=). */
+/* The request is answered with status: its metrics, counted before the
+ * answer leaves (a client that reads the answer and then scrapes sees it
+ * counted), with the time from its first byte until now. */
+static void count_answer(struct request *req, unsigned int status)
+{
+    req->status = status;
+    enum route_id route = req->route.status == ROUTE_MATCHED ? req->route.id : ROUTE_NONE;
+    metrics_http_request(route, status, clock_mono_us() - req->started_us);
+}
+
+/* The access log line, once the request is over (its duration includes
+ * sending the answer). Only the route pattern is logged, never the path or
+ * query, which may carry credentials (key=, signature=). */
 static void account(const struct request *req, enum MHD_RequestTerminationCode toe)
 {
     int64_t duration_us = clock_mono_us() - req->started_us;
-    enum route_id route = req->route.status == ROUTE_MATCHED ? req->route.id : ROUTE_NONE;
-    if (req->status != 0)
-        metrics_http_request(route, req->status, duration_us);
     metrics_http_in_flight(-1);
     if (LOG_INFO < log_threshold)
         return;
@@ -164,9 +171,9 @@ static enum MHD_Result send_response(struct request *req, struct response *resp)
                             resp->content_type ? resp->content_type : "application/json");
     for (size_t i = 0; i < resp->n_headers; i++)
         MHD_add_response_header(r, resp->header_names[i], resp->header_values[i]);
+    count_answer(req, resp->status);
     enum MHD_Result ret = MHD_queue_response(req->connection, resp->status, r);
     MHD_destroy_response(r);
-    req->status = resp->status;
     response_free(resp);
     return ret;
 }
@@ -311,7 +318,8 @@ static enum MHD_Result handle(struct http_server *server, struct request *req)
         /* The status it queued, for the access log and metrics. */
         const union MHD_ConnectionInfo *info =
             MHD_get_connection_info(req->connection, MHD_CONNECTION_INFO_HTTP_STATUS);
-        req->status = info != NULL ? info->http_status : 0;
+        if (info != NULL && info->http_status != 0)
+            count_answer(req, info->http_status); /* sent once this handler returns */
         return ret;
     }
 

@@ -232,8 +232,8 @@ static int render_http(struct buf *b)
         }
     }
     if (prom_header(b, "hookd_http_request_duration_seconds", "histogram",
-                    "Time from an HTTP request's first byte to the end of its answer, by route "
-                    "(method and pattern).") != 0)
+                    "Time from an HTTP request's first byte until its answer is ready to send, "
+                    "by route (method and pattern).") != 0)
         return -1;
     for (size_t r = 0; r < ROUTE_ID_COUNT; r++) {
         uint64_t seen = 0;

@@ -78,6 +78,10 @@ def wait_until(check, timeout=15, interval=0.1):
         time.sleep(interval)
 
 
+def wait_for_log(server, text, timeout=15):
+    wait_until(lambda: text in server.read_log(), timeout)
+
+
 def subscribe(tenant, receiver):
     r = tenant.post_form("/events/subscribe", {"type": "order.updated",
                                                "webhook_url": receiver.url()})
@@ -232,7 +236,7 @@ def test_worker_serves_metrics_on_its_own_listener(started, server, db):
     port = free_port()
     w = started("worker", HOOKD_METRICS_LISTEN=f"127.0.0.1:{port}", HOOKD_METRICS_TOKEN="wt_secret_1")
     SEEN_SECRETS.add("wt_secret_1")
-    assert f"metrics listening on http://127.0.0.1:{port}/metrics" in w.read_log()
+    wait_for_log(w, f"metrics listening on http://127.0.0.1:{port}/metrics")
     assert http_request(port, "GET", "/metrics").status == 401
     before = scrape(port, token="wt_secret_1")
     assert not before.has("hookd_db_pool_connections_max")  # a worker has no API pool
@@ -257,8 +261,9 @@ def test_database_down_is_reported_not_hidden(started):
     """When PostgreSQL cannot be reached, the exposition still parses,
     hookd_database_up is 0 and the queue gauges are left out."""
     port = free_port()
-    started("worker", HOOKD_METRICS_LISTEN=f"127.0.0.1:{port}",
-            HOOKD_DATABASE_URL="host=/nonexistent dbname=none")
+    w = started("worker", HOOKD_METRICS_LISTEN=f"127.0.0.1:{port}",
+                HOOKD_DATABASE_URL="host=/nonexistent dbname=none")
+    wait_for_log(w, "metrics listening")
     m = scrape(port)
     assert m.get("hookd_database_up") == 0
     assert not m.has("hookd_outbox_events")
