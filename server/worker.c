@@ -228,6 +228,7 @@ static size_t claim(struct worker *w, long *fanned_out, bool *throttled, bool *b
         return 0;
     }
     *fanned_out += res.fanned_out;
+    metrics_events_fanned_out(res.fanned_out);
     *throttled = res.throttled;
     *busy = res.busy;
     w->queue_full = res.throttled || (room > 0 && (long)res.count == room);
