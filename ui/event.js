@@ -24,10 +24,11 @@ function attemptItem(a) {
       ? h('div', { class: 'tiny muted' }, 'Next retry ', timeEl(a.next_attempt_at)) : null);
 }
 
-function notificationCard(eventId, n, reload) {
+function notificationCard(eventId, n, reload, onAction) {
   const redeliver = h('button', { class: 'btn btn-small', type: 'button' }, 'Redeliver');
   redeliver.addEventListener('click', () => busy(redeliver, async () => {
     await api.redeliver(eventId, n.webhook_url);
+    onAction();
     toast('Redelivery queued.');
     reload();
   }));
@@ -58,6 +59,8 @@ export function render(main, { args }, page) {
   const body = h('div', { class: 'event-page' }, loadingRows(5, 'Loading event'));
   main.append(h('nav', { class: 'crumbs' }, h('a', { href: '#/events' }, 'Events'), ' / ', h('span', { class: 'mono' }, id)), body);
   let last = '';
+  let busyUntil = Date.now() + 30000;   // poll fast for a while after loading or acting
+  let ticks = 0;
 
   async function reload() {
     let event;
@@ -77,9 +80,11 @@ export function render(main, { args }, page) {
     if (text === last) return;
     last = text;
     const notifications = event.notifications || [];
+    if (notifications.some((n) => n.state === 'pending' || n.state === 'delivering')) busyUntil = Date.now() + 30000;
     const redeliverAll = h('button', { class: 'btn', type: 'button' }, 'Redeliver to all');
     redeliverAll.addEventListener('click', () => busy(redeliverAll, async () => {
       const r = await api.redeliver(id);
+      busyUntil = Date.now() + 30000;
       toast(`Redelivery queued to ${r.queued} endpoint${r.queued === 1 ? '' : 's'}.`);
       reload();
     }));
@@ -94,10 +99,12 @@ export function render(main, { args }, page) {
         h('section', { class: 'deliveries', 'aria-label': 'Deliveries' },
           h('h2', { class: 'section-title' }, 'Deliveries'),
           notifications.length
-            ? notifications.map((n) => notificationCard(id, n, reload))
+            ? notifications.map((n) => notificationCard(id, n, reload, () => { busyUntil = Date.now() + 30000; }))
             : h('div', { class: 'card state state-empty small' }, h('p', {}, 'No endpoint was subscribed to this event type when it was published.'))),
         payloadCard(event)));
   }
   reload();
-  page.every(2500, reload);
+  // Every 2.5 s while deliveries are under way (or just after an action),
+  // every 15 s once everything has settled.
+  page.every(2500, () => { ticks++; if (Date.now() < busyUntil || ticks % 6 === 0) reload(); });
 }
