@@ -34,7 +34,7 @@ const receiver = createServer((req, res) => {
     const path = req.url.replace(/^\/hooks\//, '');
     if (type === 'webhook.test') { res.writeHead(204).end(); return; }
     if (path === 'orders') { await sleep(5 + Math.random() * 30); res.writeHead(204).end(); return; }
-    if (path === 'audit') { await sleep(40 + Math.random() * 120); res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"received":true}'); return; }
+    if (path === 'audit') { await sleep((behaviour.auditDelay || 40) + Math.random() * 120); res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"received":true}'); return; }
     if (path === 'payouts') {
       await sleep(10 + Math.random() * 20);
       if (behaviour.payouts >= 300) {
@@ -130,6 +130,29 @@ for (let i = 0; i < 50; i++) {
   const type = ['order.confirmed', 'order.updated', 'order.updated', 'product.created'][i % 4];
   published.push(await call('POST', '/events', { type, data: { order_id: `OR${1000 + i}`, total: { amount: 1999 + i * 250, currency: 'EUR' }, items: 1 + (i % 3) } }));
 }
+// HOOKD_UI_DEMO_MINUTES=N (for the README picture, not CI): N minutes of
+// traffic through the real pipeline before the pages are visited, with
+// /hooks/payouts failing through the middle fifth and /hooks/audit's
+// latency drifting, then only the overview is photographed.
+const demoMinutes = Number(process.env.HOOKD_UI_DEMO_MINUTES || 0);
+if (demoMinutes > 0) {
+  const end = Date.now() + demoMinutes * 60000;
+  const types = ['order.updated', 'order.updated', 'order.confirmed', 'product.created', 'disbursement.created'];
+  let n = 0;
+  while (Date.now() < end) {
+    const progress = 1 - (end - Date.now()) / (demoMinutes * 60000);
+    behaviour.payouts = progress > 0.55 && progress < 0.75 ? 503 : 200;
+    behaviour.auditDelay = 60 + 50 * Math.sin(progress * 9);
+    const burst = 2 + Math.round(2 * Math.sin(progress * 5) + Math.random() * 2);
+    for (let i = 0; i < burst; i++) {
+      n++;
+      await call('POST', '/events', { type: types[n % types.length], data: { order_id: `OR${5000 + n}`, status: 'paid' } });
+    }
+    await sleep(1000);
+  }
+  behaviour.payouts = 500;
+  console.log(`demo traffic: ${n} events in ${demoMinutes} min`);
+}
 const payout = await call('POST', '/events', { type: 'disbursement.created', data: { disbursement_id: 'DI7Hq2XbR4', store_id: 'ST92kdLm', amount: 48210, currency: 'EUR' } });
 const payoutId = payout.data.id;
 // The failing delivery has used up its retries (four attempts, 500 each).
@@ -172,6 +195,20 @@ page.on('console', (msg) => {
   // else in red (a script error, a CSP violation) is a defect.
   if (msg.type() === 'error' && !/^Failed to load resource/.test(msg.text())) problems.push(`console: ${msg.text()}`);
 });
+
+if (demoMinutes > 0) {
+  await step('the README screenshot after the demo traffic', async () => {
+    await page.goto(`${base}/ui/`);
+    await page.fill('#api-key', KEY);
+    await page.click('button[type=submit]');
+    await page.locator('.charts svg').first().waitFor();
+    await page.locator('.card:has-text("Needs attention") :is(.attention, .state)').first().waitFor();
+    await sleep(500);
+    await page.screenshot({ path: join(SHOTS, 'dashboard.png') });
+  });
+  console.log(`${results.filter((r) => r.ok).length} passed, ${results.filter((r) => !r.ok).length} failed`);
+  await shutdown(results.every((r) => r.ok) ? 0 : 1);
+}
 
 await step('/ui redirects to the dashboard, which loads under its CSP', async () => {
   const res = await page.goto(`${base}/ui`);
