@@ -297,7 +297,7 @@ static const struct db_stmt stmt_check_time = {
 static const struct db_stmt stmt_recover = {
     "deliveries_recover",
     "WITH f AS ("
-    "  SELECT d.tenant_id, d.id,"
+    "  SELECT d.tenant_id, d.id, e.state = 'active' AS active,"
     "         row_number() OVER (PARTITION BY d.endpoint_id ORDER BY d.updated, d.id) AS k"
     "    FROM hookd.deliveries d"
     "    JOIN hookd.endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id"
@@ -306,7 +306,7 @@ static const struct db_stmt stmt_recover = {
     "   ORDER BY d.updated, d.id LIMIT $4),"
     " q AS ("
     "  UPDATE hookd.deliveries d"
-    "     SET state = 'pending', updated = now(),"
+    "     SET state = CASE WHEN f.active THEN 'pending' ELSE 'disabled' END, updated = now(),"
     "         next_attempt_at = now() + ($5::bigint + f.k) * $6::bigint * interval '1 millisecond'"
     "    FROM f WHERE d.tenant_id = f.tenant_id AND d.id = f.id AND d.state = 'failed'"
     "  RETURNING 1),"

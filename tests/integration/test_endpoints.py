@@ -227,6 +227,32 @@ def test_recover_requeues_failed_deliveries(tenant, workers):
         r.close()
 
 
+def test_recover_holds_a_disabled_endpoints_deliveries_until_enable(tenant, workers):
+    """Recovering failures of an endpoint that is disabled meanwhile parks
+    them (state disabled, nothing sent) for the replay that enable does."""
+    r = Receiver(answers=[Answer(204)], status=500)
+    try:
+        subscribe(tenant, r)
+        before = (datetime.now(timezone.utc) - timedelta(seconds=5)).isoformat()
+        workers(HOOKD_RETRY_SCHEDULE="100ms", HOOKD_BREAKER_THRESHOLD=1000)
+        event = tenant.publish().json()["data"]["id"]
+        wait_state(tenant, event, "failed")
+        assert tenant.post_form("/events/endpoints/disable", {"webhook_url": r.url()}).status == 200
+        r.status = 204
+        sent = len(r.requests)
+        q = tenant.post_form("/events/recover", {"since": before})
+        assert q.status == 200 and q.json()["data"] == {"queued": 1}
+        wait_state(tenant, event, "disabled")
+        time.sleep(0.3)
+        assert len(r.requests) == sent
+        e = tenant.post_form("/events/endpoints/enable", {"webhook_url": r.url()})
+        assert e.json()["data"]["replayed"] == 1
+        [n] = wait_state(tenant, event, "delivered")
+        assert [a["status"] for a in n["attempts"]] == [500, 500, 204]
+    finally:
+        r.close()
+
+
 def test_recover_errors(tenant):
     assert_error(tenant.post_form("/events/recover", {}), 400, "Require since.")
     assert_error(tenant.post_form("/events/recover", {"since": "yesterday-ish"}), 400,
