@@ -173,6 +173,31 @@ static void number_text(const struct log_field *f, char *out, size_t cap)
     }
 }
 
+/* Appends each present field as ` key=value` (text) or `,"key":value`
+ * (JSON). A field that does not fit is left out whole. */
+static void put_fields(struct line *l, enum log_format format, const struct log_field *fields,
+                       size_t n)
+{
+    bool json = format == LOG_FORMAT_JSON;
+    for (size_t i = 0; i < n && !l->full; i++) {
+        const struct log_field *f = &fields[i];
+        if (absent(f))
+            continue;
+        size_t mark = l->len;
+        char num[32];
+        bool ok = json ? put_str(l, ",\"") && put_str(l, f->key) && put_str(l, "\":")
+                       : put_str(l, " ") && put_str(l, f->key) && put_str(l, "=");
+        if (ok && f->type != LOG_FIELD_STR) {
+            number_text(f, num, sizeof(num));
+            ok = put_str(l, num);
+        } else if (ok) {
+            ok = json || !bare_text(f->str) ? put_quoted(l, f->str) : put_str(l, f->str);
+        }
+        if (!ok)
+            l->len = mark;
+    }
+}
+
 static void format_text(struct line *l, const struct timespec *ts, enum log_level level,
                         const char *msg, const struct log_field *fields, size_t n)
 {
@@ -184,22 +209,7 @@ static void format_text(struct line *l, const struct timespec *ts, enum log_leve
     size_t len = strlen(msg);
     size_t room = l->cap - LINE_TAIL - l->len;
     put(l, msg, len < room ? len : room);
-    for (size_t i = 0; i < n && !l->full; i++) {
-        const struct log_field *f = &fields[i];
-        if (absent(f))
-            continue;
-        size_t mark = l->len;
-        char num[32];
-        bool ok = put_str(l, " ") && put_str(l, f->key) && put_str(l, "=");
-        if (ok && f->type != LOG_FIELD_STR) {
-            number_text(f, num, sizeof(num));
-            ok = put_str(l, num);
-        } else if (ok) {
-            ok = bare_text(f->str) ? put_str(l, f->str) : put_quoted(l, f->str);
-        }
-        if (!ok)
-            l->len = mark;
-    }
+    put_fields(l, LOG_FORMAT_TEXT, fields, n);
 }
 
 static void format_json(struct line *l, const struct timespec *ts, enum log_level level,
@@ -211,22 +221,7 @@ static void format_json(struct line *l, const struct timespec *ts, enum log_leve
     put_str(l, level_names[level]);
     put_str(l, "\",\"msg\":");
     put_quoted(l, msg);
-    for (size_t i = 0; i < n && !l->full; i++) {
-        const struct log_field *f = &fields[i];
-        if (absent(f))
-            continue;
-        size_t mark = l->len;
-        char num[32];
-        bool ok = put_str(l, ",\"") && put_str(l, f->key) && put_str(l, "\":");
-        if (ok && f->type != LOG_FIELD_STR) {
-            number_text(f, num, sizeof(num));
-            ok = put_str(l, num);
-        } else if (ok) {
-            ok = put_quoted(l, f->str);
-        }
-        if (!ok)
-            l->len = mark;
-    }
+    put_fields(l, LOG_FORMAT_JSON, fields, n);
     l->p[l->len++] = '}'; /* kept in the tail */
 }
 
