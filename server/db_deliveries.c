@@ -12,11 +12,13 @@
 #include "secrets.h"
 #include "xmalloc.h"
 
-/* The worker's loop (db/migrations/0007_worker_round.sql and
- * 0009_claim_beside_record.sql): fan out and claim, send, then record. */
+/* The worker's loop (db/migrations/0007_worker_round.sql,
+ * 0009_claim_beside_record.sql and 0010_set_based_worker.sql): claim (the
+ * queue's due deliveries, then new events' deliveries born claimed), send,
+ * then record. */
 static const struct db_stmt stmt_record = {
     "deliveries_record",
-    "SELECT hookd.record_attempts($1::json, $2::uuid, $3, $4), hookd.fan_out($5)", 5
+    "SELECT hookd.record_attempts($1::json, $2::uuid, $3, $4)", 4
 };
 
 static const struct db_stmt stmt_claim = {
@@ -124,28 +126,23 @@ static struct json_object *records_json(const struct attempt_record *records, si
 
 int db_deliveries_record(struct db_conn *conn, const char *claim_id,
                          const struct endpoint_rules *rules, const struct attempt_record *records,
-                         size_t count, long fan_out_limit, size_t *recorded, long *fanned_out,
-                         struct hk_error *err)
+                         size_t count, size_t *recorded, struct hk_error *err)
 {
     *recorded = 0;
-    *fanned_out = 0;
-    if (count == 0 && fan_out_limit <= 0)
+    if (count == 0)
         return 0;
     struct json_object *rows = records_json(records, count);
-    char breaker[24], disable[24], fan_out[24];
+    char breaker[24], disable[24];
     snprintf(breaker, sizeof(breaker), "%ld", rules->breaker_threshold);
     snprintf(disable, sizeof(disable), "%ld", rules->disable_after_s);
-    snprintf(fan_out, sizeof(fan_out), "%ld", fan_out_limit);
     const char *values[] = {
-        rows ? json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PLAIN) : NULL, claim_id,
-        breaker, disable, fan_out
+        json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PLAIN), claim_id, breaker, disable
     };
     PGresult *res = db_query(conn, &stmt_record, values, err);
     json_object_put(rows);
     if (res == NULL)
         return -1;
     *recorded = (size_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
-    *fanned_out = strtol(PQgetvalue(res, 0, 1), NULL, 10);
     PQclear(res);
     return 0;
 }

@@ -60,22 +60,21 @@ void db_deliveries_claim_id(char out[CLAIM_ID_LEN + 1]);
 
 /* Writes finished attempts, their attempt rows and the endpoints' health,
  * for the deliveries still claimed by claim_id (*recorded counts them; the
- * others' leases were lost), then moves up to fan_out_limit outbox events
- * into deliveries (*fanned_out counts the events), in one transaction
- * committed durably (the attempts are on record once answered), in one
- * round trip (hookd.record_attempts, hookd.fan_out). A success closes the
- * endpoint's circuit; failures extend its streak, open the circuit at the
- * breaker threshold (until the failed delivery's retry), and disable it
- * after disable_after_s of continuous failure; a 410 disables it at once. A
+ * others' leases were lost), in one transaction committed durably (the
+ * attempts are on record once answered), in one round trip
+ * (hookd.record_attempts). A success closes the endpoint's circuit;
+ * failures extend its streak, open the circuit at the breaker threshold
+ * (until the failed delivery's retry), and disable it after
+ * disable_after_s of continuous failure; a 410 disables it at once. A
  * disabled endpoint's queued deliveries are parked (state 'disabled') for a
  * replay. */
 int db_deliveries_record(struct db_conn *conn, const char *claim_id,
                          const struct endpoint_rules *rules, const struct attempt_record *records,
-                         size_t count, long fan_out_limit, size_t *recorded, long *fanned_out,
-                         struct hk_error *err) __attribute__((warn_unused_result));
+                         size_t count, size_t *recorded, struct hk_error *err)
+    __attribute__((warn_unused_result));
 
 struct claim_request {
-    long fan_out_limit;          /* outbox events to fan out first; 0: none */
+    long fan_out_limit;          /* new outbox events to take at most; 0: none */
     long limit;                  /* deliveries to claim at most; 0: none */
     long lease_s;                /* the claims' lease */
     const int64_t *finished;     /* this claim id's deliveries whose requests have */
@@ -92,15 +91,17 @@ struct claim_result {
 };
 
 /* In one round trip and one transaction, committed without waiting for the
- * WAL flush (hookd.claim_deliveries): moves up to fan_out_limit outbox
- * events into deliveries (one per matching endpoint), then claims up to
- * limit due deliveries for claim_id with a lease of lease_s, endpoint by
- * endpoint in order of their earliest due delivery, within each endpoint's
- * limits: its in-flight cap (across all workers; req->finished are not in
- * flight any more), its rate limit, its circuit (open: nothing; at the
- * breaker threshold: one at a time). Endpoints are locked (SKIP LOCKED) for
- * the claim, so limits hold with many workers. throttled: worth looking
- * again soon; busy: worth looking again at once. */
+ * WAL flush (hookd.claim_deliveries): claims up to limit deliveries for
+ * claim_id with a lease of lease_s: first due queued ones, endpoint by
+ * endpoint in order of their earliest due delivery, then those of up to
+ * fan_out_limit new outbox events, inserted already claimed where their
+ * endpoint has room (the others are queued, or the event waits in the
+ * outbox for a moment; see db/migrations/0010_set_based_worker.sql). Each
+ * endpoint's limits hold: its in-flight cap (across all workers;
+ * req->finished are not in flight any more), its rate limit, its circuit
+ * (open: nothing; at the breaker threshold: one at a time). Endpoints are
+ * locked (SKIP LOCKED) for the claim, so limits hold with many workers.
+ * throttled: worth looking again soon; busy: worth looking again at once. */
 int db_deliveries_claim(struct db_conn *conn, const char *claim_id,
                         const struct endpoint_rules *rules, const struct claim_request *req,
                         struct claim_result *out, struct hk_error *err)

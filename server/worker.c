@@ -31,8 +31,9 @@ struct worker {
     struct db_conn *db;
     struct transfer **active;        /* running transfers */
     size_t n_active;
-    bool queue_full;                 /* the last claim left due work behind (limits or
-                                      * room): fan out after sending, not before */
+    atomic_bool notified;            /* new events were published since the last claim */
+    int64_t next_claim_ms;           /* claim again at this monotonic time at the latest */
+    size_t finished_since_claim;     /* requests that ended since the last claim */
     struct attempt_record *done;     /* finished, not yet written */
     size_t n_done;
     size_t cap_done;
@@ -52,8 +53,10 @@ struct worker_pool {
 
 static void wake_all(struct worker_pool *pool)
 {
-    for (size_t i = 0; i < pool->n_workers; i++)
+    for (size_t i = 0; i < pool->n_workers; i++) {
+        atomic_store(&pool->workers[i].notified, true);
         curl_multi_wakeup(pool->workers[i].multi);
+    }
 }
 
 /* ---- database connection, reopened after failures ------------------- */
@@ -75,11 +78,14 @@ static struct db_conn *worker_db(struct worker *w)
          * The worker's statements touch a few rows, by key or through the
          * queue's indexes: plans that scan whole tables are never right for
          * them, but statistics that lag a fast-growing queue can make them
-         * look so (see db/migrations/0007_worker_round.sql). */
+         * look so (see db/migrations/0007_worker_round.sql). A plan with a
+         * ruled-out node costs 1e10, which would make PostgreSQL compile
+         * it with LLVM (tens of milliseconds per call), so JIT is off. */
         if (w->db != NULL &&
             db_exec_script(w->db,
                            "SET synchronous_commit TO off; SET enable_seqscan TO off;"
-                           " SET enable_hashjoin TO off; SET enable_mergejoin TO off",
+                           " SET enable_hashjoin TO off; SET enable_mergejoin TO off;"
+                           " SET jit TO off",
                            &err) != 0) {
             db_close(w->db);
             w->db = NULL;
@@ -150,6 +156,7 @@ static void collect_finished(struct worker *w)
             w->done = xrealloc(w->done, w->cap_done * sizeof(*w->done));
         }
         struct attempt_record *r = &w->done[w->n_done++];
+        w->finished_since_claim++;
         transfer_outcome(t, code, &w->pool->policy, r);
         account_attempt(t, r);
         transfer_free(t);
@@ -192,19 +199,25 @@ static bool all_delivered(const struct worker *w)
 /* Claims what fits in the free slots and starts it; returns how many were
  * claimed. The attempts that finished but are not written yet are named to
  * the claim: their requests are over, so their slots can be refilled before
- * the record. Unless the last claim left due work behind, it fans out part
- * of the outbox first, so that a new event is delivered in this loop.
- * *fanned_out: adds the outbox events handled; *throttled: some endpoint had due
- * work it could not take yet; *busy: another worker held every endpoint
- * with due work. */
-static size_t claim(struct worker *w, long *fanned_out, bool *throttled, bool *busy)
+ * the record. The claim takes the queue's due deliveries first, then new
+ * events from the outbox, so that a new event is delivered in this loop.
+ * *fanned_out: adds the outbox events handled. Sets when to claim again at
+ * the latest: at once when the claim was full, soon when another worker
+ * held endpoints with work (busy) or an endpoint's limits held work back
+ * (throttled), else after the poll interval (finished requests and new
+ * events wake the worker earlier). */
+static size_t claim(struct worker *w, long *fanned_out)
 {
     const struct config *cfg = w->pool->cfg;
+    int64_t now = clock_mono_ms();
     long room = cfg->max_in_flight - (long)w->n_active;
     if (room > cfg->claim_batch)
         room = cfg->claim_batch;
     if (room < 0)
         room = 0;
+    w->next_claim_ms = now + cfg->poll_interval_ms;
+    atomic_store(&w->notified, false);
+    w->finished_since_claim = 0;
     struct db_conn *db = worker_db(w);
     if (db == NULL)
         return 0;
@@ -212,7 +225,7 @@ static size_t claim(struct worker *w, long *fanned_out, bool *throttled, bool *b
     for (size_t i = 0; i < w->n_done; i++)
         finished[i] = w->done[i].delivery_id;
     struct claim_request req = {
-        .fan_out_limit = w->queue_full ? 0 : cfg->claim_batch,
+        .fan_out_limit = cfg->claim_batch,
         .limit = room,
         .lease_s = cfg->lease_s,
         .finished = finished,
@@ -224,50 +237,53 @@ static size_t claim(struct worker *w, long *fanned_out, bool *throttled, bool *b
     free(finished);
     if (rc != 0) {
         db_failed(w, "claim", &err);
-        w->queue_full = false;
         return 0;
     }
     *fanned_out += res.fanned_out;
     metrics_events_fanned_out(res.fanned_out);
-    *throttled = res.throttled;
-    *busy = res.busy;
-    w->queue_full = res.throttled || (room > 0 && (long)res.count == room);
+    if ((room > 0 && (long)res.count == room) || res.fanned_out == cfg->claim_batch)
+        w->next_claim_ms = now; /* more may be waiting */
+    else if (res.busy)
+        w->next_claim_ms = now + BUSY_POLL_MS; /* another worker's claim ends in a moment */
+    else if (res.throttled && THROTTLED_POLL_MS < cfg->poll_interval_ms)
+        w->next_claim_ms = now + THROTTLED_POLL_MS; /* a limit will let more through soon */
     start_transfers(w, res.claimed, res.count);
     free(res.claimed);
     return res.count;
 }
 
-/* Writes finished attempts (a durable commit) and, when the last claim
- * left due work behind (so did not fan out), fans out part of the outbox;
- * returns the number of outbox events handled. On failure the attempts stay
+/* Whether to claim now: requests ended (their slots can be refilled), new
+ * events were published, or the time set by the last claim has come. */
+static bool claim_due(struct worker *w)
+{
+    return w->finished_since_claim > 0 || atomic_load(&w->notified) ||
+           clock_mono_ms() >= w->next_claim_ms;
+}
+
+/* Writes finished attempts (a durable commit). On failure the attempts stay
  * queued for the next loop (their leases keep them from being sent twice
  * meanwhile, and if the leases run out first, the delivery simply happens
  * again). */
-static long write_records(struct worker *w, bool stopping)
+static void write_records(struct worker *w)
 {
-    const struct config *cfg = w->pool->cfg;
-    long fan_out_limit = !stopping && w->queue_full ? cfg->claim_batch : 0;
-    if (w->n_done == 0 && fan_out_limit == 0)
-        return 0;
+    if (w->n_done == 0)
+        return;
     struct db_conn *db = worker_db(w);
     if (db == NULL)
-        return 0;
+        return;
     struct hk_error err;
     size_t recorded = 0;
-    long fanned_out = 0;
-    if (db_deliveries_record(db, w->claim_id, &w->pool->rules, w->done, w->n_done,
-                             fan_out_limit, &recorded, &fanned_out, &err) != 0) {
-        db_failed(w, w->n_done > 0 ? "recording attempts" : "fan-out", &err);
-        return 0;
+    if (db_deliveries_record(db, w->claim_id, &w->pool->rules, w->done, w->n_done, &recorded,
+                             &err) != 0) {
+        db_failed(w, "recording attempts", &err);
+        return;
     }
-    metrics_events_fanned_out(fanned_out);
     if (recorded < w->n_done)
         log_warn("worker %d: %zu attempt(s) finished after their lease was lost; another "
                  "worker owns them now", w->index, w->n_done - recorded);
     for (size_t i = 0; i < w->n_done; i++)
         attempt_record_free(&w->done[i]);
     w->n_done = 0;
-    return fanned_out;
 }
 
 /* Applies fn (renew or release) to the given transfers' deliveries. */
@@ -319,7 +335,6 @@ static void *worker_main(void *arg)
 
     for (;;) {
         bool stopping = atomic_load(&pool->stopping);
-        bool throttled = false, busy = false;
         size_t claimed = 0;
         int running = 0;
         /* When every attempt that finished was a success, claim first,
@@ -333,37 +348,32 @@ static void *worker_main(void *arg)
         long fanned_out = 0;
         bool record_first = stopping || !all_delivered(w);
         if (record_first)
-            fanned_out += write_records(w, stopping);
+            write_records(w);
         if (!stopping) {
-            claimed = claim(w, &fanned_out, &throttled, &busy);
-            if (claimed > 0)
-                curl_multi_perform(w->multi, &running); /* send them now */
+            if (claim_due(w)) {
+                claimed = claim(w, &fanned_out);
+                if (claimed > 0)
+                    curl_multi_perform(w->multi, &running); /* send them now */
+            }
         } else if (deadline == 0) {
             deadline = clock_mono_ms() + cfg->shutdown_timeout_s * 1000;
         }
         if (!record_first)
-            fanned_out += write_records(w, stopping);
+            write_records(w);
 
         if (stopping && (w->n_active == 0 || clock_mono_ms() >= deadline))
             break;
 
-        long timeout = cfg->poll_interval_ms;
-        /* More may be waiting (a full claim or fan-out), or some transfers
-         * finished in the last perform: go round again at once. */
-        bool again = (claimed > 0 && (long)claimed == cfg->claim_batch) ||
-                     fanned_out == cfg->claim_batch || (size_t)running < w->n_active;
-        if (again)
+        int64_t now = clock_mono_ms();
+        long timeout = w->next_claim_ms > now ? (long)(w->next_claim_ms - now) : 0;
+        /* Some transfers finished in the last perform: go round again at
+         * once. */
+        if ((size_t)running < w->n_active)
             timeout = 0;
-        else if (busy && timeout > BUSY_POLL_MS)
-            timeout = BUSY_POLL_MS; /* another worker's claim ends in a moment */
-        else if (throttled && timeout > THROTTLED_POLL_MS)
-            timeout = THROTTLED_POLL_MS; /* an endpoint's limit will let more through soon */
         if (w->n_active > 0 && timeout > cfg->lease_s * 1000 / 3)
             timeout = cfg->lease_s * 1000 / 3;
         if (stopping)
             timeout = 50;
-        if (w->db == NULL && !stopping)
-            timeout = cfg->poll_interval_ms;
         /* libcurl may need to run before any socket is ready (a transfer
          * waiting for a connection has no descriptor to wait on). */
         long curl_timeout = -1;
@@ -384,7 +394,7 @@ static void *worker_main(void *arg)
     for (size_t i = 0; i < w->n_active; i++)
         transfer_free(w->active[i]);
     w->n_active = 0;
-    (void)write_records(w, true);
+    write_records(w);
     for (size_t i = 0; i < w->n_done; i++)
         attempt_record_free(&w->done[i]);
     w->n_done = 0;
@@ -487,6 +497,7 @@ struct worker_pool *worker_pool_start(const struct config *cfg, struct hk_error 
             abort();
         curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)cfg->max_in_flight);
         w->active = xcalloc((size_t)cfg->max_in_flight, sizeof(struct transfer *));
+        atomic_init(&w->notified, false);
         db_deliveries_claim_id(w->claim_id);
     }
     for (size_t i = 0; i < pool->n_workers; i++)

@@ -3,14 +3,19 @@
  * DESIGN: HOOKD_WORKERS threads, each owning one PostgreSQL connection, one
  * libcurl multi handle and the transfers running on it; nothing of a
  * worker is touched by another thread except through curl_multi_wakeup(),
- * which libcurl makes thread-safe. A worker loops: fan pending events out
- * into deliveries, claim due deliveries up to its free transfer slots (with
- * a lease), drive its transfers, write finished attempts in one batch per
+ * which libcurl makes thread-safe. A worker loops: claim deliveries up to
+ * its free transfer slots (with a lease; the queue's due deliveries first,
+ * then new events from the outbox, whose deliveries are inserted already
+ * claimed), drive its transfers, write finished attempts in one batch per
  * loop, renew the leases of long transfers, and sleep in curl_multi_poll()
- * until a transfer needs it, the poll interval passes, or the notifier
- * wakes it. The notifier thread LISTENs on hookd_pending (NOTIFY'd by every
- * publish) and wakes every worker, so a new event is picked up within
- * milliseconds. A slow receiver holds one transfer slot, never a thread.
+ * until a transfer needs it, the next claim is due, or the notifier wakes
+ * it. It claims when requests have ended (their slots can be refilled), new
+ * events were published, or the time the last claim set has come (at once
+ * after a full claim, soon when limits or other workers held work back,
+ * else the poll interval). The notifier thread LISTENs on hookd_pending
+ * (NOTIFY'd by every publish) and wakes every worker, so a new event is
+ * picked up within milliseconds. A slow receiver holds one transfer slot,
+ * never a thread.
  *
  * Stopping: workers stop claiming, let running transfers finish until the
  * shutdown deadline, record what finished, release the leases of the rest

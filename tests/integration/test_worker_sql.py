@@ -269,3 +269,148 @@ def test_record_disables_an_endpoint_failing_for_too_long(tenant, receiver, db):
     with db.cursor() as cur:
         cur.execute("SELECT state FROM hookd.deliveries WHERE endpoint_id = %s", (endpoint,))
         assert sorted(r[0] for r in cur.fetchall()) == ["disabled", "disabled"]
+
+
+# ---- new events' deliveries born claimed (0010_set_based_worker.sql) ------------------------
+
+def publish_only(db, tenant, count, type_="order.updated"):
+    """Empties the outbox of other tests' events (fanned out into the queue),
+    then publishes count events of tenant into it; returns their ids."""
+    with db.cursor() as cur:
+        for _ in range(1000):
+            cur.execute("SELECT hookd.fan_out(1000)")
+            if cur.fetchone()[0] == 0:
+                break
+        cur.execute("SELECT (hookd.publish(%s, %s, '{\"n\":1}')).event_id FROM generate_series(1, %s)",
+                    (tenant.id, type_, count))
+        return [row[0] for row in cur.fetchall()]
+
+
+def outbox(db, events):
+    with db.cursor() as cur:
+        cur.execute("SELECT count(*) FROM hookd.pending_events WHERE event_id = ANY (%s)", (events,))
+        return cur.fetchone()[0]
+
+
+def states(db, events):
+    with db.cursor() as cur:
+        cur.execute("SELECT state, count(*) FROM hookd.deliveries WHERE event_id = ANY (%s)"
+                    " GROUP BY state ORDER BY state", (events,))
+        return dict(cur.fetchall())
+
+
+def test_new_events_are_born_claimed_up_to_the_cap_and_the_rest_wait(tenant, receiver, db):
+    endpoint = subscribe(db, tenant, receiver)
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET max_in_flight = 2 WHERE id = %s", (endpoint,))
+    events = publish_only(db, tenant, 5)
+    a = str(uuid.uuid4())
+    rows, closing = claim(db, a, fan_out=1000)
+    got = mine(rows, tenant)
+    assert [r["event_id"] for r in got] == events[:2], "the oldest first, up to the cap"
+    assert all(r["attempt"] == 1 and r["body"] and r["secret_hex"] for r in got)
+    assert one(db, "SELECT count(*) FROM hookd.deliveries WHERE claim_id = %s AND state = 'delivering'",
+               a) == (2,)
+    assert closing["fanned_out"] == 2
+    assert outbox(db, events) == 3, \
+        "the others wait in the outbox (the endpoint's requests are young), not in the queue"
+    assert states(db, events) == {"delivering": 2}
+
+    again, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
+    assert mine(again, tenant) == [], "the cap holds for born claims across claims"
+    more, _ = claim(db, a, fan_out=1000, finished=[got[0]["delivery_id"]])
+    assert [r["event_id"] for r in mine(more, tenant)] == [events[2]], \
+        "a finished request's slot takes the next new event"
+
+
+def test_born_claims_stop_at_the_claims_limit(tenant, receiver, db):
+    subscribe(db, tenant, receiver)
+    events = publish_only(db, tenant, 3)
+    rows, closing = claim(db, str(uuid.uuid4()), limit=1, fan_out=1000)
+    assert [r["event_id"] for r in mine(rows, tenant)] == events[:1]
+    assert outbox(db, events) == 2
+
+
+def test_a_slow_endpoints_new_events_go_to_the_queue(tenant, receiver, db):
+    slow = subscribe(db, tenant, receiver, path="/slow")
+    events = publish_only(db, tenant, 3)
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET max_in_flight = 1 WHERE id = %s", (slow,))
+    first, _ = claim(db, str(uuid.uuid4()), fan_out=1)
+    assert len(mine(first, tenant)) == 1
+    with db.cursor() as cur:   # its one request has been running for two seconds
+        cur.execute("UPDATE hookd.deliveries SET updated = now() - interval '2 s'"
+                    " WHERE endpoint_id = %s AND state = 'delivering'", (slow,))
+    rows, closing = claim(db, str(uuid.uuid4()), fan_out=1000)
+    assert mine(rows, tenant) == []
+    assert outbox(db, events) == 0, "they do not hold the outbox back"
+    assert states(db, events) == {"delivering": 1, "pending": 2}
+
+
+def test_a_throttled_endpoint_does_not_hold_back_another_endpoints_events(tenant, receiver, db):
+    limited = subscribe(db, tenant, receiver, "order.updated", "/limited")
+    other = subscribe(db, tenant, receiver, "product.created", "/other")
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET rate_limit = 1, rate_tokens = 0, rate_updated = now()"
+                    " WHERE id = %s", (limited,))
+    first = publish_only(db, tenant, 1, "order.updated")
+    second = publish_only(db, tenant, 1, "product.created")
+    rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
+    assert [(r["endpoint_id"], r["event_id"]) for r in mine(rows, tenant)] == [(other, second[0])]
+    assert states(db, first) == {"pending": 1}, "no token: queued at once"
+    assert outbox(db, first + second) == 0
+
+
+def test_a_held_endpoint_keeps_its_event_in_the_outbox(tenant, receiver, db):
+    endpoint = subscribe(db, tenant, receiver)
+    events = publish_only(db, tenant, 1)
+    other = psycopg2.connect(DATABASE_URL)
+    try:
+        with other.cursor() as cur:
+            cur.execute("SELECT 1 FROM hookd.endpoints WHERE id = %s FOR NO KEY UPDATE", (endpoint,))
+        rows, closing = claim(db, str(uuid.uuid4()), fan_out=1000)
+        assert mine(rows, tenant) == []
+        assert closing["busy"] is True, "another claim holds its endpoint for a moment"
+        assert outbox(db, events) == 1
+    finally:
+        other.rollback()
+        other.close()
+    rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
+    assert [r["event_id"] for r in mine(rows, tenant)] == events
+
+
+def test_disabled_and_open_circuit_endpoints_get_queued_deliveries(tenant, receiver, db):
+    gone = subscribe(db, tenant, receiver, path="/gone")
+    broken = subscribe(db, tenant, receiver, path="/broken")
+    fine = subscribe(db, tenant, receiver, path="/fine")
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET state = 'disabled' WHERE id = %s", (gone,))
+        cur.execute("UPDATE hookd.endpoints SET circuit_open_until = now() + interval '1 hour'"
+                    " WHERE id = %s", (broken,))
+    events = publish_only(db, tenant, 1)
+    rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
+    assert [r["endpoint_id"] for r in mine(rows, tenant)] == [fine]
+    with db.cursor() as cur:
+        cur.execute("SELECT endpoint_id, state FROM hookd.deliveries WHERE event_id = %s"
+                    " ORDER BY endpoint_id", (events[0],))
+        assert cur.fetchall() == sorted([(gone, "disabled"), (broken, "pending"), (fine, "delivering")])
+    assert outbox(db, events) == 0
+
+
+def test_an_endpoints_queue_goes_before_its_new_events(tenant, receiver, db):
+    endpoint = subscribe(db, tenant, receiver)
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET max_in_flight = 1 WHERE id = %s", (endpoint,))
+    queued = publish(db, tenant, 1)                      # fanned out into the queue
+    fresh = publish_only(db, tenant, 2)
+    rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
+    assert [r["event_id"] for r in mine(rows, tenant)] == queued
+    assert states(db, fresh) == {"pending": 2}, "behind the queue that took the room"
+    assert outbox(db, fresh) == 0
+
+
+def test_an_event_without_subscribers_leaves_the_outbox(tenant, db):
+    events = publish_only(db, tenant, 2, "product.created")
+    rows, closing = claim(db, str(uuid.uuid4()), fan_out=1000)
+    assert mine(rows, tenant) == []
+    assert outbox(db, events) == 0 and states(db, events) == {}
