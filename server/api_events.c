@@ -23,16 +23,23 @@ static char *read_data_param(const struct request *req, struct hk_error *err)
         hk_error_field(err, HK_ERR_REQUIRED, "data");
         return NULL;
     }
-    int is_null;
-    struct json_object *obj = json_value_parse(p->value, p->value_len, req->form.max_depth, &is_null);
-    bool is_object = obj != NULL && json_object_is_type(obj, json_type_object);
-    json_object_put(obj);
-    if (!is_object) {
-        hk_error_field(err, HK_ERR_INVALID, "data");
-        return NULL;
-    }
     size_t len = p->value_len;
     const char *text = json_trim(p->value, &len);
+    if (p->kind != PARAM_JSON || len == 0 || text[0] != '{') {
+        /* Data given as a string (a form body, or a JSON string holding
+         * JSON) is parsed here. An object or array member of a JSON body
+         * was parsed and checked with the same limits when the body was
+         * read (params_parse_json): only its kind remains to be seen. */
+        int is_null;
+        struct json_object *obj = json_value_parse(p->value, p->value_len, req->form.max_depth,
+                                                   &is_null);
+        bool is_object = obj != NULL && json_object_is_type(obj, json_type_object);
+        json_object_put(obj);
+        if (!is_object) {
+            hk_error_field(err, HK_ERR_INVALID, "data");
+            return NULL;
+        }
+    }
     return xstrndup(text, len);
 }
 

@@ -47,6 +47,25 @@ def test_publish_form_body_with_data_as_json_text(tenant):
     assert event["version"] == "2.1.0-beta.1+build.5"
 
 
+def test_publish_json_body_with_data_as_json_text(tenant):
+    """A JSON body may give data as a string holding the object, as a form
+    does: that string is parsed on its own (an object member of a JSON body
+    is not parsed twice, a string member must be)."""
+    r = tenant.post_json("/events", {"type": "product.created", "data": '{"sku":"X-2"}'})
+    assert r.status == 201, r
+    assert r.json()["data"]["data"] == {"sku": "X-2"}
+    assert tenant.get(f"/events/{r.json()['data']['id']}").body.endswith(b',"data":{"sku":"X-2"}}')
+
+
+def test_long_non_ascii_data_is_stored_exactly(tenant):
+    """Multi-byte characters between long ASCII runs (UTF-8 is checked
+    eight ASCII bytes at a time) are kept byte for byte."""
+    data = ('{"s":"' + "a" * 37 + "é" + "b" * 8 + "€😀" + "c" * 61 + '"}').encode()
+    r = tenant.post_json("/events", b'{"type":"order.updated","data":' + data + b"}")
+    assert r.status == 201, r
+    assert tenant.get(f"/events/{r.json()['data']['id']}").body.endswith(b',"data":' + data + b"}")
+
+
 def test_get_returns_exactly_the_stored_bytes(tenant, db):
     data = {"name": "Grüße, 東京 ✓", "quote": "\"q\"", "nested": {"list": [1, 2.5, None, True]}}
     r = tenant.publish("order.updated", data)

@@ -23,6 +23,8 @@ static void gen_passphrase(char *out) { token_passphrase(out); }
 static void gen_base62_10(char *out) { token_base62(out, 10); }
 static void gen_new_x_5(char *out) { token_new(out, "x_", 5); }
 static void gen_new_empty_prefix(char *out) { token_new(out, "", 12); }
+/* Longer than the block of random bytes token_base62 draws at a time. */
+static void gen_base62_200(char *out) { token_base62(out, 200); }
 
 struct gen_case {
     const char *what;
@@ -39,6 +41,7 @@ static const struct gen_case gen_cases[] = {
     { "token_base62(10)", gen_base62_10, "", 10 },
     { "token_new(x_, 5)", gen_new_x_5, "x_", 7 },
     { "token_new(\"\", 12)", gen_new_empty_prefix, "", 12 },
+    { "token_base62(200)", gen_base62_200, "", 200 },
 };
 
 static bool is_base62(char c)
@@ -49,7 +52,7 @@ static bool is_base62(char c)
 static void test_shape(void **state)
 {
     const struct gen_case *c = *state;
-    char out[64];
+    char out[256];
     memset(out, '#', sizeof(out));
     c->fn(out);
     assert_int_equal(out[c->len], '\0');               /* terminated at the length */
@@ -68,7 +71,7 @@ static void test_shape(void **state)
 static void test_random(void **state)
 {
     const struct gen_case *c = *state;
-    char a[64], b[64];
+    char a[256], b[256];
     c->fn(a);
     c->fn(b);
     assert_string_not_equal(a, b);
@@ -83,6 +86,30 @@ static void test_random(void **state)
         }
     }
     assert_int_equal(distinct, 62);
+}
+
+/* Every character is equally likely: 124,000 characters give each of the
+ * 62 about 2,000 times (standard deviation ~44). Mapping a random byte
+ * onto 62 characters without redrawing the bytes above 247 would give the
+ * first eight characters 5/256 each instead of 4/248 (~2,420 times). */
+static void test_uniform(void **state)
+{
+    (void)state;
+    enum { ROUNDS = 620, LEN = 200 };
+    char out[LEN + 1];
+    size_t counts[256] = { 0 };
+    for (int round = 0; round < ROUNDS; round++) {
+        token_base62(out, LEN);
+        for (size_t i = 0; i < LEN; i++)
+            counts[(unsigned char)out[i]]++;
+    }
+    size_t expected = (size_t)ROUNDS * LEN / 62;
+    for (int c = 0; c < 256; c++) {
+        if (counts[c] == 0)
+            continue;
+        if (counts[c] < expected - 300 || counts[c] > expected + 300)
+            fail_msg("'%c' drawn %zu times, expected about %zu", c, counts[c], expected);
+    }
 }
 
 /* ---- token_hash -------------------------------------------------------- */
@@ -140,6 +167,7 @@ int main(void)
         rows_add(test_shape, &gen_cases[i], "%s: prefix, length, base62", gen_cases[i].what);
         rows_add(test_random, &gen_cases[i], "%s: random", gen_cases[i].what);
     }
+    rows_add(test_uniform, NULL, "token_base62: every character equally likely");
     for (size_t i = 0; i < ROWS_COUNT(hash_cases); i++)
         rows_add(test_hash_vector, &hash_cases[i], "token_hash \"%s\"", hash_cases[i].key);
     rows_add(test_hash_properties, NULL, "token_hash deterministic, key-sensitive");

@@ -84,6 +84,20 @@ static const struct valid_case valid_cases[] = {
     { "E2 82 then a new lead", S("\xE2\x82\xE2\x82\xAC"), false },
     { "FF in the middle", S("hello \xFF world"), false },
     { "valid then FF", S("\xC3\xA9\xFF"), false },
+    /* ASCII is skipped eight bytes at a time: what follows a run, at and
+     * across the word boundaries, is still checked. */
+    { "16 ASCII", S("abcdefghijklmnop"), true },
+    { "17 ASCII", S("abcdefghijklmnopq"), true },
+    { "FF right after a word", S("abcdefgh\xFF"), false },
+    { "FF as a word's last byte", S("abcdefg\xFF"), false },
+    { "FF in the second word", S("abcdefghijk\xFFmnop"), false },
+    { "FF after two words", S("abcdefghijklmnop\xFF"), false },
+    { "U+00E9 across a word boundary", S("abcdefg\xC3\xA9ijklmnopqrs"), true },
+    { "U+1F600 across a word boundary", S("abcdef\xF0\x9F\x98\x80klmnopqrs"), true },
+    { "continuation after a word", S("abcdefgh\x80ijklmnop"), false },
+    { "truncated after two words", S("abcdefghijklmnop\xE2\x82"), false },
+    { "surrogate between runs", S("abcdefgh\xED\xA0\x80ijklmnop"), false },
+    { "only len counts after a word", "abcdefgh\xFF", 8, true },
 };
 
 static void test_valid(void **state)
