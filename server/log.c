@@ -1,10 +1,14 @@
-/* log.c - leveled log lines on stderr, text or JSON, one write per line so
- * lines from different threads never interleave. */
+/* log.c - leveled log lines on stderr, text or JSON. Each write(2) holds
+ * whole lines, at most PIPE_BUF bytes, so lines from different threads
+ * never interleave: one write per line, or, on a thread that asked for it
+ * (log_buffer_begin), a few lines at a time. */
 #include "log.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -145,15 +149,29 @@ static bool bare_text(const char *s)
     return true;
 }
 
+/* "YYYY-MM-DDTHH:MM:SS" of the last second formatted on this thread: lines
+ * come many to a second, and gmtime_r with snprintf is most of a line's
+ * cost. */
+static _Thread_local time_t stamp_second = (time_t)-1;
+static _Thread_local char stamp_text[64];
+static _Thread_local size_t stamp_len;
+
 static void put_timestamp(struct line *l, const struct timespec *ts)
 {
-    struct tm tm;
-    char stamp[96];
-    gmtime_r(&ts->tv_sec, &tm);
-    snprintf(stamp, sizeof(stamp), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-             ts->tv_nsec / 1000000);
-    put_str(l, stamp);
+    if (ts->tv_sec != stamp_second) {
+        struct tm tm;
+        gmtime_r(&ts->tv_sec, &tm);
+        int n = snprintf(stamp_text, sizeof(stamp_text), "%04d-%02d-%02dT%02d:%02d:%02d",
+                         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+                         tm.tm_sec);
+        stamp_len = n < 0 ? 0 : (size_t)n < sizeof(stamp_text) ? (size_t)n : sizeof(stamp_text) - 1;
+        stamp_second = ts->tv_sec;
+    }
+    long ms = ts->tv_nsec / 1000000;
+    char frac[6] = { '.', (char)('0' + ms / 100 % 10), (char)('0' + ms / 10 % 10),
+                     (char)('0' + ms % 10), 'Z', '\0' };
+    if (put(l, stamp_text, stamp_len))
+        put(l, frac, 5);
 }
 
 /* Is the field left out of the line? */
@@ -162,15 +180,40 @@ static bool absent(const struct log_field *f)
     return (f->type == LOG_FIELD_STR && f->str == NULL) || (f->type == LOG_FIELD_ID && f->num <= 0);
 }
 
-/* A numeric field's text into out. */
-static void number_text(const struct log_field *f, char *out, size_t cap)
+/* v in decimal, written backwards ending at *end; returns where it starts.
+ * (snprintf was most of the cost of a delivery's log line.) */
+static char *decimal_backwards(char *end, long long v)
 {
+    unsigned long long u = v < 0 ? 0 - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--end = (char)('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (v < 0)
+        *--end = '-';
+    return end;
+}
+
+/* A numeric field's text into out (at least 32 bytes), NUL-terminated:
+ * "%lld", or for milliseconds "%lld.%03lld" of the microseconds. */
+static void number_text(const struct log_field *f, char out[32])
+{
+    char tmp[32];
+    char *end = tmp + sizeof(tmp) - 1;
+    *end = '\0';
+    char *start;
     if (f->type == LOG_FIELD_MS) {
         long long us = f->num < 0 ? 0 : f->num;
-        snprintf(out, cap, "%lld.%03lld", us / 1000, us % 1000);
+        long long frac = us % 1000;
+        *--end = (char)('0' + frac % 10);
+        *--end = (char)('0' + frac / 10 % 10);
+        *--end = (char)('0' + frac / 100);
+        *--end = '.';
+        start = decimal_backwards(end, us / 1000);
     } else {
-        snprintf(out, cap, "%lld", f->num);
+        start = decimal_backwards(end, f->num);
     }
+    memcpy(out, start, (size_t)(tmp + sizeof(tmp) - start));
 }
 
 /* Appends each present field as ` key=value` (text) or `,"key":value`
@@ -188,7 +231,7 @@ static void put_fields(struct line *l, enum log_format format, const struct log_
         bool ok = json ? put_str(l, ",\"") && put_str(l, f->key) && put_str(l, "\":")
                        : put_str(l, " ") && put_str(l, f->key) && put_str(l, "=");
         if (ok && f->type != LOG_FIELD_STR) {
-            number_text(f, num, sizeof(num));
+            number_text(f, num);
             ok = put_str(l, num);
         } else if (ok) {
             ok = json || !bare_text(f->str) ? put_quoted(l, f->str) : put_str(l, f->str);
@@ -239,14 +282,83 @@ size_t log_format_line(char *out, size_t cap, enum log_format format, const stru
     return l.len;
 }
 
+/* ---- writing, at once or a few lines at a time ------------------------ */
+
+/* What one write(2) holds at most: a pipe takes up to PIPE_BUF bytes
+ * without interleaving them with other writers'. */
+#if PIPE_BUF < LINE_MAX_BYTES
+#error "a line must fit one atomic pipe write"
+#endif
+#define BUFFER_BYTES PIPE_BUF
+/* The longest a buffered line waits when its thread logs again. */
+#define BUFFER_MAX_AGE_NS 100000000LL
+
+struct thread_buffer {
+    size_t len;
+    struct timespec first;       /* when the oldest buffered line was made */
+    char data[BUFFER_BYTES];
+};
+
+/* The calling thread's buffer, while log_buffer_begin is in force. */
+static _Thread_local struct thread_buffer *buffer;
+
+static void write_all(const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(STDERR_FILENO, p, len);
+        if (w <= 0)
+            return; /* nowhere left to report a failed log write */
+        p += w;
+        len -= (size_t)w;
+    }
+}
+
+void log_buffer_begin(void)
+{
+    if (buffer == NULL)
+        buffer = calloc(1, sizeof(*buffer));
+    /* Out of memory: the lines are simply written one by one. */
+}
+
+void log_flush(void)
+{
+    if (buffer == NULL || buffer->len == 0)
+        return;
+    write_all(buffer->data, buffer->len);
+    buffer->len = 0;
+}
+
+void log_buffer_end(void)
+{
+    log_flush();
+    free(buffer);
+    buffer = NULL;
+}
+
+static long long ns_between(const struct timespec *a, const struct timespec *b)
+{
+    return (long long)(b->tv_sec - a->tv_sec) * 1000000000LL + (b->tv_nsec - a->tv_nsec);
+}
+
 static void emit(enum log_level level, const char *msg, const struct log_field *fields, size_t n)
 {
     char line[LINE_MAX_BYTES];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     size_t len = log_format_line(line, sizeof(line), log_format, &ts, level, msg, fields, n);
-    ssize_t w = write(STDERR_FILENO, line, len);
-    (void)w; /* nowhere left to report a failed log write */
+    if (buffer == NULL) {
+        write_all(line, len);
+        return;
+    }
+    if (buffer->len + len > sizeof(buffer->data))
+        log_flush();
+    if (buffer->len == 0)
+        buffer->first = ts;
+    memcpy(buffer->data + buffer->len, line, len);
+    buffer->len += len;
+    /* Warnings and errors are not held back; nor is anything for long. */
+    if (level >= LOG_WARN || ns_between(&buffer->first, &ts) >= BUFFER_MAX_AGE_NS)
+        log_flush();
 }
 
 void log_write(enum log_level level, const char *fmt, ...)

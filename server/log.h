@@ -9,7 +9,17 @@
  * it concerns as separate fields. In the text format (the default) a line is
  * `TIMESTAMP LEVEL message key=value ...`; in the JSON format it is one
  * object, {"ts":"...","level":"...","msg":"...","key":value,...}. Both are
- * one write(2) per line, so lines of different threads never interleave. */
+ * written whole, one write(2) of at most PIPE_BUF bytes per line or per few
+ * lines, so lines of different threads never interleave.
+ *
+ * A thread that logs a line per unit of work (a delivery worker: one per
+ * attempt) can have its lines collected and written a few at a time:
+ * log_buffer_begin, then log_flush before it waits for anything (its lines
+ * then never wait longer than its loop), and log_buffer_end when it stops.
+ * A buffered line is written at the latest when the buffer is full, when
+ * the thread logs a line 100 ms after the oldest one waiting, at a warning
+ * or error, or at log_flush; its text and timestamp are those it was made
+ * with. */
 #ifndef HOOKD_LOG_H
 #define HOOKD_LOG_H
 
@@ -62,6 +72,13 @@ void log_write_fields(enum log_level level, const char *msg, const struct log_fi
 size_t log_format_line(char *out, size_t cap, enum log_format format, const struct timespec *ts,
                        enum log_level level, const char *msg, const struct log_field *fields,
                        size_t n);
+
+/* From now on the calling thread's lines are collected (see above). */
+void log_buffer_begin(void);
+/* Writes the calling thread's collected lines, if any. */
+void log_flush(void);
+/* Writes what was collected and goes back to one write per line. */
+void log_buffer_end(void);
 
 #define log_at(level, ...) \
     do { if ((level) >= log_threshold) log_write((level), __VA_ARGS__); } while (0)

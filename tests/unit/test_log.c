@@ -1,11 +1,19 @@
 /* test_log.c - protects log.c's line formatting: JSON lines that any JSON
  * parser reads (quotes, backslashes, control characters and invalid UTF-8
  * escaped or replaced), fields left out when absent, numbers as numbers,
- * the text format unchanged, and overlong lines cut while staying valid. */
+ * the text format unchanged, and overlong lines cut while staying valid;
+ * and a thread's buffered lines (the delivery worker's): held until
+ * log_flush, then written whole and unchanged, in order; written at once at
+ * a warning, when the buffer fills (in whole lines), when a line waited
+ * 100 ms, and at log_buffer_end. */
+#include <errno.h>
+#include <fcntl.h>
 #include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "rows.h"
@@ -135,6 +143,150 @@ static void test_parse_names(void **state)
     assert_int_equal(log_level_parse("warning", &l), -1);
 }
 
+/* ---- buffered lines ---------------------------------------------------- */
+
+/* stderr goes into a pipe during a buffer test (64 KB by default: room for
+ * every line of one); reads do not block. */
+static int pipe_read_fd = -1, saved_stderr = -1;
+
+static void capture_stderr(void)
+{
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fcntl(fds[0], F_SETFL, O_NONBLOCK);
+    saved_stderr = dup(STDERR_FILENO);
+    dup2(fds[1], STDERR_FILENO);
+    close(fds[1]);
+    pipe_read_fd = fds[0];
+    log_format = LOG_FORMAT_TEXT;
+    log_threshold = LOG_INFO;
+}
+
+static void restore_stderr(void)
+{
+    log_buffer_end();
+    dup2(saved_stderr, STDERR_FILENO);
+    close(saved_stderr);
+    close(pipe_read_fd);
+}
+
+/* Everything written to stderr so far (caller frees); "" when nothing. */
+static char *written(void)
+{
+    size_t cap = 1 << 20, len = 0;
+    char *out = malloc(cap + 1);
+    assert_non_null(out);
+    for (;;) {
+        ssize_t n = read(pipe_read_fd, out + len, cap - len);
+        if (n <= 0) {
+            assert_true(n == 0 || errno == EAGAIN);
+            break;
+        }
+        len += (size_t)n;
+    }
+    out[len] = '\0';
+    return out;
+}
+
+static size_t count_lines(const char *s, const char *msg)
+{
+    size_t n = 0;
+    for (const char *p = s; (p = strstr(p, msg)) != NULL; p += strlen(msg))
+        n++;
+    return n;
+}
+
+static void test_buffer_until_flush(void **state)
+{
+    (void)state;
+    capture_stderr();
+    log_buffer_begin();
+    log_fields(LOG_INFO, "delivery attempt", LOG_ID("delivery_id", 1), LOG_STR("outcome", "x y"));
+    log_info("second %d", 2);
+    log_debug("below the threshold");
+    char *before = written();
+    assert_string_equal(before, "");
+    log_flush();
+    char *after = written();
+    /* The lines as they are written unbuffered: same text, in order. */
+    const char *first = strstr(after, " info  delivery attempt delivery_id=1 outcome=\"x y\"\n");
+    const char *second = strstr(after, " info  second 2\n");
+    assert_non_null(first);
+    assert_non_null(second);
+    assert_true(first < second);
+    assert_int_equal(count_lines(after, "\n"), 2);
+    assert_null(strstr(after, "below"));
+    log_buffer_end();
+    log_info("unbuffered");
+    char *unbuffered = written();
+    assert_non_null(strstr(unbuffered, " info  unbuffered\n"));
+    free(before);
+    free(after);
+    free(unbuffered);
+    restore_stderr();
+}
+
+static void test_warning_flushes(void **state)
+{
+    (void)state;
+    capture_stderr();
+    log_buffer_begin();
+    log_info("waiting line");
+    log_warn("a warning");
+    char *out = written();
+    const char *waiting = strstr(out, "waiting line\n");
+    const char *warning = strstr(out, " warn  a warning\n");
+    assert_non_null(waiting);
+    assert_non_null(warning);
+    assert_true(waiting < warning);
+    log_buffer_end();
+    free(out);
+    restore_stderr();
+}
+
+static void test_full_buffer_writes_whole_lines(void **state)
+{
+    (void)state;
+    capture_stderr();
+    log_buffer_begin();
+    char pad[200];
+    memset(pad, 'p', sizeof(pad) - 1);
+    pad[sizeof(pad) - 1] = '\0';
+    for (int i = 0; i < 100; i++)  /* about 24 KB: several buffers' worth */
+        log_fields(LOG_INFO, "filler", LOG_INT("n", i), LOG_STR("pad", pad));
+    char *early = written();
+    size_t len = strlen(early);
+    assert_true(len > 0);                 /* written without a flush */
+    assert_int_equal(early[len - 1], '\n'); /* and only whole lines */
+    log_buffer_end();
+    char *rest = written();
+    assert_int_equal(count_lines(early, "filler") + count_lines(rest, "filler"), 100);
+    /* In order: the last written early is followed by the next one. */
+    char want[32];
+    snprintf(want, sizeof(want), "filler n=%zu ", count_lines(early, "filler"));
+    assert_non_null(strstr(rest, want));
+    free(early);
+    free(rest);
+    restore_stderr();
+}
+
+static void test_old_line_flushed(void **state)
+{
+    (void)state;
+    capture_stderr();
+    log_buffer_begin();
+    log_info("old line");
+    struct timespec pause = { 0, 110 * 1000000L };
+    nanosleep(&pause, NULL);
+    log_info("new line");
+    char *out = written();
+    assert_non_null(strstr(out, "old line\n"));
+    assert_non_null(strstr(out, "new line\n"));
+    log_buffer_end();
+    free(out);
+    restore_stderr();
+}
+
 int main(void)
 {
     for (size_t i = 0; i < ROWS_COUNT(escape_cases); i++) {
@@ -146,5 +298,9 @@ int main(void)
     rows_add(test_text_fields, NULL, "text fields: old shape, quoted values");
     rows_add(test_cut_lines_stay_valid, NULL, "cut lines stay valid JSON at every size");
     rows_add(test_parse_names, NULL, "format and level names");
+    rows_add(test_buffer_until_flush, NULL, "buffered lines wait for log_flush, unchanged");
+    rows_add(test_warning_flushes, NULL, "a warning is written at once, after what waited");
+    rows_add(test_full_buffer_writes_whole_lines, NULL, "a full buffer is written in whole lines");
+    rows_add(test_old_line_flushed, NULL, "a line 100 ms old goes with the next one");
     return rows_run("log", NULL, NULL);
 }
