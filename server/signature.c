@@ -45,22 +45,25 @@ void signature_public_key_format(const unsigned char pk[crypto_sign_PUBLICKEYBYT
                       B64);
 }
 
-/* "{id}.{timestamp}." — the part of the signed content before the body;
- * a new string the caller frees. */
-static char *signed_prefix(const char *msg_id, long long timestamp)
+/* ".{timestamp}." into out (at least TIMESTAMP_PART_MAX bytes); returns its
+ * length. With the event id before it, this is the part of the signed
+ * content before the body: "{id}.{timestamp}.{body}". */
+#define TIMESTAMP_PART_MAX 24
+static size_t timestamp_part(char out[TIMESTAMP_PART_MAX], long long timestamp)
 {
-    return xasprintf("%s.%lld.", msg_id, timestamp);
+    return (size_t)snprintf(out, TIMESTAMP_PART_MAX, ".%lld.", timestamp);
 }
 
 void signature_v1(const unsigned char *key, size_t key_len, const char *msg_id, long long timestamp,
                   const char *body, size_t body_len, char out[SIGNATURE_V1_LEN + 1])
 {
-    char *prefix = signed_prefix(msg_id, timestamp);
+    char ts[TIMESTAMP_PART_MAX];
+    size_t ts_len = timestamp_part(ts, timestamp);
     crypto_auth_hmacsha256_state st;
     unsigned char mac[crypto_auth_hmacsha256_BYTES];
     crypto_auth_hmacsha256_init(&st, key, key_len);
-    crypto_auth_hmacsha256_update(&st, (const unsigned char *)prefix, strlen(prefix));
-    free(prefix);
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)msg_id, strlen(msg_id));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)ts, ts_len);
     crypto_auth_hmacsha256_update(&st, (const unsigned char *)body, body_len);
     crypto_auth_hmacsha256_final(&st, mac);
     memcpy(out, "v1,", sizeof("v1,"));
@@ -72,13 +75,16 @@ void signature_v1a(const unsigned char sk[crypto_sign_SECRETKEYBYTES], const cha
                    long long timestamp, const char *body, size_t body_len,
                    char out[SIGNATURE_V1A_LEN + 1])
 {
-    char *prefix = signed_prefix(msg_id, timestamp);
-    size_t n = strlen(prefix);
-    size_t len = n + body_len;
+    /* Ed25519 hashes the message twice, so it is signed as one contiguous
+     * buffer: the id, the timestamp part, then the body. */
+    char ts[TIMESTAMP_PART_MAX];
+    size_t ts_len = timestamp_part(ts, timestamp);
+    size_t id_len = strlen(msg_id);
+    size_t len = id_len + ts_len + body_len;
     unsigned char *msg = xmalloc(len + 1);
-    memcpy(msg, prefix, n + 1); /* the body then overwrites the NUL */
-    memcpy(msg + n, body, body_len);
-    free(prefix);
+    memcpy(msg, msg_id, id_len + 1); /* the timestamp part then overwrites the NUL */
+    memcpy(msg + id_len, ts, ts_len);
+    memcpy(msg + id_len + ts_len, body, body_len);
     unsigned char sig[crypto_sign_BYTES];
     crypto_sign_detached(sig, NULL, msg, len, sk);
     free(msg);
@@ -86,32 +92,52 @@ void signature_v1a(const unsigned char sk[crypto_sign_SECRETKEYBYTES], const cha
     sodium_bin2base64(out + 4, SIGNATURE_V1A_LEN + 1 - 4, sig, sizeof(sig), B64);
 }
 
-char *signature_header(const char *const *secrets, size_t n_secrets,
-                       const unsigned char *sk, const char *msg_id, long long timestamp,
-                       const char *body, size_t body_len)
+int signature_header_write(char *out, size_t cap, const char *const *secrets, size_t n_secrets,
+                           const unsigned char *sk, const char *msg_id, long long timestamp,
+                           const char *body, size_t body_len)
 {
-    size_t cap = (n_secrets + 1) * (SIGNATURE_V1A_LEN + 2) + 1;
-    char *out = xmalloc(cap);
     size_t used = 0;
+    if (cap == 0)
+        return -1;
     out[0] = '\0';
     for (size_t i = 0; i < n_secrets; i++) {
         if (secrets[i] == NULL)
             continue;
         unsigned char key[64];
         int key_len = signature_secret_decode(secrets[i], key);
-        if (key_len < 0) {
-            free(out);
-            return NULL;
+        if (key_len < 0)
+            return -1;
+        if (used + (used ? 1 : 0) + SIGNATURE_V1_LEN + 1 > cap) {
+            sodium_memzero(key, sizeof(key));
+            return -1;
         }
-        char sig[SIGNATURE_V1_LEN + 1];
-        signature_v1(key, (size_t)key_len, msg_id, timestamp, body, body_len, sig);
+        if (used)
+            out[used++] = ' ';
+        signature_v1(key, (size_t)key_len, msg_id, timestamp, body, body_len, out + used);
         sodium_memzero(key, sizeof(key));
-        used += (size_t)snprintf(out + used, cap - used, "%s%s", used ? " " : "", sig);
+        used += strlen(out + used);
     }
     if (sk != NULL) {
-        char sig[SIGNATURE_V1A_LEN + 1];
-        signature_v1a(sk, msg_id, timestamp, body, body_len, sig);
-        snprintf(out + used, cap - used, "%s%s", used ? " " : "", sig);
+        if (used + (used ? 1 : 0) + SIGNATURE_V1A_LEN + 1 > cap)
+            return -1;
+        if (used)
+            out[used++] = ' ';
+        signature_v1a(sk, msg_id, timestamp, body, body_len, out + used);
+        used += strlen(out + used);
+    }
+    return (int)used;
+}
+
+char *signature_header(const char *const *secrets, size_t n_secrets,
+                       const unsigned char *sk, const char *msg_id, long long timestamp,
+                       const char *body, size_t body_len)
+{
+    size_t cap = SIGNATURE_HEADER_MAX(n_secrets) + 1;
+    char *out = xmalloc(cap);
+    if (signature_header_write(out, cap, secrets, n_secrets, sk, msg_id, timestamp, body,
+                               body_len) < 0) {
+        free(out);
+        return NULL;
     }
     return out;
 }

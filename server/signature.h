@@ -40,6 +40,16 @@ void signature_v1(const unsigned char *key, size_t key_len, const char *msg_id, 
 void signature_v1a(const unsigned char sk[crypto_sign_SECRETKEYBYTES], const char *msg_id,
                    long long timestamp, const char *body, size_t body_len,
                    char out[SIGNATURE_V1A_LEN + 1]);
+/* The longest header value for n_secrets secrets and a signing key (the
+ * NUL not counted). */
+#define SIGNATURE_HEADER_MAX(n_secrets) ((n_secrets) * (SIGNATURE_V1_LEN + 1) + SIGNATURE_V1A_LEN)
+/* The webhook-signature header value (as signature_header) written into
+ * out[0..cap), NUL-terminated. Returns its length, or -1 when a secret is
+ * malformed or the value does not fit (out is then undefined). */
+int signature_header_write(char *out, size_t cap, const char *const *secrets, size_t n_secrets,
+                           const unsigned char *sk, const char *msg_id, long long timestamp,
+                           const char *body, size_t body_len)
+    __attribute__((warn_unused_result));
 /* The webhook-signature header value: v1 for each secret (NULL entries are
  * skipped; a malformed secret fails), then v1a when sk is not NULL.
  * Returns a new string (caller frees) or NULL when a secret is malformed. */
