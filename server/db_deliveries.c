@@ -2,12 +2,12 @@
 #include "db_deliveries.h"
 
 #include <inttypes.h>
-#include <json-c/json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "buf.h"
+#include "json_write.h"
 #include "log.h"
 #include "secrets.h"
 #include "xmalloc.h"
@@ -65,19 +65,20 @@ void db_deliveries_claim_id(char out[CLAIM_ID_LEN + 1])
 
 /* A sealed column opened (caller frees), or NULL when SQL NULL or when it
  * cannot be opened (the delivery is then not signed with it). */
-static char *open_or_null(PGresult *res, int row, int col)
+static char *open_or_null(struct secret_cache *secrets, PGresult *res, int row, int col)
 {
     if (PQgetisnull(res, row, col))
         return NULL;
     size_t len = 0;
-    char *plain = secrets_open_hex(PQgetvalue(res, row, col), &len);
+    char *plain = secret_cache_open(secrets, PQgetvalue(res, row, col), &len);
     if (plain == NULL)
         log_error("a sealed endpoint secret cannot be opened (wrong master key?)");
     return plain;
 }
 
 /* One claimed delivery from row i of the round's result. */
-static void read_claimed(PGresult *res, int i, struct claimed_delivery *d)
+static void read_claimed(struct secret_cache *secrets, PGresult *res, int i,
+                         struct claimed_delivery *d)
 {
     d->tenant_id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
     d->delivery_id = strtoll(PQgetvalue(res, i, 1), NULL, 10);
@@ -87,41 +88,47 @@ static void read_claimed(PGresult *res, int i, struct claimed_delivery *d)
     d->url = xstrdup(PQgetvalue(res, i, 5));
     d->body_len = (size_t)PQgetlength(res, i, 6);
     d->body = xstrndup(PQgetvalue(res, i, 6), d->body_len);
-    d->secret = open_or_null(res, i, 7);
-    d->previous_secret = open_or_null(res, i, 8);
+    d->secret = open_or_null(secrets, res, i, 7);
+    d->previous_secret = open_or_null(secrets, res, i, 8);
     size_t sk_len = 0;
-    char *sk = PQgetisnull(res, i, 9) ? NULL : secrets_open_hex(PQgetvalue(res, i, 9), &sk_len);
+    char *sk = PQgetisnull(res, i, 9) ? NULL
+                                      : secret_cache_open(secrets, PQgetvalue(res, i, 9), &sk_len);
     d->has_signing_key = sk != NULL && sk_len == sizeof(d->signing_key);
     if (d->has_signing_key)
         memcpy(d->signing_key, sk, sk_len);
     secrets_free(sk, sk_len);
 }
 
-/* The records as the JSON array hookd.record_attempts reads; NULL when
- * there are none. The caller json_object_put()s it. */
-static struct json_object *records_json(const struct attempt_record *records, size_t count)
+/* The records as the JSON array hookd.record_attempts reads (a new string
+ * the caller frees); NULL when there are none. Written directly rather than
+ * through json-c objects: this runs for every attempt. */
+static char *records_json(const struct attempt_record *records, size_t count)
 {
     if (count == 0)
         return NULL;
-    struct json_object *rows = json_object_new_array_ext((int)count);
-    for (size_t i = 0; i < count; i++) {
+    struct buf b;
+    buf_init(&b, (size_t)-1);
+    int rc = buf_append(&b, "[", 1);
+    for (size_t i = 0; i < count && rc == 0; i++) {
         const struct attempt_record *r = &records[i];
-        struct json_object *o = json_object_new_object();
-        json_object_object_add(o, "tenant_id", json_object_new_int64(r->tenant_id));
-        json_object_object_add(o, "id", json_object_new_int64(r->delivery_id));
-        json_object_object_add(o, "endpoint_id", json_object_new_int64(r->endpoint_id));
-        json_object_object_add(o, "number", json_object_new_int(r->attempt));
-        json_object_object_add(o, "started_ms", json_object_new_int64(r->started_ms));
-        json_object_object_add(o, "duration_ms", json_object_new_int64(r->duration_ms));
-        json_object_object_add(o, "status", r->status ? json_object_new_int64(r->status) : NULL);
-        json_object_object_add(o, "response_body",
-                               r->response_body ? json_object_new_string(r->response_body) : NULL);
-        json_object_object_add(o, "error", r->error ? json_object_new_string(r->error) : NULL);
-        json_object_object_add(o, "state", json_object_new_string(r->state));
-        json_object_object_add(o, "retry_in_ms", json_object_new_int64(r->retry_in_ms));
-        json_object_array_add(rows, o);
+        rc = (i > 0 ? buf_append(&b, ",", 1) : 0) || buf_append(&b, "{", 1) ||
+             json_write_key(&b, "tenant_id", 1) || json_write_int(&b, r->tenant_id) ||
+             json_write_key(&b, "id", 0) || json_write_int(&b, r->delivery_id) ||
+             json_write_key(&b, "endpoint_id", 0) || json_write_int(&b, r->endpoint_id) ||
+             json_write_key(&b, "number", 0) || json_write_int(&b, r->attempt) ||
+             json_write_key(&b, "started_ms", 0) || json_write_int(&b, r->started_ms) ||
+             json_write_key(&b, "duration_ms", 0) || json_write_int(&b, r->duration_ms) ||
+             json_write_key(&b, "status", 0) ||
+             (r->status ? json_write_int(&b, r->status) : buf_append(&b, "null", 4)) != 0 ||
+             json_write_key(&b, "response_body", 0) || json_write_string(&b, r->response_body) ||
+             json_write_key(&b, "error", 0) || json_write_string(&b, r->error) ||
+             json_write_key(&b, "state", 0) || json_write_string(&b, r->state) ||
+             json_write_key(&b, "retry_in_ms", 0) || json_write_int(&b, r->retry_in_ms) ||
+             buf_append(&b, "}", 1);
     }
-    return rows;
+    if (rc != 0 || buf_append(&b, "]", 1) != 0)
+        abort(); /* an uncapped buffer cannot refuse */
+    return buf_steal(&b);
 }
 
 int db_deliveries_record(struct db_conn *conn, const char *claim_id,
@@ -131,15 +138,13 @@ int db_deliveries_record(struct db_conn *conn, const char *claim_id,
     *recorded = 0;
     if (count == 0)
         return 0;
-    struct json_object *rows = records_json(records, count);
+    char *rows = records_json(records, count);
     char breaker[24], disable[24];
     snprintf(breaker, sizeof(breaker), "%ld", rules->breaker_threshold);
     snprintf(disable, sizeof(disable), "%ld", rules->disable_after_s);
-    const char *values[] = {
-        json_object_to_json_string_ext(rows, JSON_C_TO_STRING_PLAIN), claim_id, breaker, disable
-    };
+    const char *values[] = { rows, claim_id, breaker, disable };
     PGresult *res = db_query(conn, &stmt_record, values, err);
-    json_object_put(rows);
+    free(rows);
     if (res == NULL)
         return -1;
     *recorded = (size_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
@@ -171,7 +176,7 @@ int db_deliveries_claim(struct db_conn *conn, const char *claim_id,
     long locked = 0;
     for (int i = 0; i < n; i++) {
         if (!PQgetisnull(res, i, 1)) {
-            read_claimed(res, i, &list[claimed++]);
+            read_claimed(req->secrets, res, i, &list[claimed++]);
             continue;
         }
         /* the closing row */

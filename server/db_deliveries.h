@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "secret_cache.h"
 
 #define CLAIM_ID_LEN 36
 
@@ -79,6 +80,8 @@ struct claim_request {
     long lease_s;                /* the claims' lease */
     const int64_t *finished;     /* this claim id's deliveries whose requests have */
     size_t n_finished;           /* finished but are not recorded yet (borrowed) */
+    struct secret_cache *secrets; /* opens the claims' sealed secrets and signing keys
+                                   * (borrowed; NULL: each is opened anew) */
 };
 
 struct claim_result {

@@ -26,42 +26,67 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
-struct transfer *transfer_new(struct claimed_delivery *d, const struct transfer_options *opt)
+/* A kept response buffer larger than this is given back when the transfer
+ * is reused: idle transfers hold little memory. */
+#define KEPT_RESPONSE_BYTES 4096
+
+struct transfer_pool {
+    const struct transfer_options *opt;   /* borrowed */
+    struct transfer **idle;
+    size_t n_idle;
+    size_t max_idle;
+};
+
+struct transfer_pool *transfer_pool_new(const struct transfer_options *opt, size_t max_idle)
 {
-    struct claimed_delivery *del = d;
-    long long now_s = (long long)time(NULL);
-    const char *secrets[] = { del->secret, del->previous_secret };
-    char *signature = signature_header(secrets, 2, del->has_signing_key ? del->signing_key : NULL,
-                                       del->event_id, now_s, del->body, del->body_len);
-    if (signature == NULL)
-        return NULL;
+    struct transfer_pool *pool = xcalloc(1, sizeof(*pool));
+    pool->opt = opt;
+    pool->max_idle = max_idle;
+    pool->idle = xcalloc(max_idle + 1, sizeof(struct transfer *));
+    return pool;
+}
 
+static void transfer_destroy(struct transfer *t)
+{
+    curl_easy_cleanup(t->easy);
+    buf_free(&t->response);
+    free(t);
+}
+
+void transfer_pool_free(struct transfer_pool *pool)
+{
+    if (pool == NULL)
+        return;
+    for (size_t i = 0; i < pool->n_idle; i++)
+        transfer_destroy(pool->idle[i]);
+    free(pool->idle);
+    free(pool);
+}
+
+/* A new transfer with the header list linked and every option that is the
+ * same for all deliveries set. */
+static struct transfer *transfer_create(struct transfer_pool *pool)
+{
+    const struct transfer_options *opt = pool->opt;
     struct transfer *t = xcalloc(1, sizeof(*t));
-    t->delivery = *d;
-    memset(d, 0, sizeof(*d));
+    t->pool = pool;
     buf_init(&t->response, (size_t)opt->response_body_max);
-
-    char line[SIGNATURE_V1A_LEN * 3 + 64];
-    t->headers = curl_slist_append(t->headers, "Content-Type: application/json");
-    snprintf(line, sizeof(line), "webhook-id: %s", t->delivery.event_id);
-    t->headers = curl_slist_append(t->headers, line);
-    snprintf(line, sizeof(line), "webhook-timestamp: %lld", now_s);
-    t->headers = curl_slist_append(t->headers, line);
-    char *sig_line = xasprintf("webhook-signature: %s", signature);
-    t->headers = curl_slist_append(t->headers, sig_line);
-    free(sig_line);
-    free(signature);
-    t->headers = curl_slist_append(t->headers, "Expect:");
+    memcpy(t->content_type_line, "Content-Type: application/json",
+           sizeof(t->content_type_line));
+    memcpy(t->expect_line, "Expect:", sizeof(t->expect_line));
+    char *lines[TRANSFER_HEADERS] = { t->content_type_line, t->id_line, t->timestamp_line,
+                                      t->signature_line, t->expect_line };
+    for (size_t i = 0; i < TRANSFER_HEADERS; i++) {
+        t->headers[i].data = lines[i];
+        t->headers[i].next = i + 1 < TRANSFER_HEADERS ? &t->headers[i + 1] : NULL;
+    }
 
     CURL *e = curl_easy_init();
     if (e == NULL)
         abort(); /* out of memory */
     t->easy = e;
-    curl_easy_setopt(e, CURLOPT_URL, t->delivery.url);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->delivery.body);
-    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->delivery.body_len);
     curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->headers);
     curl_easy_setopt(e, CURLOPT_USERAGENT, "hookd/" HOOKD_VERSION);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, opt->connect_timeout_ms);
@@ -76,6 +101,62 @@ struct transfer *transfer_new(struct claimed_delivery *d, const struct transfer_
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, t->errbuf);
     curl_easy_setopt(e, CURLOPT_PRIVATE, t);
     net_guard_attach(e, &t->guard, opt->destinations);
+    return t;
+}
+
+/* A transfer to use: a kept one (its last delivery's traces cleared), or a
+ * new one. */
+static struct transfer *transfer_take(struct transfer_pool *pool)
+{
+    if (pool->n_idle == 0)
+        return transfer_create(pool);
+    struct transfer *t = pool->idle[--pool->n_idle];
+    if (t->response.alloc > KEPT_RESPONSE_BYTES) {
+        size_t cap = t->response.cap;
+        buf_free(&t->response);
+        buf_init(&t->response, cap);
+    } else {
+        buf_reset(&t->response);
+    }
+    t->truncated = false;
+    t->errbuf[0] = '\0';
+    t->guard.refused[0] = '\0';
+    return t;
+}
+
+/* Keeps t for the next delivery, or frees it when the pool is full. */
+static void transfer_give_back(struct transfer *t)
+{
+    struct transfer_pool *pool = t->pool;
+    if (pool->n_idle < pool->max_idle)
+        pool->idle[pool->n_idle++] = t;
+    else
+        transfer_destroy(t);
+}
+
+struct transfer *transfer_new(struct transfer_pool *pool, struct claimed_delivery *d)
+{
+    struct transfer *t = transfer_take(pool);
+    long long now_s = (long long)time(NULL);
+    static const char sig_name[] = "webhook-signature: ";
+    const char *secrets[] = { d->secret, d->previous_secret };
+    memcpy(t->signature_line, sig_name, sizeof(sig_name) - 1);
+    if (signature_header_write(t->signature_line + sizeof(sig_name) - 1,
+                               sizeof(t->signature_line) - (sizeof(sig_name) - 1), secrets, 2,
+                               d->has_signing_key ? d->signing_key : NULL, d->event_id, now_s,
+                               d->body, d->body_len) < 0) {
+        transfer_give_back(t);
+        return NULL;
+    }
+    t->delivery = *d;
+    memset(d, 0, sizeof(*d));
+    snprintf(t->id_line, sizeof(t->id_line), "webhook-id: %s", t->delivery.event_id);
+    snprintf(t->timestamp_line, sizeof(t->timestamp_line), "webhook-timestamp: %lld", now_s);
+
+    CURL *e = t->easy;
+    curl_easy_setopt(e, CURLOPT_URL, t->delivery.url);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDS, t->delivery.body);
+    curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)t->delivery.body_len);
     t->started_ms = clock_wall_ms();
     t->started_mono_ms = clock_mono_ms();
     t->renewed_mono_ms = t->started_mono_ms;
@@ -141,9 +222,6 @@ void transfer_free(struct transfer *t)
 {
     if (t == NULL)
         return;
-    curl_easy_cleanup(t->easy);
-    curl_slist_free_all(t->headers);
-    buf_free(&t->response);
     claimed_delivery_free(&t->delivery);
-    free(t);
+    transfer_give_back(t);
 }

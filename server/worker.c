@@ -21,6 +21,8 @@
 #define THROTTLED_POLL_MS 100
 /* How soon to look again when other workers held the endpoints with due work. */
 #define BUSY_POLL_MS 1
+/* Opened secrets and signing keys each worker keeps (secret_cache.h). */
+#define SECRET_CACHE_ENTRIES 256
 
 struct worker {
     struct worker_pool *pool;
@@ -29,6 +31,8 @@ struct worker {
     CURLM *multi;                    /* freed by the pool after the join */
     char claim_id[CLAIM_ID_LEN + 1];
     struct db_conn *db;
+    struct transfer_pool *transfers; /* finished transfers kept for reuse */
+    struct secret_cache *secrets;    /* opened endpoint secrets and signing keys */
     struct transfer **active;        /* running transfers */
     size_t n_active;
     atomic_bool notified;            /* new events were published since the last claim */
@@ -168,7 +172,7 @@ static size_t start_transfers(struct worker *w, struct claimed_delivery *list, s
 {
     size_t started = 0;
     for (size_t i = 0; i < count; i++) {
-        struct transfer *t = transfer_new(&list[i], &w->pool->transfer);
+        struct transfer *t = transfer_new(w->transfers, &list[i]);
         if (t == NULL) {
             log_error("worker %d: delivery %lld has an unusable endpoint secret", w->index,
                       (long long)list[i].delivery_id);
@@ -230,6 +234,7 @@ static size_t claim(struct worker *w, long *fanned_out)
         .lease_s = cfg->lease_s,
         .finished = finished,
         .n_finished = w->n_done,
+        .secrets = w->secrets,
     };
     struct claim_result res;
     struct hk_error err;
@@ -332,6 +337,8 @@ static void *worker_main(void *arg)
     struct worker_pool *pool = w->pool;
     const struct config *cfg = pool->cfg;
     int64_t deadline = 0;
+    /* A line per attempt: written a few at a time, before each wait. */
+    log_buffer_begin();
 
     for (;;) {
         bool stopping = atomic_load(&pool->stopping);
@@ -380,6 +387,7 @@ static void *worker_main(void *arg)
         curl_multi_timeout(w->multi, &curl_timeout);
         if (curl_timeout >= 0 && curl_timeout < timeout)
             timeout = curl_timeout;
+        log_flush();
         curl_multi_poll(w->multi, NULL, 0, (int)timeout, NULL);
     }
 
@@ -400,6 +408,7 @@ static void *worker_main(void *arg)
     w->n_done = 0;
     db_close(w->db);
     w->db = NULL;
+    log_buffer_end();
     return NULL;
 }
 
@@ -498,6 +507,8 @@ struct worker_pool *worker_pool_start(const struct config *cfg, struct hk_error 
         curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)cfg->max_in_flight);
         w->active = xcalloc((size_t)cfg->max_in_flight, sizeof(struct transfer *));
         atomic_init(&w->notified, false);
+        w->transfers = transfer_pool_new(&pool->transfer, (size_t)cfg->max_in_flight);
+        w->secrets = secret_cache_new(SECRET_CACHE_ENTRIES);
         db_deliveries_claim_id(w->claim_id);
     }
     for (size_t i = 0; i < pool->n_workers; i++)
@@ -518,6 +529,8 @@ void worker_pool_stop(struct worker_pool *pool)
         pthread_join(pool->workers[i].thread, NULL);
     for (size_t i = 0; i < pool->n_workers; i++) {
         struct worker *w = &pool->workers[i];
+        transfer_pool_free(w->transfers);
+        secret_cache_free(w->secrets);
         curl_multi_cleanup(w->multi);
         free(w->active);
         free(w->done);
