@@ -7,6 +7,9 @@
  * and header list, and the next delivery reuses them, setting only what
  * differs between deliveries (URL, body, the webhook-* header values), so
  * a delivery does not pay for a new easy handle and its options each time.
+ * The pool also remembers the last v1a (Ed25519) signatures: the
+ * deliveries of one event to a tenant's endpoints within a second share
+ * one (it is deterministic, and the costliest part of a delivery).
  * The pool belongs to the worker thread too (freed after it is joined). */
 #ifndef HOOKD_TRANSFER_H
 #define HOOKD_TRANSFER_H
@@ -62,6 +65,9 @@ struct transfer_pool *transfer_pool_new(const struct transfer_options *opt, size
 /* Frees the kept transfers (every transfer of the pool must be freed
  * first; NULL is fine). */
 void transfer_pool_free(struct transfer_pool *pool);
+/* How many v1a signatures were taken from a recent delivery of the same
+ * event (same key and second) instead of being computed again. */
+uint64_t transfer_pool_signatures_reused(const struct transfer_pool *pool);
 
 /* Prepares the signed POST for a claimed delivery (taken over: its memory
  * now belongs to the transfer), reusing a kept transfer of the pool when
