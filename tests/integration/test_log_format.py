@@ -106,6 +106,29 @@ def test_json_lines_carry_requests_and_attempts(started):
         good.close()
 
 
+def test_attempts_finishing_during_a_stop_are_logged(started):
+    """The worker writes its lines a few at a time (before each wait): the
+    attempts that finish while it stops, after its last wait, are still
+    logged, one line each. If this fails, a normal stop loses log lines."""
+    s = started("serve", HOOKD_LOG_FORMAT="json", HOOKD_SHUTDOWN_TIMEOUT_S=10)
+    tenant = create_tenant(s)
+    slow = Receiver(answers=[Answer(204)], status=204, delay=1.0)
+    try:
+        subscribe(tenant, slow)
+        ids = []
+        for _ in range(5):
+            r = tenant.publish()
+            assert r.status == 201
+            ids.append(r.json()["data"]["id"])
+        slow.wait_for(6)              # the subscribe test and the 5 deliveries, in flight
+        assert s.stop() == 0          # they finish during the stop
+        attempts = [x for x in json_lines(s) if x["msg"] == "delivery attempt"]
+        delivered = sorted(x["event_id"] for x in attempts if x["outcome"] == "delivered")
+        assert delivered == sorted(ids), s.read_log()[-3000:]
+    finally:
+        slow.close()
+
+
 def test_text_is_the_default_and_never_shows_paths(server, tenant):
     """The session server logs text: every line starts with time and level.
     The access line names the route pattern, never the path and query, which
