@@ -55,16 +55,25 @@ def test_rate_limit_spaces_requests(tenant, workers):
         workers()
         workers()
         ids = [tenant.publish("order.updated", {"i": i}).json()["data"]["id"] for i in range(12)]
+        started = []
         for event_id in ids:
-            wait_state(tenant, event_id, "delivered", timeout=20)
-        times = sorted(g["at"] for g in r.requests[1:])
+            [n] = wait_state(tenant, event_id, "delivered", timeout=20)
+            started += [datetime.strptime(a["started"], "%Y-%m-%dT%H:%M:%S.%fZ").timestamp()
+                        for a in n["attempts"]]
+        assert len(r.requests) - 1 == len(started) == 12
         # A bucket of 4 then 4 per second: 12 requests need 2 s from the first
-        # claim (unlimited, they would all arrive within a few milliseconds).
-        # The first arrivals may lag their claim on a slow machine, so allow
-        # some slack at the start.
+        # claim (unlimited, they would all start within a few milliseconds).
+        # The limit is on when hookd starts requests (each attempt's recorded
+        # start), not on when they arrive, which also depends on the network
+        # and the receiver. Tokens are paid when a claim commits and the
+        # start is stamped as its result is read: under valgrind that takes
+        # long enough (and long enough differently from claim to claim) for
+        # one claim's starts to bunch with the next claim's, so one request
+        # of slack (without a limit all 12 start within milliseconds).
+        times = sorted(started)
         assert times[-1] - times[0] >= 1.4
         for t in times:   # never more than burst + rate in any one second
-            assert sum(1 for u in times if t <= u < t + 1.0) <= 8
+            assert sum(1 for u in times if t <= u < t + 1.0) <= 8 + 1
     finally:
         r.close()
 
