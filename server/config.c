@@ -131,9 +131,11 @@ static const struct setting settings[] = {
       "Most concurrent `POST /events` that share one transaction and commit (group commit); 1 "
       "commits each on its own. No publish waits for others to arrive: a batch is whatever is "
       "queued when a publish thread is free.", NULL },
-    { "HOOKD_PUBLISH_THREADS", "publish-threads", SETTING_LONG, FIELD(publish_threads), "2", 1,
+    { "HOOKD_PUBLISH_THREADS", "publish-threads", SETTING_LONG, FIELD(publish_threads), "1", 1,
       64, "Threads (each with a pooled database connection while it works) that write queued "
-      "publishes in batches.", NULL },
+      "publishes in batches. One writer takes everything that queued while its previous batch "
+      "committed, so batches grow with the load; more writers split the queue into smaller "
+      "batches that each pay a commit.", NULL },
     { "HOOKD_LOG_LEVEL", "log-level", SETTING_LOG_LEVEL, FIELD(log_level), "info", 0, 0,
       "Least severe level logged: debug, info, warn or error.", NULL },
     { "HOOKD_LOG_FORMAT", "log-format", SETTING_STRING, FIELD(log_format), "text", 0, 0,
