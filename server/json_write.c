@@ -59,9 +59,21 @@ int json_write_int(struct buf *b, int64_t v)
 
 int json_write_key(struct buf *b, const char *key, int first)
 {
-    if (!first && buf_append(b, ",", 1) != 0)
-        return -1;
-    if (json_write_string(b, key) != 0)
-        return -1;
-    return buf_append(b, ":", 1);
+    /* ,"key": in one append when it fits the scratch (every key of the
+     * attempt records does); keys are plain names, written as given. */
+    char text[64];
+    size_t n = strlen(key), at = 0;
+    if (n + 4 > sizeof(text)) {
+        if ((!first && buf_append(b, ",", 1) != 0) || json_write_string(b, key) != 0)
+            return -1;
+        return buf_append(b, ":", 1);
+    }
+    if (!first)
+        text[at++] = ',';
+    text[at++] = '"';
+    memcpy(text + at, key, n + 1); /* the closing quote then overwrites the NUL */
+    at += n;
+    text[at++] = '"';
+    text[at++] = ':';
+    return buf_append(b, text, at);
 }

@@ -18,8 +18,9 @@
 int json_write_string(struct buf *b, const char *s) __attribute__((warn_unused_result));
 /* v in decimal. */
 int json_write_int(struct buf *b, int64_t v) __attribute__((warn_unused_result));
-/* "key": the member name (written as a JSON string) and its colon, after a
- * comma unless first. */
+/* "key": the member name and its colon, after a comma unless first. The
+ * name is a plain ASCII identifier written as given (names under 60 bytes;
+ * a longer one is escaped as a JSON string). */
 int json_write_key(struct buf *b, const char *key, int first) __attribute__((warn_unused_result));
 
 #endif

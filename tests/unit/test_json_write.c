@@ -107,6 +107,17 @@ static void test_object(void **state)
     assert_int_equal(buf_append(&b, "}", 1), 0);
     assert_string_equal(b.data, "{\"id\":42,\"error\":null,\"body\":\"ok\"}");
     buf_free(&b);
+    /* A name too long for the one-append path is still one JSON string. */
+    char long_name[100];
+    memset(long_name, 'k', sizeof(long_name) - 1);
+    long_name[sizeof(long_name) - 1] = '\0';
+    buf_init(&b, 1024);
+    assert_int_equal(json_write_key(&b, long_name, 0), 0);
+    assert_int_equal(b.len, 1 + 1 + 99 + 1 + 1);
+    assert_int_equal(b.data[0], ',');
+    assert_int_equal(b.data[b.len - 1], ':');
+    assert_memory_equal(b.data + 2, long_name, 99);
+    buf_free(&b);
 }
 
 static void test_cap(void **state)
