@@ -124,6 +124,48 @@ PGresult *db_query(struct db_conn *conn, const struct db_stmt *stmt, const char 
     }
 }
 
+int db_send(struct db_conn *conn, const struct db_stmt *stmt, const char *const *values,
+            struct hk_error *err)
+{
+    conn->sqlstate[0] = '\0';
+    if (ensure_prepared(conn, stmt, err) != 0)
+        return -1;
+    if (PQsendQueryPrepared(conn->pg, stmt->name, stmt->nparams, values, NULL, NULL, 0) != 1) {
+        fail_from(conn, NULL, stmt->name, err);
+        return -1;
+    }
+    conn->sent = stmt;
+    return 0;
+}
+
+int db_receive(struct db_conn *conn, bool wait, PGresult **out, struct hk_error *err)
+{
+    *out = NULL;
+    const char *what = conn->sent ? conn->sent->name : "query";
+    if (!wait) {
+        if (PQconsumeInput(conn->pg) != 1) {
+            fail_from(conn, NULL, what, err);
+            conn->sent = NULL;
+            return -1;
+        }
+        if (PQisBusy(conn->pg))
+            return 0;
+    }
+    /* One result for the one statement sent, then NULL. */
+    PGresult *res = PQgetResult(conn->pg);
+    for (PGresult *more; (more = PQgetResult(conn->pg)) != NULL;)
+        PQclear(more);
+    conn->sent = NULL;
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK) {
+        fail_from(conn, res, what, err);
+        PQclear(res);
+        return -1;
+    }
+    *out = res;
+    return 1;
+}
+
 int db_exec(struct db_conn *conn, const struct db_stmt *stmt, const char *const *values,
             struct hk_error *err)
 {

@@ -31,6 +31,7 @@ struct db_conn {
     size_t n_prepared;
     char sqlstate[6];          /* of the last failure, "" if none */
     bool fresh;                /* just taken from the pool's idle list: may be stale */
+    const struct db_stmt *sent; /* sent with db_send, its result not read yet */
 };
 
 /* Opens a connection; NULL with err (HK_ERR_UNAVAILABLE) on failure. The
@@ -46,6 +47,18 @@ PGresult *db_query(struct db_conn *conn, const struct db_stmt *stmt, const char 
 /* Runs stmt for its effect only. */
 int db_exec(struct db_conn *conn, const struct db_stmt *stmt, const char *const *values,
             struct hk_error *err) __attribute__((warn_unused_result));
+/* Sends stmt without waiting for its result (preparing it first, which
+ * does wait, once per connection). Exactly one db_receive must follow
+ * before anything else runs on conn. */
+int db_send(struct db_conn *conn, const struct db_stmt *stmt, const char *const *values,
+            struct hk_error *err) __attribute__((warn_unused_result));
+/* Reads the result of the statement db_send sent. Without wait, returns 0
+ * at once when it has not arrived yet (poll PQsocket for input, then call
+ * again); 1 with *out (caller PQclear()s it) when it has; -1 with err
+ * filled (and conn->sqlstate) when the statement failed or the connection
+ * broke. */
+int db_receive(struct db_conn *conn, bool wait, PGresult **out, struct hk_error *err)
+    __attribute__((warn_unused_result));
 /* Runs a parameterless script (BEGIN, COMMIT, a migration file). */
 int db_exec_script(struct db_conn *conn, const char *sql, struct hk_error *err)
     __attribute__((warn_unused_result));

@@ -131,32 +131,38 @@ static char *records_json(const struct attempt_record *records, size_t count)
     return buf_steal(&b);
 }
 
-int db_deliveries_record(struct db_conn *conn, const char *claim_id,
-                         const struct endpoint_rules *rules, const struct attempt_record *records,
-                         size_t count, size_t *recorded, struct hk_error *err)
+int db_deliveries_record_send(struct db_conn *conn, const char *claim_id,
+                              const struct endpoint_rules *rules,
+                              const struct attempt_record *records, size_t count,
+                              struct hk_error *err)
 {
-    *recorded = 0;
-    if (count == 0)
-        return 0;
     char *rows = records_json(records, count);
     char breaker[24], disable[24];
     snprintf(breaker, sizeof(breaker), "%ld", rules->breaker_threshold);
     snprintf(disable, sizeof(disable), "%ld", rules->disable_after_s);
     const char *values[] = { rows, claim_id, breaker, disable };
-    PGresult *res = db_query(conn, &stmt_record, values, err);
+    int rc = db_send(conn, &stmt_record, values, err);
     free(rows);
-    if (res == NULL)
-        return -1;
-    *recorded = (size_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
-    PQclear(res);
-    return 0;
+    return rc;
 }
 
-int db_deliveries_claim(struct db_conn *conn, const char *claim_id,
-                        const struct endpoint_rules *rules, const struct claim_request *req,
-                        struct claim_result *out, struct hk_error *err)
+int db_deliveries_record_finish(struct db_conn *conn, bool wait, size_t *recorded,
+                                struct hk_error *err)
 {
-    memset(out, 0, sizeof(*out));
+    *recorded = 0;
+    PGresult *res = NULL;
+    int rc = db_receive(conn, wait, &res, err);
+    if (rc != 1)
+        return rc;
+    *recorded = (size_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return 1;
+}
+
+int db_deliveries_claim_send(struct db_conn *conn, const char *claim_id,
+                             const struct endpoint_rules *rules, const struct claim_request *req,
+                             struct hk_error *err)
+{
     char *finished = int_array(req->finished, req->n_finished);
     char fan_out[24], lim[24], lease[24], cap[24], rate[24], breaker[24];
     snprintf(fan_out, sizeof(fan_out), "%ld", req->fan_out_limit);
@@ -166,17 +172,26 @@ int db_deliveries_claim(struct db_conn *conn, const char *claim_id,
     snprintf(rate, sizeof(rate), "%ld", rules->rate_limit);
     snprintf(breaker, sizeof(breaker), "%ld", rules->breaker_threshold);
     const char *values[] = { claim_id, finished, fan_out, lim, lease, cap, rate, breaker };
-    PGresult *res = db_query(conn, &stmt_claim, values, err);
+    int rc = db_send(conn, &stmt_claim, values, err);
     free(finished);
-    if (res == NULL)
-        return -1;
+    return rc;
+}
+
+int db_deliveries_claim_finish(struct db_conn *conn, bool wait, struct secret_cache *secrets,
+                               struct claim_result *out, struct hk_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    PGresult *res = NULL;
+    int rc = db_receive(conn, wait, &res, err);
+    if (rc != 1)
+        return rc;
     int n = PQntuples(res);
     struct claimed_delivery *list = n > 0 ? xcalloc((size_t)n, sizeof(*list)) : NULL;
     size_t claimed = 0;
     long locked = 0;
     for (int i = 0; i < n; i++) {
         if (!PQgetisnull(res, i, 1)) {
-            read_claimed(req->secrets, res, i, &list[claimed++]);
+            read_claimed(secrets, res, i, &list[claimed++]);
             continue;
         }
         /* the closing row */
@@ -198,7 +213,7 @@ int db_deliveries_claim(struct db_conn *conn, const char *claim_id,
     out->throttled = served < locked;
     out->claimed = list;
     out->count = claimed;
-    return 0;
+    return 1;
 }
 
 void claimed_delivery_free(struct claimed_delivery *d)

@@ -59,20 +59,24 @@ struct attempt_record {
 /* A new random claim id (a UUID's text form). */
 void db_deliveries_claim_id(char out[CLAIM_ID_LEN + 1]);
 
-/* Writes finished attempts, their attempt rows and the endpoints' health,
- * for the deliveries still claimed by claim_id (*recorded counts them; the
- * others' leases were lost), in one transaction committed durably (the
- * attempts are on record once answered), in one round trip
- * (hookd.record_attempts). A success closes the endpoint's circuit;
- * failures extend its streak, open the circuit at the breaker threshold
- * (until the failed delivery's retry), and disable it after
- * disable_after_s of continuous failure; a 410 disables it at once. A
- * disabled endpoint's queued deliveries are parked (state 'disabled') for a
- * replay. */
-int db_deliveries_record(struct db_conn *conn, const char *claim_id,
-                         const struct endpoint_rules *rules, const struct attempt_record *records,
-                         size_t count, size_t *recorded, struct hk_error *err)
-    __attribute__((warn_unused_result));
+/* Sends finished attempts to be written, with their attempt rows and the
+ * endpoints' health, for the deliveries still claimed by claim_id, in one
+ * transaction committed durably (the attempts are on record once
+ * answered), in one round trip (hookd.record_attempts), without waiting:
+ * db_deliveries_record_finish reads the answer (*recorded counts the
+ * attempts written; the others' leases were lost), returning 0 while it
+ * has not arrived (without wait), 1 when it has, -1 on failure. A success
+ * closes the endpoint's circuit; failures extend its streak, open the
+ * circuit at the breaker threshold (until the failed delivery's retry),
+ * and disable it after disable_after_s of continuous failure; a 410
+ * disables it at once. A disabled endpoint's queued deliveries are parked
+ * (state 'disabled') for a replay. */
+int db_deliveries_record_send(struct db_conn *conn, const char *claim_id,
+                              const struct endpoint_rules *rules,
+                              const struct attempt_record *records, size_t count,
+                              struct hk_error *err) __attribute__((warn_unused_result));
+int db_deliveries_record_finish(struct db_conn *conn, bool wait, size_t *recorded,
+                                struct hk_error *err) __attribute__((warn_unused_result));
 
 struct claim_request {
     long fan_out_limit;          /* new outbox events to take at most; 0: none */
@@ -80,8 +84,6 @@ struct claim_request {
     long lease_s;                /* the claims' lease */
     const int64_t *finished;     /* this claim id's deliveries whose requests have */
     size_t n_finished;           /* finished but are not recorded yet (borrowed) */
-    struct secret_cache *secrets; /* opens the claims' sealed secrets and signing keys
-                                   * (borrowed; NULL: each is opened anew) */
 };
 
 struct claim_result {
@@ -104,10 +106,18 @@ struct claim_result {
  * req->finished are not in flight any more), its rate limit, its circuit
  * (open: nothing; at the breaker threshold: one at a time). Endpoints are
  * locked (SKIP LOCKED) for the claim, so limits hold with many workers.
- * throttled: worth looking again soon; busy: worth looking again at once. */
-int db_deliveries_claim(struct db_conn *conn, const char *claim_id,
-                        const struct endpoint_rules *rules, const struct claim_request *req,
-                        struct claim_result *out, struct hk_error *err)
+ * throttled: worth looking again soon; busy: worth looking again at once.
+ *
+ * db_deliveries_claim_send sends the claim without waiting; then
+ * db_deliveries_claim_finish reads the answer (opening the claims' sealed
+ * secrets and signing keys with secrets, borrowed; NULL: each is opened
+ * anew), returning 0 while it has not arrived (without wait), 1 with out
+ * filled when it has, -1 on failure. */
+int db_deliveries_claim_send(struct db_conn *conn, const char *claim_id,
+                             const struct endpoint_rules *rules, const struct claim_request *req,
+                             struct hk_error *err) __attribute__((warn_unused_result));
+int db_deliveries_claim_finish(struct db_conn *conn, bool wait, struct secret_cache *secrets,
+                               struct claim_result *out, struct hk_error *err)
     __attribute__((warn_unused_result));
 void claimed_delivery_free(struct claimed_delivery *d);
 void attempt_record_free(struct attempt_record *r);

@@ -35,12 +35,18 @@ struct worker {
     struct secret_cache *secrets;    /* opened endpoint secrets and signing keys */
     struct transfer **active;        /* running transfers */
     size_t n_active;
+    bool claiming;                   /* a claim was sent on db, its answer not read yet */
+    long claim_room;                 /* the free slots it was sent for */
     atomic_bool notified;            /* new events were published since the last claim */
     int64_t next_claim_ms;           /* claim again at this monotonic time at the latest */
     size_t finished_since_claim;     /* requests that ended since the last claim */
     struct attempt_record *done;     /* finished, not yet written */
     size_t n_done;
     size_t cap_done;
+    struct db_conn *record_db;       /* attempt records, sent without waiting */
+    struct attempt_record *recording; /* sent to record_db, the answer not read yet */
+    size_t n_recording;
+    size_t cap_recording;
 };
 
 struct worker_pool {
@@ -65,39 +71,47 @@ static void wake_all(struct worker_pool *pool)
 
 /* ---- database connection, reopened after failures ------------------- */
 
-static struct db_conn *worker_db(struct worker *w)
+/* *slot's connection, (re)opened with the worker's session settings when
+ * it is missing or broken; NULL when the database cannot be reached. */
+static struct db_conn *worker_conn(struct worker *w, struct db_conn **slot)
 {
-    if (w->db != NULL && PQstatus(w->db->pg) != CONNECTION_OK) {
-        db_close(w->db);
-        w->db = NULL;
+    if (*slot != NULL && PQstatus((*slot)->pg) != CONNECTION_OK) {
+        db_close(*slot);
+        *slot = NULL;
     }
-    if (w->db == NULL) {
+    if (*slot == NULL) {
         struct hk_error err;
-        w->db = db_connect(w->pool->cfg->database_url, &err);
-        /* Fan-outs, claims and lease renewals need not wait for the WAL
-         * flush: lost in a crash, they are simply done again (a delivery may
-         * then be sent twice, which at-least-once allows). Attempt records
-         * are committed synchronously (db_deliveries_record), which flushes
-         * everything before them.
+        *slot = db_connect(w->pool->cfg->database_url, &err);
+        /* Claims and lease renewals need not wait for the WAL flush: lost
+         * in a crash, they are simply done again (a delivery may then be
+         * sent twice, which at-least-once allows). Attempt records are
+         * committed synchronously whatever this setting
+         * (hookd.record_attempts), which flushes everything before them.
          * The worker's statements touch a few rows, by key or through the
          * queue's indexes: plans that scan whole tables are never right for
          * them, but statistics that lag a fast-growing queue can make them
          * look so (see db/migrations/0007_worker_round.sql). A plan with a
          * ruled-out node costs 1e10, which would make PostgreSQL compile
          * it with LLVM (tens of milliseconds per call), so JIT is off. */
-        if (w->db != NULL &&
-            db_exec_script(w->db,
+        if (*slot != NULL &&
+            db_exec_script(*slot,
                            "SET synchronous_commit TO off; SET enable_seqscan TO off;"
                            " SET enable_hashjoin TO off; SET enable_mergejoin TO off;"
                            " SET jit TO off",
                            &err) != 0) {
-            db_close(w->db);
-            w->db = NULL;
+            db_close(*slot);
+            *slot = NULL;
         }
-        if (w->db == NULL)
+        if (*slot == NULL)
             log_warn("worker %d: %s", w->index, err.detail);
     }
-    return w->db;
+    return *slot;
+}
+
+/* The connection for claims, renewals and releases. */
+static struct db_conn *worker_db(struct worker *w)
+{
+    return worker_conn(w, &w->db);
 }
 
 static void db_failed(struct worker *w, const char *what, const struct hk_error *err)
@@ -190,63 +204,86 @@ static size_t start_transfers(struct worker *w, struct claimed_delivery *list, s
     return started;
 }
 
-/* Whether every finished attempt not yet written was a success. */
-static bool all_delivered(const struct worker *w)
+/* Whether every attempt of list was a success. */
+static bool all_delivered(const struct attempt_record *list, size_t n)
 {
-    for (size_t i = 0; i < w->n_done; i++) {
-        if (strcmp(w->done[i].state, "delivered") != 0)
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(list[i].state, "delivered") != 0)
             return false;
     }
     return true;
 }
 
-/* Claims what fits in the free slots and starts it; returns how many were
- * claimed. The attempts that finished but are not written yet are named to
- * the claim: their requests are over, so their slots can be refilled before
- * the record. The claim takes the queue's due deliveries first, then new
- * events from the outbox, so that a new event is delivered in this loop.
- * *fanned_out: adds the outbox events handled. Sets when to claim again at
- * the latest: at once when the claim was full, soon when another worker
- * held endpoints with work (busy) or an endpoint's limits held work back
- * (throttled), else after the poll interval (finished requests and new
- * events wake the worker earlier). */
-static size_t claim(struct worker *w, long *fanned_out)
+/* Sends a claim for what fits in the free slots, without waiting for its
+ * answer (finish_claim reads it). The attempts that finished but are not
+ * written yet (or being written) are named to the claim: their requests
+ * are over, so their slots can be refilled before the record. The claim
+ * takes the queue's due deliveries first, then new events from the
+ * outbox, so that a new event is delivered in this loop. */
+static void send_claim(struct worker *w)
 {
     const struct config *cfg = w->pool->cfg;
-    int64_t now = clock_mono_ms();
     long room = cfg->max_in_flight - (long)w->n_active;
     if (room > cfg->claim_batch)
         room = cfg->claim_batch;
     if (room < 0)
         room = 0;
-    w->next_claim_ms = now + cfg->poll_interval_ms;
+    w->next_claim_ms = clock_mono_ms() + cfg->poll_interval_ms;
     atomic_store(&w->notified, false);
     w->finished_since_claim = 0;
     struct db_conn *db = worker_db(w);
     if (db == NULL)
-        return 0;
-    int64_t *finished = xcalloc(w->n_done + 1, sizeof(int64_t));
+        return;
+    int64_t *finished = xcalloc(w->n_done + w->n_recording + 1, sizeof(int64_t));
     for (size_t i = 0; i < w->n_done; i++)
         finished[i] = w->done[i].delivery_id;
+    for (size_t i = 0; i < w->n_recording; i++)
+        finished[w->n_done + i] = w->recording[i].delivery_id;
     struct claim_request req = {
         .fan_out_limit = cfg->claim_batch,
         .limit = room,
         .lease_s = cfg->lease_s,
         .finished = finished,
-        .n_finished = w->n_done,
-        .secrets = w->secrets,
+        .n_finished = w->n_done + w->n_recording,
     };
-    struct claim_result res;
     struct hk_error err;
-    int rc = db_deliveries_claim(db, w->claim_id, &w->pool->rules, &req, &res, &err);
+    int rc = db_deliveries_claim_send(db, w->claim_id, &w->pool->rules, &req, &err);
     free(finished);
     if (rc != 0) {
         db_failed(w, "claim", &err);
+        return;
+    }
+    w->claiming = true;
+    w->claim_room = room;
+}
+
+/* Reads the answer to the claim sent, if any (with wait, until it comes;
+ * without, only if it has come), and starts its deliveries; returns how
+ * many. *fanned_out adds the outbox events it handled. Sets when to claim
+ * again at the latest: at once when the claim was full, soon when another
+ * worker held endpoints with work (busy) or an endpoint's limits held work
+ * back (throttled), else after the poll interval (finished requests and
+ * new events wake the worker earlier). */
+static size_t finish_claim(struct worker *w, bool wait, long *fanned_out)
+{
+    if (!w->claiming)
+        return 0;
+    const struct config *cfg = w->pool->cfg;
+    struct claim_result res;
+    struct hk_error err;
+    int rc = db_deliveries_claim_finish(w->db, wait, w->secrets, &res, &err);
+    if (rc == 0)
+        return 0;
+    w->claiming = false;
+    if (rc < 0) {
+        db_failed(w, "claim", &err);
         return 0;
     }
+    int64_t now = clock_mono_ms();
     *fanned_out += res.fanned_out;
     metrics_events_fanned_out(res.fanned_out);
-    if ((room > 0 && (long)res.count == room) || res.fanned_out == cfg->claim_batch)
+    if ((w->claim_room > 0 && (long)res.count == w->claim_room) ||
+        res.fanned_out == cfg->claim_batch)
         w->next_claim_ms = now; /* more may be waiting */
     else if (res.busy)
         w->next_claim_ms = now + BUSY_POLL_MS; /* another worker's claim ends in a moment */
@@ -265,30 +302,73 @@ static bool claim_due(struct worker *w)
            clock_mono_ms() >= w->next_claim_ms;
 }
 
-/* Writes finished attempts (a durable commit). On failure the attempts stay
- * queued for the next loop (their leases keep them from being sent twice
- * meanwhile, and if the leases run out first, the delivery simply happens
- * again). */
-static void write_records(struct worker *w)
+/* Reads the answer to the record being written, if any: with wait, until
+ * it comes; without, only if it has come. Returns whether no record is
+ * being written any more. A failed record's attempts go back to the
+ * finished ones, to be written again (their leases keep them from being
+ * sent twice meanwhile, and if the leases run out first, the delivery
+ * simply happens again). */
+static bool finish_record(struct worker *w, bool wait)
 {
-    if (w->n_done == 0)
+    if (w->n_recording == 0)
+        return true;
+    struct hk_error err;
+    size_t recorded = 0;
+    int rc = db_deliveries_record_finish(w->record_db, wait, &recorded, &err);
+    if (rc == 0)
+        return false;
+    if (rc < 0) {
+        log_warn("worker %d: recording attempts failed: %s", w->index, err.detail);
+        if (w->n_done + w->n_recording > w->cap_done) {
+            w->cap_done = w->n_done + w->n_recording;
+            w->done = xrealloc(w->done, w->cap_done * sizeof(*w->done));
+        }
+        memcpy(&w->done[w->n_done], w->recording, w->n_recording * sizeof(*w->recording));
+        w->n_done += w->n_recording;
+        w->n_recording = 0;
+        return true;
+    }
+    if (recorded < w->n_recording)
+        log_warn("worker %d: %zu attempt(s) finished after their lease was lost; another "
+                 "worker owns them now", w->index, w->n_recording - recorded);
+    for (size_t i = 0; i < w->n_recording; i++)
+        attempt_record_free(&w->recording[i]);
+    w->n_recording = 0;
+    return true;
+}
+
+/* Sends the finished attempts to be written (a durable commit) on the
+ * record connection, without waiting, unless a record is being written
+ * already. */
+static void start_record(struct worker *w)
+{
+    if (w->n_recording > 0 || w->n_done == 0)
         return;
-    struct db_conn *db = worker_db(w);
+    struct db_conn *db = worker_conn(w, &w->record_db);
     if (db == NULL)
         return;
     struct hk_error err;
-    size_t recorded = 0;
-    if (db_deliveries_record(db, w->claim_id, &w->pool->rules, w->done, w->n_done, &recorded,
-                             &err) != 0) {
-        db_failed(w, "recording attempts", &err);
+    if (db_deliveries_record_send(db, w->claim_id, &w->pool->rules, w->done, w->n_done,
+                                  &err) != 0) {
+        log_warn("worker %d: recording attempts failed: %s", w->index, err.detail);
         return;
     }
-    if (recorded < w->n_done)
-        log_warn("worker %d: %zu attempt(s) finished after their lease was lost; another "
-                 "worker owns them now", w->index, w->n_done - recorded);
-    for (size_t i = 0; i < w->n_done; i++)
-        attempt_record_free(&w->done[i]);
+    struct attempt_record *list = w->recording;
+    size_t cap = w->cap_recording;
+    w->recording = w->done;
+    w->cap_recording = w->cap_done;
+    w->n_recording = w->n_done;
+    w->done = list;
+    w->cap_done = cap;
     w->n_done = 0;
+}
+
+/* Writes every finished attempt and waits until they are on record. */
+static void write_records(struct worker *w)
+{
+    finish_record(w, true);
+    start_record(w);
+    finish_record(w, true);
 }
 
 /* Applies fn (renew or release) to the given transfers' deliveries. */
@@ -296,6 +376,8 @@ static void for_claims(struct worker *w, struct transfer **list, size_t n, bool 
 {
     if (n == 0)
         return;
+    long fanned_out = 0;
+    (void)finish_claim(w, true, &fanned_out); /* the connection must be idle */
     struct db_conn *db = worker_db(w);
     if (db == NULL)
         return;
@@ -344,39 +426,50 @@ static void *worker_main(void *arg)
         bool stopping = atomic_load(&pool->stopping);
         size_t claimed = 0;
         int running = 0;
-        /* When every attempt that finished was a success, claim first,
-         * naming them: their slots are refilled and the new requests sent
-         * before the record waits for its WAL flush, which then overlaps
-         * those requests. A failure (or a 410) is recorded first: the
-         * claim must see the endpoint's streak, breaker and state. */
+        /* Neither the claim nor the record holds the requests up: the
+         * claim sent last round is read (if its answer has come) and its
+         * deliveries sent; the next claim names the attempts that finished
+         * but are not on record yet, so their slots are refilled at once;
+         * the record goes out on its own connection and is written, WAL
+         * flush included, while the requests run. Both answers are read in
+         * a later round. A failure (or a 410) is recorded first, and
+         * waited for, before the next claim is sent: the claim must see
+         * the endpoint's streak, breaker and state. */
+        long fanned_out = 0;
         curl_multi_perform(w->multi, &running);
         collect_finished(w);
+        /* The claim sent last round: its deliveries go out now. */
+        claimed = finish_claim(w, stopping, &fanned_out);
+        if (claimed > 0)
+            curl_multi_perform(w->multi, &running);
         renew_leases(w);
-        long fanned_out = 0;
-        bool record_first = stopping || !all_delivered(w);
+        /* A record written meanwhile (on its own connection) is collected
+         * if its answer has come; one with a failure is waited for, and
+         * failures not yet sent are written now, for the same reason. */
+        finish_record(w, !all_delivered(w->recording, w->n_recording));
+        bool record_first = stopping || !all_delivered(w->done, w->n_done);
         if (record_first)
             write_records(w);
         if (!stopping) {
-            if (claim_due(w)) {
-                claimed = claim(w, &fanned_out);
-                if (claimed > 0)
-                    curl_multi_perform(w->multi, &running); /* send them now */
-            }
+            if (!w->claiming && claim_due(w))
+                send_claim(w); /* answered while the requests run */
         } else if (deadline == 0) {
             deadline = clock_mono_ms() + cfg->shutdown_timeout_s * 1000;
         }
         if (!record_first)
-            write_records(w);
+            start_record(w); /* written while the requests just sent run */
 
-        if (stopping && (w->n_active == 0 || clock_mono_ms() >= deadline))
+        if (stopping && !w->claiming && (w->n_active == 0 || clock_mono_ms() >= deadline))
             break;
 
         int64_t now = clock_mono_ms();
         long timeout = w->next_claim_ms > now ? (long)(w->next_claim_ms - now) : 0;
         /* Some transfers finished in the last perform: go round again at
-         * once. */
+         * once. A claim's answer wakes the worker (below). */
         if ((size_t)running < w->n_active)
             timeout = 0;
+        if (w->claiming && timeout > cfg->poll_interval_ms)
+            timeout = cfg->poll_interval_ms;
         if (w->n_active > 0 && timeout > cfg->lease_s * 1000 / 3)
             timeout = cfg->lease_s * 1000 / 3;
         if (stopping)
@@ -388,7 +481,16 @@ static void *worker_main(void *arg)
         if (curl_timeout >= 0 && curl_timeout < timeout)
             timeout = curl_timeout;
         log_flush();
-        curl_multi_poll(w->multi, NULL, 0, (int)timeout, NULL);
+        /* The claim's and the record's answers wake the worker too. */
+        struct curl_waitfd answers[2];
+        unsigned n_answers = 0;
+        if (w->claiming)
+            answers[n_answers++] = (struct curl_waitfd){ .fd = PQsocket(w->db->pg),
+                                                         .events = CURL_WAIT_POLLIN };
+        if (w->n_recording > 0)
+            answers[n_answers++] = (struct curl_waitfd){ .fd = PQsocket(w->record_db->pg),
+                                                         .events = CURL_WAIT_POLLIN };
+        curl_multi_poll(w->multi, answers, n_answers, (int)timeout, NULL);
     }
 
     /* Whatever still runs at the deadline goes back to the queue. */
@@ -408,6 +510,8 @@ static void *worker_main(void *arg)
     w->n_done = 0;
     db_close(w->db);
     w->db = NULL;
+    db_close(w->record_db);
+    w->record_db = NULL;
     log_buffer_end();
     return NULL;
 }
@@ -534,6 +638,7 @@ void worker_pool_stop(struct worker_pool *pool)
         curl_multi_cleanup(w->multi);
         free(w->active);
         free(w->done);
+        free(w->recording);
     }
     free(pool->workers);
     retry_policy_free(&pool->policy);

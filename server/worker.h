@@ -1,7 +1,8 @@
 /* worker.h - the delivery worker pool.
  *
- * DESIGN: HOOKD_WORKERS threads, each owning one PostgreSQL connection, one
- * libcurl multi handle and the transfers running on it; nothing of a
+ * DESIGN: HOOKD_WORKERS threads, each owning two PostgreSQL connections (one
+ * for claims and leases, one for attempt records), one libcurl multi
+ * handle and the transfers running on it; nothing of a
  * worker is touched by another thread except through curl_multi_wakeup(),
  * which libcurl makes thread-safe. A worker loops: claim deliveries up to
  * its free transfer slots (with a lease; the queue's due deliveries first,
@@ -12,7 +13,10 @@
  * it. It claims when requests have ended (their slots can be refilled), new
  * events were published, or the time the last claim set has come (at once
  * after a full claim, soon when limits or other workers held work back,
- * else the poll interval). The notifier thread LISTENs on hookd_pending
+ * else the poll interval). Claims and records are sent without waiting
+ * (libpq's asynchronous calls) and their answers read when they come, so
+ * the requests keep running during every database round trip; a failed
+ * attempt is recorded, and waited for, before the next claim. The notifier thread LISTENs on hookd_pending
  * (NOTIFY'd by every publish) and wakes every worker, so a new event is
  * picked up within milliseconds. A slow receiver holds one transfer slot,
  * never a thread.
