@@ -414,3 +414,30 @@ def test_an_event_without_subscribers_leaves_the_outbox(tenant, db):
     rows, closing = claim(db, str(uuid.uuid4()), fan_out=1000)
     assert mine(rows, tenant) == []
     assert outbox(db, events) == 0 and states(db, events) == {}
+
+
+def test_an_endpoint_with_a_queue_takes_new_events_into_it_even_when_held(tenant, receiver, db):
+    queued = subscribe(db, tenant, receiver, path="/queued")
+    fine = subscribe(db, tenant, receiver, path="/fine")
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET max_in_flight = 1 WHERE id = %s", (fine,))
+    backlog = publish(db, tenant, 2)                 # queued for both endpoints
+    with db.cursor() as cur:                         # only the queued endpoint's stay queued
+        cur.execute("UPDATE hookd.deliveries SET state = 'delivered' WHERE endpoint_id = %s",
+                    (fine,))
+    fresh = publish_only(db, tenant, 1)
+    other = psycopg2.connect(DATABASE_URL)
+    try:
+        with other.cursor() as cur:
+            cur.execute("SELECT 1 FROM hookd.endpoints WHERE id = %s FOR NO KEY UPDATE", (queued,))
+        rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
+        assert [(r["endpoint_id"], r["event_id"]) for r in mine(rows, tenant)] == [(fine, fresh[0])]
+        assert outbox(db, fresh) == 0, "the held endpoint's delivery joins its queue"
+        with db.cursor() as cur:
+            cur.execute("SELECT state FROM hookd.deliveries WHERE event_id = %s AND endpoint_id = %s",
+                        (fresh[0], queued))
+            assert cur.fetchall() == [("pending",)]
+        assert states(db, backlog) == {"delivered": 2, "pending": 2}
+    finally:
+        other.rollback()
+        other.close()
