@@ -152,8 +152,8 @@ static const struct setting settings[] = {
     { "HOOKD_MIGRATE_ON_START", "migrate-on-start", SETTING_BOOL, FIELD(migrate_on_start), "true",
       0, 0, "Apply pending migrations when `hookd serve` starts (advisory-locked, safe with many processes).", NULL },
     { "HOOKD_WORKERS", "workers", SETTING_LONG, FIELD(workers), "2", 1, 64,
-      "Delivery worker threads (`serve`, `worker`); each has its own database connection and "
-      "libcurl multi handle.", NULL },
+      "Delivery worker threads (`serve`, `worker`); each has two database connections (claims, "
+      "attempt records) and its own libcurl multi handle.", NULL },
     { "HOOKD_MAX_IN_FLIGHT", "max-in-flight", SETTING_LONG, FIELD(max_in_flight), "256", 1, 10000,
       "Concurrent HTTP requests per worker thread.", NULL },
     { "HOOKD_CLAIM_BATCH", "claim-batch", SETTING_LONG, FIELD(claim_batch), "64", 1, 10000,
