@@ -61,7 +61,7 @@ def test_readme_configuration_table_matches_the_binary():
     assert table.strip() in readme, "README.md is stale: run `make docs`"
 
 
-def test_tenant_create_prints_key_once_and_stores_only_a_hash(db):
+def test_tenant_create_prints_key_once_and_stores_only_a_hash(migrated, db):
     name = f"acme-{uuid.uuid4().hex[:6]}"
     r = run_hookd("tenant", "create", name)
     assert r.returncode == 0, r.stderr
@@ -76,7 +76,7 @@ def test_tenant_create_prints_key_once_and_stores_only_a_hash(db):
     assert key.startswith(hint)
 
 
-def test_tenant_names_are_unique():
+def test_tenant_names_are_unique(migrated):
     name = f"dup-{uuid.uuid4().hex[:6]}"
     assert run_hookd("tenant", "create", name).returncode == 0
     r = run_hookd("tenant", "create", name)
