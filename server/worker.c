@@ -157,6 +157,18 @@ static void account_attempt(struct transfer *t, const struct attempt_record *r)
                LOG_ID("retry_in_ms", retry ? r->retry_in_ms : 0));
 }
 
+/* Room in w->done for n more attempts. */
+static void reserve_done(struct worker *w, size_t n)
+{
+    if (w->n_done + n <= w->cap_done)
+        return;
+    size_t cap = w->cap_done ? w->cap_done * 2 : 64;
+    while (cap < w->n_done + n)
+        cap *= 2;
+    w->done = xrealloc(w->done, cap * sizeof(*w->done));
+    w->cap_done = cap;
+}
+
 static void collect_finished(struct worker *w)
 {
     CURLMsg *msg;
@@ -169,10 +181,7 @@ static void collect_finished(struct worker *w)
         CURLcode code = msg->data.result;
         curl_multi_remove_handle(w->multi, t->easy);
         remove_active(w, t);
-        if (w->n_done == w->cap_done) {
-            w->cap_done = w->cap_done ? w->cap_done * 2 : 64;
-            w->done = xrealloc(w->done, w->cap_done * sizeof(*w->done));
-        }
+        reserve_done(w, 1);
         struct attempt_record *r = &w->done[w->n_done++];
         w->finished_since_claim++;
         transfer_outcome(t, code, &w->pool->policy, r);
@@ -303,30 +312,26 @@ static bool claim_due(struct worker *w)
 }
 
 /* Reads the answer to the record being written, if any: with wait, until
- * it comes; without, only if it has come. Returns whether no record is
- * being written any more. A failed record's attempts go back to the
+ * it comes; without, only if it has come. A failed record's attempts go back to the
  * finished ones, to be written again (their leases keep them from being
  * sent twice meanwhile, and if the leases run out first, the delivery
  * simply happens again). */
-static bool finish_record(struct worker *w, bool wait)
+static void finish_record(struct worker *w, bool wait)
 {
     if (w->n_recording == 0)
-        return true;
+        return;
     struct hk_error err;
     size_t recorded = 0;
     int rc = db_deliveries_record_finish(w->record_db, wait, &recorded, &err);
     if (rc == 0)
-        return false;
+        return;
     if (rc < 0) {
         log_warn("worker %d: recording attempts failed: %s", w->index, err.detail);
-        if (w->n_done + w->n_recording > w->cap_done) {
-            w->cap_done = w->n_done + w->n_recording;
-            w->done = xrealloc(w->done, w->cap_done * sizeof(*w->done));
-        }
+        reserve_done(w, w->n_recording);
         memcpy(&w->done[w->n_done], w->recording, w->n_recording * sizeof(*w->recording));
         w->n_done += w->n_recording;
         w->n_recording = 0;
-        return true;
+        return;
     }
     if (recorded < w->n_recording)
         log_warn("worker %d: %zu attempt(s) finished after their lease was lost; another "
@@ -334,7 +339,6 @@ static bool finish_record(struct worker *w, bool wait)
     for (size_t i = 0; i < w->n_recording; i++)
         attempt_record_free(&w->recording[i]);
     w->n_recording = 0;
-    return true;
 }
 
 /* Sends the finished attempts to be written (a durable commit) on the
