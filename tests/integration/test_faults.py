@@ -169,3 +169,30 @@ def test_endless_and_trickling_answers_are_cut_off(tenant, workers):
     finally:
         for r in (endless, trickle, healthy):
             r.close()
+
+
+def test_an_attempt_that_ends_while_the_database_is_down_is_recorded_when_it_returns(cluster):
+    """The worker's record fails (on sending or on reading its answer): the
+    attempt is kept and written once the database is back, and the
+    delivery is not sent again (its lease still holds)."""
+    r = Receiver(answers=[Answer(204), Answer(204), Answer(204, delay=4.0)])
+    s = Server("serve", HOOKD_DATABASE_URL=cluster.url,
+               **dict(FAST, HOOKD_REQUEST_TIMEOUT_MS=15000, HOOKD_WORKERS=1))
+    try:
+        tenant = create_tenant(s, env=hookd_env(HOOKD_DATABASE_URL=cluster.url))
+        subscribe(tenant, r)
+        # A first delivery opens the worker's record connection, so that the
+        # outage breaks a connection in use rather than preventing one.
+        wait_state(tenant, tenant.publish().json()["data"]["id"], "delivered")
+        event = tenant.publish().json()["data"]["id"]
+        r.wait_for(3)                 # the delivery is being answered, slowly
+        cluster.stop()
+        wait_until(lambda: r.active == 0, timeout=10)   # answered while the database is down
+        time.sleep(0.5)
+        cluster.start()
+        [n] = wait_state(tenant, event, "delivered", timeout=20)
+        assert [(a["number"], a["status"]) for a in n["attempts"]] == [(1, 204)]
+        assert len(r.requests) == 3, "sent once"
+    finally:
+        assert s.stop() == 0
+        r.close()
