@@ -29,8 +29,11 @@ HOOKD_LDFLAGS = -pthread $(if $(SANITIZE),-fsanitize=$(SANITIZE)) $(LDFLAGS)
 HOOKD_LIBS = $(shell pkg-config --libs $(PKGS))
 
 SRCS := $(filter-out server/main.c,$(wildcard server/*.c))
-OBJS := $(SRCS:server/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations_embed.o $(BUILD)/obj/ui_embed.o
+OBJS := $(SRCS:server/%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/migrations_embed.o \
+        $(BUILD)/obj/functions_embed.o $(BUILD)/obj/ui_embed.o
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
+# The live SQL functions, re-applied by `hookd migrate` when they change.
+FUNCTIONS := $(sort $(wildcard db/functions/*.sql))
 # The dashboard's static files, compiled into the binary (served at /ui/).
 UI_FILES := $(sort $(wildcard ui/*))
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
@@ -56,11 +59,16 @@ $(BUILD)/obj/%.o: server/%.c | $(BUILD)/obj
 	@echo "  CC      $<"
 	@$(CC) $(HOOKD_CFLAGS) -c -o $@ $<
 
-$(BUILD)/obj/migrations_embed.c: $(MIGRATIONS) scripts/embed-migrations.sh | $(BUILD)/obj
-	@echo "  EMBED   $(MIGRATIONS)"
-	@scripts/embed-migrations.sh $@ $(MIGRATIONS)
+# The directories are prerequisites: they change when a file is added or removed.
+$(BUILD)/obj/migrations_embed.c: $(MIGRATIONS) db/migrations scripts/embed-migrations.sh | $(BUILD)/obj
+	@echo "  EMBED   db/migrations/"
+	@scripts/embed-migrations.sh $@ migrations $(MIGRATIONS)
 
-$(BUILD)/obj/migrations_embed.o: $(BUILD)/obj/migrations_embed.c
+$(BUILD)/obj/functions_embed.c: $(FUNCTIONS) db/functions scripts/embed-migrations.sh | $(BUILD)/obj
+	@echo "  EMBED   db/functions/"
+	@scripts/embed-migrations.sh $@ functions $(FUNCTIONS)
+
+$(BUILD)/obj/migrations_embed.o $(BUILD)/obj/functions_embed.o: $(BUILD)/obj/%.o: $(BUILD)/obj/%.c
 	@echo "  CC      $<"
 	@$(CC) $(HOOKD_CFLAGS) -c -o $@ $<
 

@@ -15,7 +15,7 @@
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-static int migrate_database(const struct config *cfg, int *applied,
+static int migrate_database(const struct config *cfg, struct migrate_counts *applied,
                             migrate_progress_fn *progress, void *ctx, struct hk_error *err)
 {
     int keyed = 0;
@@ -30,7 +30,10 @@ static int migrate_database(const struct config *cfg, int *applied,
 
 int commands_migrate_database(const struct config *cfg, int *applied, struct hk_error *err)
 {
-    return migrate_database(cfg, applied, NULL, NULL, err);
+    struct migrate_counts counts = { 0, 0 };
+    int rc = migrate_database(cfg, &counts, NULL, NULL, err);
+    *applied = counts.migrations;
+    return rc;
 }
 
 static void migrate_progress(void *ctx, int done, int total, const char *name)
@@ -48,7 +51,7 @@ static int migrate(const struct config *cfg, const struct cli_command *self, int
     if (!cli_parse(self, argc, argv, NULL, 0, NULL, NULL, 0, &rc))
         return rc;
     struct hk_error err;
-    int applied = 0;
+    struct migrate_counts applied = { 0, 0 };
     struct cli_progress progress = { 0 };
     if (!cli_load_master_key(cfg, self))
         return 1;
@@ -59,14 +62,17 @@ static int migrate(const struct config *cfg, const struct cli_command *self, int
     cli_progress_end(&progress);
     if (rc != 0)
         return cli_fail(self, "%s", err.detail);
-    printf("%d migration%s applied; schema is current\n", applied, applied == 1 ? "" : "s");
+    printf("%d migration%s and %d function file%s applied; schema is current\n",
+           applied.migrations, applied.migrations == 1 ? "" : "s", applied.functions,
+           applied.functions == 1 ? "" : "s");
     return 0;
 }
 
 static const struct cli_command migrate_commands[] = {
     { "migrate", NULL, "hookd migrate",
       "  Applies pending database migrations (compiled into the binary) in order,\n"
-      "  each in its own transaction, and exits. Shows progress when stderr is a\n"
+      "  then every SQL function file whose text changed since it was applied,\n"
+      "  all in one transaction, and exits. Shows progress when stderr is a\n"
       "  terminal.\n",
       migrate },
 };

@@ -489,11 +489,16 @@ def test_migrate_shows_progress_on_a_terminal_and_is_quiet_piped():
     env = hookd_env(HOOKD_DATABASE_URL=fresh_database())
     rc, out, shown = run_on_tty("migrate", env=env)
     assert rc == 0, shown
-    applied = int(out.split()[0])
-    assert applied >= 4
-    assert f"migrating: 0/{applied} 0001_initial" in shown
-    assert f"migrating: {applied}/{applied}" in shown
+    words = out.split()
+    migrations, functions = int(words[0]), int(words[3])
+    assert out == f"{migrations} migrations and {functions} function files applied; " \
+                  "schema is current\n"
+    assert migrations >= 4 and functions >= 4
+    total = migrations + functions
+    assert f"migrating: 0/{total} 0001_initial" in shown
+    assert f"migrating: {migrations}/{total} functions/" in shown
+    assert f"migrating: {total}/{total}" in shown
     assert "info" not in shown, "the progress line replaces the info log lines"
     again = run_hookd("migrate", env=hookd_env(HOOKD_DATABASE_URL=fresh_database()))
     assert again.returncode == 0 and again.stderr == ""
-    assert again.stdout == f"{applied} migrations applied; schema is current\n"
+    assert again.stdout == out

@@ -1,0 +1,404 @@
+-- db/functions/claim_deliveries.sql - the live definition: `hookd migrate` re-applies
+-- this file whenever it changes (README: Development). Keep it re-runnable:
+-- CREATE OR REPLACE only; when a signature or return type changes, drop the
+-- old one first with DROP FUNCTION IF EXISTS.
+--
+-- hookd.claim_deliveries: from 0013_claim_isolation.sql. The notes on
+-- plans at the top of 0010_set_based_worker.sql and 0012_claim_snapshot.sql
+-- apply.
+
+-- Claims up to p_limit deliveries for p_claim_id with a lease of p_lease_s:
+-- first the queue's due deliveries, then new events from the outbox, whose
+-- deliveries are inserted already claimed ("born claimed") when their
+-- endpoint has room, so that a delivery of a new event is written twice
+-- (inserted claimed, then recorded) instead of three times (inserted
+-- pending, claimed, recorded).
+--
+-- The limits are as before, per endpoint and across all workers: the
+-- in-flight cap (max_in_flight, else p_max_in_flight; 1 while the failure
+-- streak is at p_breaker_threshold), counting the requests of other claims
+-- until they are recorded and this claim's own until they finish
+-- (p_finished); the rate limit (rate_limit, else p_rate_limit; 0 = none), a
+-- token bucket paid one token per claimed delivery; the circuit (open:
+-- nothing). The endpoints are locked for the claim (SKIP LOCKED: two claims
+-- never take one endpoint's room at once, and never wait).
+--
+-- The outbox is taken in order (p_fan_out_limit events at most). An event's
+-- deliveries are inserted claimed where their endpoint has room left after
+-- its queued due deliveries; otherwise they are queued ('pending', or
+-- 'disabled' at a disabled endpoint, 'pending' behind an open circuit), so
+-- a slow or throttled endpoint never holds back the others' events. The
+-- events are taken up to, not including, the first one that has a target
+-- which would merely have to wait a moment: an endpoint whose room this
+-- claim has used up, whose requests in flight are all younger than 100 ms,
+-- or that another claim holds right now. Such an event stays in the outbox
+-- for the next claim, so that a busy endpoint's new deliveries keep being
+-- born claimed instead of piling up as 'pending'. An endpoint whose oldest
+-- request in flight is older than 100 ms (a slow receiver), whose rate
+-- limit has no token, or that has due deliveries queued (locked by this
+-- claim or not: its new deliveries belong behind them) takes its new
+-- deliveries into the queue at once.
+--
+-- One row per claimed delivery (with what signing and sending it needs),
+-- then one closing row whose delivery columns are NULL: endpoints_locked
+-- counts the endpoints with work this claim held (those that got no
+-- delivery were held back by a limit), busy says that work exists but other
+-- claims held its endpoints (worth looking again at once), and fanned_out
+-- counts the outbox events handled.
+CREATE OR REPLACE FUNCTION hookd.claim_deliveries(
+    p_claim_id          uuid,
+    p_finished          bigint[],
+    p_fan_out_limit     integer,
+    p_limit             integer,
+    p_lease_s           integer,
+    p_max_in_flight     integer,
+    p_rate_limit        double precision,
+    p_breaker_threshold integer)
+RETURNS TABLE (tenant_id bigint, delivery_id bigint, endpoint_id bigint, event_id text,
+               attempt integer, url text, body text, secret_hex text,
+               previous_secret_hex text, signing_key_hex text,
+               endpoints_locked integer, busy boolean, fanned_out integer)
+LANGUAGE plpgsql SET enable_seqscan = off SET plan_cache_mode = force_generic_plan AS $$
+#variable_conflict use_column
+DECLARE
+    -- the outbox events considered, in order
+    v_seqs       bigint[];
+    v_ev_tenants bigint[];
+    v_ev_ids     text[];
+    -- their deliveries-to-be: event (by seq), endpoint, and its kind:
+    -- 'open' (active, circuit closed), 'held' (circuit open), 'disabled'
+    v_t_seqs      bigint[];
+    v_t_tenants   bigint[];
+    v_t_events    text[];
+    v_t_endpoints bigint[];
+    v_t_kinds     text[];
+    -- the endpoints this claim locked, with their room (after step 3: the
+    -- room left for new events) and whether new deliveries that do not fit
+    -- go to the queue at once (spill)
+    v_tenants    bigint[];
+    v_ids        bigint[];
+    v_dues       timestamptz[];
+    v_caps       integer[];
+    v_rate_rooms integer[];
+    v_rooms      integer[];
+    v_spills     boolean[];
+    -- the endpoints with due queued work, locked or not
+    v_queued_tenants bigint[];
+    v_queued_ids     bigint[];
+    v_pick_tenants bigint[];
+    v_pick_ids     bigint[];
+    v_pick_endpoints bigint[];
+    v_pick_events  text[];
+    v_pick_attempts integer[];
+    v_stop       bigint;     -- outbox events from this seq on stay
+    v_blocked    boolean := false; -- an event waits for an endpoint another claim holds
+    v_busy       boolean := false;
+    v_fanned_out integer := 0;
+    v_born_tenants bigint[] := '{}';
+    v_born_ids     bigint[] := '{}';
+    v_born_endpoints bigint[] := '{}';
+    v_born_events  text[] := '{}';
+BEGIN
+    IF p_limit <= 0 THEN
+        RETURN QUERY SELECT NULL::bigint, NULL::bigint, NULL::bigint, NULL::text, NULL::integer,
+                            NULL::text, NULL::text, NULL::text, NULL::text, NULL::text,
+                            0, false, 0;
+        RETURN;
+    END IF;
+
+    -- Step 1: the outbox's first events and their deliveries-to-be.
+    IF p_fan_out_limit > 0 THEN
+        SELECT array_agg(p.seq ORDER BY p.seq), array_agg(p.tenant_id ORDER BY p.seq),
+               array_agg(p.event_id ORDER BY p.seq)
+          INTO v_seqs, v_ev_tenants, v_ev_ids
+          FROM (SELECT o.seq, o.tenant_id, o.event_id FROM hookd.pending_events o
+                 ORDER BY o.seq LIMIT p_fan_out_limit FOR UPDATE SKIP LOCKED) p;
+    END IF;
+    IF v_seqs IS NOT NULL THEN
+        -- Each event by its full key (a LATERAL probe with LIMIT cannot be
+        -- turned into a join that scans hookd.events, whatever the cached
+        -- plan thinks of its size), then its type's and '*' subscriptions.
+        SELECT array_agg(t.seq ORDER BY t.seq, t.endpoint_id),
+               array_agg(t.tenant_id ORDER BY t.seq, t.endpoint_id),
+               array_agg(t.event_id ORDER BY t.seq, t.endpoint_id),
+               array_agg(t.endpoint_id ORDER BY t.seq, t.endpoint_id),
+               array_agg(t.kind ORDER BY t.seq, t.endpoint_id)
+          INTO v_t_seqs, v_t_tenants, v_t_events, v_t_endpoints, v_t_kinds
+          FROM (SELECT DISTINCT p.seq, p.tenant_id, p.event_id, e.id AS endpoint_id,
+                       CASE WHEN e.state <> 'active' THEN 'disabled'
+                            WHEN e.circuit_open_until > now() THEN 'held'
+                            ELSE 'open' END AS kind
+                  FROM unnest(v_seqs, v_ev_tenants, v_ev_ids) AS p(seq, tenant_id, event_id)
+                 CROSS JOIN LATERAL (
+                    SELECT ev.type FROM hookd.events ev
+                     WHERE ev.tenant_id = p.tenant_id AND ev.id = p.event_id LIMIT 1) ev
+                 CROSS JOIN LATERAL (
+                    SELECT s.endpoint_id FROM hookd.subscriptions s
+                     WHERE s.tenant_id = p.tenant_id AND s.event_type = ev.type
+                    UNION
+                    SELECT s.endpoint_id FROM hookd.subscriptions s
+                     WHERE s.tenant_id = p.tenant_id AND s.event_type = '*') s
+                 CROSS JOIN LATERAL (
+                    SELECT e.id, e.state, e.circuit_open_until FROM hookd.endpoints e
+                     WHERE e.tenant_id = p.tenant_id AND e.id = s.endpoint_id LIMIT 1) e) t;
+    END IF;
+
+    -- Step 2: the endpoints with due queued work (a loose index scan of
+    -- deliveries_queue: one probe per endpoint with queued deliveries, whose
+    -- first entry is its earliest), earliest first, and the open endpoints
+    -- of the new events; locked (FOR NO KEY UPDATE: conflicts with other
+    -- claims and with records' updates of the endpoint, not with the
+    -- key-share locks of foreign-key checks), with their cap and rate room.
+    WITH RECURSIVE q(tenant_id, endpoint_id, due) AS (
+        (SELECT d.tenant_id, d.endpoint_id, d.next_attempt_at FROM hookd.deliveries d
+          WHERE d.state IN ('pending', 'delivering')
+          ORDER BY d.tenant_id, d.endpoint_id, d.next_attempt_at LIMIT 1)
+        UNION ALL
+        SELECT n.tenant_id, n.endpoint_id, n.next_attempt_at FROM q, LATERAL (
+            SELECT d.tenant_id, d.endpoint_id, d.next_attempt_at FROM hookd.deliveries d
+             WHERE d.state IN ('pending', 'delivering')
+               AND (d.tenant_id, d.endpoint_id) > (q.tenant_id, q.endpoint_id)
+             ORDER BY d.tenant_id, d.endpoint_id, d.next_attempt_at LIMIT 1) n),
+    due AS (SELECT * FROM q WHERE q.due <= now() ORDER BY q.due LIMIT p_limit),
+    wanted AS (
+        SELECT w.tenant_id, w.endpoint_id, min(w.due) AS due
+          FROM (SELECT due.tenant_id, due.endpoint_id, due.due FROM due
+                UNION ALL
+                SELECT f.tenant_id, f.endpoint_id, NULL::timestamptz
+                  FROM unnest(v_t_tenants, v_t_endpoints, v_t_kinds) AS f(tenant_id, endpoint_id, kind)
+                 WHERE f.kind = 'open') w
+         GROUP BY w.tenant_id, w.endpoint_id),
+    locked AS (
+        SELECT e.tenant_id, e.id, w.due,
+               CASE WHEN e.failure_streak >= p_breaker_threshold THEN 1
+                    ELSE coalesce(e.max_in_flight, p_max_in_flight) END AS cap,
+               CASE WHEN coalesce(e.rate_limit, p_rate_limit) > 0 THEN floor(least(
+                      greatest(coalesce(e.rate_limit, p_rate_limit), 1),
+                      coalesce(e.rate_tokens, greatest(coalesce(e.rate_limit, p_rate_limit), 1))
+                      + greatest(extract(epoch FROM now() - coalesce(e.rate_updated, now())), 0)
+                        * coalesce(e.rate_limit, p_rate_limit)))::int
+                    ELSE 2147483647 END AS rate_room
+          FROM wanted w CROSS JOIN LATERAL (
+            SELECT * FROM hookd.endpoints e
+             WHERE e.tenant_id = w.tenant_id AND e.id = w.endpoint_id
+               AND e.state = 'active'
+               AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= now())
+               FOR NO KEY UPDATE SKIP LOCKED) e)
+    SELECT array_agg(l.tenant_id ORDER BY l.due NULLS LAST, l.tenant_id, l.id),
+           array_agg(l.id ORDER BY l.due NULLS LAST, l.tenant_id, l.id),
+           array_agg(l.due ORDER BY l.due NULLS LAST, l.tenant_id, l.id),
+           array_agg(l.cap ORDER BY l.due NULLS LAST, l.tenant_id, l.id),
+           array_agg(l.rate_room ORDER BY l.due NULLS LAST, l.tenant_id, l.id),
+           (SELECT array_agg(d.tenant_id) FROM due d), (SELECT array_agg(d.endpoint_id) FROM due d)
+      INTO v_tenants, v_ids, v_dues, v_caps, v_rate_rooms, v_queued_tenants, v_queued_ids
+      FROM locked l;
+
+    -- With the endpoints locked, each one's room is its cap less what it
+    -- has in flight, and no more than its rate allows. This is a statement
+    -- of its own: its snapshot is taken after the locks, so it sees every
+    -- delivery that a claim which held an endpoint before has committed.
+    SELECT array_agg(greatest(least(l.cap - f.n, l.rate_room), 0) ORDER BY l.ord),
+           array_agg(l.rate_room < 1
+                     OR (l.cap - f.n <= 0 AND f.oldest < now() - interval '100 milliseconds') ORDER BY l.ord)
+      INTO v_rooms, v_spills
+      FROM unnest(v_tenants, v_ids, v_caps, v_rate_rooms) WITH ORDINALITY
+           AS l(tenant_id, id, cap, rate_room, ord)
+     CROSS JOIN LATERAL (
+        SELECT count(*) AS n, min(f.updated) AS oldest FROM hookd.deliveries f
+         WHERE f.tenant_id = l.tenant_id AND f.endpoint_id = l.id
+           AND f.state = 'delivering' AND f.next_attempt_at > now()
+           AND NOT (f.claim_id = p_claim_id AND f.id = ANY (coalesce(p_finished, '{}')))) f;
+
+    -- Step 3: the queue's due deliveries fill each endpoint's room first,
+    -- earliest first; what is left of the room is for new events.
+    IF v_ids IS NOT NULL THEN
+        SELECT array_agg(x.tenant_id), array_agg(x.id), array_agg(x.endpoint_id)
+          INTO v_pick_tenants, v_pick_ids, v_pick_endpoints
+          FROM (
+            SELECT x.tenant_id, x.id, x.endpoint_id
+              FROM unnest(v_tenants, v_ids, v_dues, v_rooms) AS ep(tenant_id, id, due, room)
+             CROSS JOIN LATERAL (
+                SELECT d.tenant_id, d.id, d.endpoint_id, d.next_attempt_at FROM hookd.deliveries d
+                 WHERE d.tenant_id = ep.tenant_id AND d.endpoint_id = ep.id
+                   AND d.state IN ('pending', 'delivering') AND d.next_attempt_at <= now()
+                 ORDER BY d.next_attempt_at LIMIT ep.room) x
+             WHERE ep.due IS NOT NULL
+             ORDER BY x.next_attempt_at LIMIT p_limit) x;
+        -- The room left for new events; an endpoint spills them into the
+        -- queue when it is slow or out of tokens (above), or when its queue
+        -- took all its room (they belong behind that queue).
+        SELECT array_agg(e.room - k.n ORDER BY e.ord),
+               array_agg(e.slow OR (e.due IS NOT NULL AND e.room - k.n <= 0) ORDER BY e.ord)
+          INTO v_rooms, v_spills
+          FROM unnest(v_tenants, v_ids, v_dues, v_rooms, v_spills)
+               WITH ORDINALITY AS e(tenant_id, id, due, room, slow, ord)
+         CROSS JOIN LATERAL (
+            SELECT count(*)::integer AS n
+              FROM unnest(v_pick_tenants, v_pick_endpoints) AS k(tenant_id, endpoint_id)
+             WHERE k.tenant_id = e.tenant_id AND k.endpoint_id = e.id) k;
+    END IF;
+
+    -- Step 4: which new events are taken: the outbox's first ones, up to
+    -- (not including) event v_stop (all when NULL). Per endpoint, the first
+    -- of its new deliveries up to its room left are born claimed, and no
+    -- more than p_limit in all; an event stops the outbox when one of its
+    -- deliveries could be neither born claimed nor queued at once.
+    IF v_t_seqs IS NOT NULL THEN
+        WITH t AS (
+            SELECT t.seq, t.kind, ep.id IS NOT NULL AS locked,
+                   coalesce(ep.spill, q.id IS NOT NULL) AS spill,
+                   row_number() OVER (PARTITION BY t.tenant_id, t.endpoint_id ORDER BY t.seq)
+                     <= coalesce(ep.room_left, 0) AS fits
+              FROM unnest(v_t_seqs, v_t_tenants, v_t_endpoints, v_t_kinds)
+                   AS t(seq, tenant_id, endpoint_id, kind)
+              LEFT JOIN unnest(v_tenants, v_ids, v_rooms, v_spills)
+                   AS ep(tenant_id, id, room_left, spill)
+                ON ep.tenant_id = t.tenant_id AND ep.id = t.endpoint_id
+              LEFT JOIN (SELECT DISTINCT * FROM unnest(v_queued_tenants, v_queued_ids)
+                          AS q(tenant_id, id)) q
+                ON q.tenant_id = t.tenant_id AND q.id = t.endpoint_id),
+        ev AS (
+            SELECT t.seq,
+                   bool_and(t.kind <> 'open' OR t.fits OR t.spill) AS ok,
+                   bool_or(t.kind = 'open' AND NOT t.locked AND NOT t.spill) AS blocked,
+                   count(*) FILTER (WHERE t.kind = 'open' AND t.fits) AS born
+              FROM t GROUP BY t.seq),
+        run AS (
+            SELECT ev.seq, ev.ok, ev.blocked,
+                   sum(ev.born) OVER (ORDER BY ev.seq) AS born_so_far
+              FROM ev)
+        SELECT r.seq, r.blocked INTO v_stop, v_blocked
+          FROM run r
+         WHERE NOT r.ok OR r.born_so_far > p_limit - coalesce(cardinality(v_pick_ids), 0)
+         ORDER BY r.seq LIMIT 1;
+        v_blocked := coalesce(v_blocked, false);
+    END IF;
+
+    -- Step 5: the taken events' deliveries are inserted (born claimed where
+    -- they fit, else queued) and their outbox rows deleted.
+    IF v_seqs IS NOT NULL THEN
+        IF v_t_seqs IS NOT NULL THEN
+            WITH ep AS (
+                SELECT * FROM unnest(v_tenants, v_ids, v_rooms) AS e(tenant_id, id, room_left)),
+            t AS (
+                SELECT t.tenant_id, t.event_id, t.endpoint_id, t.kind,
+                       t.kind = 'open' AND ep.id IS NOT NULL
+                       AND row_number() OVER (PARTITION BY t.tenant_id, t.endpoint_id ORDER BY t.seq)
+                           <= ep.room_left AS born
+                  FROM unnest(v_t_seqs, v_t_tenants, v_t_events, v_t_endpoints, v_t_kinds)
+                       AS t(seq, tenant_id, event_id, endpoint_id, kind)
+                  LEFT JOIN ep ON ep.tenant_id = t.tenant_id AND ep.id = t.endpoint_id
+                 WHERE v_stop IS NULL OR t.seq < v_stop),
+            ins AS (
+                INSERT INTO hookd.deliveries AS d (tenant_id, event_id, endpoint_id, state,
+                                                  claim_id, lease_until, next_attempt_at)
+                SELECT t.tenant_id, t.event_id, t.endpoint_id,
+                       CASE WHEN t.born THEN 'delivering'
+                            WHEN t.kind = 'disabled' THEN 'disabled' ELSE 'pending' END,
+                       CASE WHEN t.born THEN p_claim_id END,
+                       CASE WHEN t.born THEN now() + p_lease_s * interval '1 second' END,
+                       CASE WHEN t.born THEN now() + p_lease_s * interval '1 second'
+                            ELSE now() END
+                  FROM t
+                ON CONFLICT (tenant_id, event_id, endpoint_id) DO NOTHING
+                RETURNING d.tenant_id, d.id, d.endpoint_id, d.event_id, d.state)
+            SELECT coalesce(array_agg(ins.tenant_id) FILTER (WHERE ins.state = 'delivering'), '{}'),
+                   coalesce(array_agg(ins.id) FILTER (WHERE ins.state = 'delivering'), '{}'),
+                   coalesce(array_agg(ins.endpoint_id) FILTER (WHERE ins.state = 'delivering'), '{}'),
+                   coalesce(array_agg(ins.event_id) FILTER (WHERE ins.state = 'delivering'), '{}')
+              INTO v_born_tenants, v_born_ids, v_born_endpoints, v_born_events
+              FROM ins;
+        END IF;
+        DELETE FROM hookd.pending_events o
+         WHERE o.seq = ANY (v_seqs) AND (v_stop IS NULL OR o.seq < v_stop);
+        GET DIAGNOSTICS v_fanned_out = ROW_COUNT;
+    END IF;
+
+    IF v_ids IS NULL AND NOT v_blocked THEN
+        -- Nothing locked: is anything due at all (then other workers hold
+        -- its endpoints for a moment)?
+        SELECT EXISTS (
+            SELECT 1 FROM hookd.deliveries d
+              JOIN hookd.endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id
+             WHERE d.state IN ('pending', 'delivering') AND d.next_attempt_at <= now()
+               AND e.state = 'active'
+               AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= now()))
+          INTO v_busy;
+    END IF;
+    v_busy := v_busy OR v_blocked;
+
+    -- Step 6: the queue's picked deliveries are claimed, as one statement
+    -- planned afresh (see the top of this file), matched by full primary
+    -- key, still queued and due (IS TRUE: no index can serve that check, so
+    -- the planner cannot trade the key for a walk of the tenant's queue).
+    IF v_pick_ids IS NOT NULL THEN
+        EXECUTE $sql$
+            WITH claimed AS (
+                UPDATE hookd.deliveries d
+                   SET state = 'delivering', claim_id = $3,
+                       lease_until = now() + $4 * interval '1 second',
+                       next_attempt_at = now() + $4 * interval '1 second',
+                       updated = now()
+                  FROM unnest($1::bigint[], $2::bigint[]) AS k(tenant_id, id)
+                 WHERE d.tenant_id = k.tenant_id AND d.id = k.id
+                   AND (d.state IN ('pending', 'delivering') AND d.next_attempt_at <= now()) IS TRUE
+                RETURNING d.tenant_id, d.id, d.endpoint_id, d.event_id, d.attempt_count + 1 AS attempt)
+            SELECT array_agg(c.tenant_id), array_agg(c.id), array_agg(c.endpoint_id),
+                   array_agg(c.event_id), array_agg(c.attempt)
+              FROM claimed c
+        $sql$ INTO v_pick_tenants, v_pick_ids, v_pick_endpoints, v_pick_events, v_pick_attempts
+        USING v_pick_tenants, v_pick_ids, p_claim_id, p_lease_s;
+    END IF;
+
+    -- Step 7: rate-limited endpoints pay one token per claimed delivery;
+    -- every claimed delivery is returned with what sending it needs (each
+    -- row by its full key: LATERAL probes with LIMIT).
+    IF v_pick_ids IS NOT NULL OR cardinality(v_born_ids) > 0 THEN
+        WITH c AS (
+            SELECT * FROM unnest(coalesce(v_pick_tenants, '{}'), coalesce(v_pick_endpoints, '{}'))
+                          AS k(tenant_id, endpoint_id)
+            UNION ALL
+            SELECT * FROM unnest(v_born_tenants, v_born_endpoints) AS k(tenant_id, endpoint_id))
+        UPDATE hookd.endpoints e
+           SET rate_tokens = least(greatest(coalesce(e.rate_limit, p_rate_limit), 1),
+                 coalesce(e.rate_tokens, greatest(coalesce(e.rate_limit, p_rate_limit), 1))
+                 + greatest(extract(epoch FROM now() - coalesce(e.rate_updated, now())), 0)
+                   * coalesce(e.rate_limit, p_rate_limit)) - k.n,
+               rate_updated = greatest(now(), coalesce(e.rate_updated, now()))
+          FROM (SELECT c.tenant_id, c.endpoint_id, count(*) AS n FROM c GROUP BY 1, 2) k
+         WHERE e.tenant_id = k.tenant_id AND e.id = k.endpoint_id
+           AND coalesce(e.rate_limit, p_rate_limit) > 0;
+
+        RETURN QUERY
+        SELECT c.tenant_id, c.id, c.endpoint_id, c.event_id, c.attempt, en.url, ev.body,
+               encode(en.secret_sealed, 'hex'),
+               CASE WHEN en.previous_secret_expires > now()
+                    THEN encode(en.previous_secret_sealed, 'hex') END,
+               encode(t.signing_key_sealed, 'hex'),
+               NULL::integer, NULL::boolean, NULL::integer
+          FROM (SELECT * FROM unnest(coalesce(v_pick_tenants, '{}'), coalesce(v_pick_ids, '{}'),
+                                     coalesce(v_pick_endpoints, '{}'), coalesce(v_pick_events, '{}'),
+                                     coalesce(v_pick_attempts, '{}'))
+                              AS k(tenant_id, id, endpoint_id, event_id, attempt)
+                UNION ALL
+                SELECT k.*, 1 FROM unnest(v_born_tenants, v_born_ids, v_born_endpoints, v_born_events)
+                              AS k(tenant_id, id, endpoint_id, event_id)) c
+         CROSS JOIN LATERAL (
+            SELECT ev.body FROM hookd.events ev
+             WHERE ev.tenant_id = c.tenant_id AND ev.id = c.event_id LIMIT 1) ev
+         CROSS JOIN LATERAL (
+            SELECT en.url, en.secret_sealed, en.previous_secret_sealed, en.previous_secret_expires
+              FROM hookd.endpoints en
+             WHERE en.tenant_id = c.tenant_id AND en.id = c.endpoint_id LIMIT 1) en
+         CROSS JOIN LATERAL (
+            SELECT t.signing_key_sealed FROM hookd.tenants t WHERE t.id = c.tenant_id LIMIT 1) t;
+    END IF;
+
+    tenant_id := NULL; delivery_id := NULL; endpoint_id := NULL; event_id := NULL;
+    attempt := NULL; url := NULL; body := NULL; secret_hex := NULL;
+    previous_secret_hex := NULL; signing_key_hex := NULL;
+    endpoints_locked := coalesce(cardinality(v_ids), 0);
+    busy := v_busy;
+    fanned_out := v_fanned_out;
+    RETURN NEXT;
+END $$;
