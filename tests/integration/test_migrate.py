@@ -257,3 +257,29 @@ def test_a_function_file_only_creates_or_replaces_functions(path):
     for statement in filter(None, (s.strip() for s in text.split(";"))):
         assert re.match(r"(CREATE OR REPLACE (FUNCTION|PROCEDURE)|DROP (FUNCTION|PROCEDURE)"
                         r" IF EXISTS) hookd\.", statement), statement
+
+
+def test_a_migration_that_fails_stops_the_run_before_the_function_files():
+    """Broken if a failing migration is recorded, blamed on the wrong file,
+    or lets the function files of the same run be applied."""
+    url = fresh_database()
+    assert migrate(url).returncode == 0
+    last = file_name(MIGRATIONS[-1])
+    with cursor(url) as cur:
+        cur.execute("DELETE FROM hookd.schema_migrations WHERE name = %s", (last,))
+        cur.execute("UPDATE hookd.schema_functions SET checksum = 'older'")
+        recorded = recorded_functions(cur)
+        # The last migration's tables are gone, so it fails where it starts.
+        cur.execute("ALTER SCHEMA hookd RENAME TO hookd_away;"
+                    "CREATE SCHEMA hookd;"
+                    "ALTER TABLE hookd_away.schema_migrations SET SCHEMA hookd;"
+                    "ALTER TABLE hookd_away.schema_functions SET SCHEMA hookd")
+        r = migrate(url)
+        assert r.returncode == 1
+        assert f"migration {last} failed" in r.stderr
+        assert "does not exist" in r.stderr
+        cur.execute("SELECT name FROM hookd.schema_migrations WHERE name = %s", (last,))
+        assert cur.fetchall() == []
+        assert recorded_functions(cur) == recorded
+        cur.execute("SELECT count(*) FROM pg_proc WHERE pronamespace = 'hookd'::regnamespace")
+        assert cur.fetchone()[0] == 0, "a function file was applied"
