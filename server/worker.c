@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "claim_size.h"
 #include "db.h"
 #include "db_deliveries.h"
 #include "event_time.h"
@@ -37,6 +38,8 @@ struct worker {
     size_t n_active;
     bool claiming;                   /* a claim was sent on db, its answer not read yet */
     long claim_room;                 /* the free slots it was sent for */
+    long claim_fan_out;              /* the outbox events it was sent for */
+    long fan_out_next;               /* outbox events the next claim asks for (claim_size.h) */
     atomic_bool notified;            /* new events were published since the last claim */
     int64_t next_claim_ms;           /* claim again at this monotonic time at the latest */
     size_t finished_since_claim;     /* requests that ended since the last claim */
@@ -249,7 +252,7 @@ static void send_claim(struct worker *w)
     for (size_t i = 0; i < w->n_recording; i++)
         finished[w->n_done + i] = w->recording[i].delivery_id;
     struct claim_request req = {
-        .fan_out_limit = cfg->claim_batch,
+        .fan_out_limit = w->fan_out_next,
         .limit = room,
         .lease_s = cfg->lease_s,
         .finished = finished,
@@ -264,6 +267,7 @@ static void send_claim(struct worker *w)
     }
     w->claiming = true;
     w->claim_room = room;
+    w->claim_fan_out = w->fan_out_next;
 }
 
 /* Reads the answer to the claim sent, if any (with wait, until it comes;
@@ -291,8 +295,9 @@ static size_t finish_claim(struct worker *w, bool wait, long *fanned_out)
     int64_t now = clock_mono_ms();
     *fanned_out += res.fanned_out;
     metrics_events_fanned_out(res.fanned_out);
+    w->fan_out_next = claim_fan_out_next(w->claim_fan_out, res.fanned_out, cfg->claim_batch);
     if ((w->claim_room > 0 && (long)res.count == w->claim_room) ||
-        res.fanned_out == cfg->claim_batch)
+        res.fanned_out == w->claim_fan_out)
         w->next_claim_ms = now; /* more may be waiting */
     else if (res.busy)
         w->next_claim_ms = now + BUSY_POLL_MS; /* another worker's claim ends in a moment */
@@ -609,6 +614,7 @@ struct worker_pool *worker_pool_start(const struct config *cfg, struct hk_error 
         struct worker *w = &pool->workers[i];
         w->pool = pool;
         w->index = (int)i;
+        w->fan_out_next = cfg->claim_batch;
         w->multi = curl_multi_init();
         if (w->multi == NULL)
             abort();
