@@ -1,5 +1,5 @@
-"""The delivery worker's SQL functions (db/migrations/0007_worker_round.sql,
-0009_claim_beside_record.sql), called directly: hookd.fan_out,
+"""The delivery worker's SQL functions (db/functions/fan_out.sql,
+claim_deliveries.sql, record_attempts.sql), called directly: hookd.fan_out,
 hookd.claim_deliveries and hookd.record_attempts. The worker makes two
 calls per loop (fan out and claim, naming the requests that finished; then
 record); these tests check the edges that the end-to-end delivery tests
@@ -405,8 +405,59 @@ def test_an_endpoints_queue_goes_before_its_new_events(tenant, receiver, db):
     fresh = publish_only(db, tenant, 2)
     rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
     assert [r["event_id"] for r in mine(rows, tenant)] == queued
-    assert states(db, fresh) == {"pending": 2}, "behind the queue that took the room"
-    assert outbox(db, fresh) == 0
+    assert outbox(db, fresh) == 2, \
+        "behind a short queue of a fast endpoint, new events wait in the outbox"
+    assert states(db, fresh) == {}
+
+
+def test_behind_a_backlog_new_events_join_the_queue(tenant, receiver, db):
+    endpoint = subscribe(db, tenant, receiver)
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET max_in_flight = 1 WHERE id = %s", (endpoint,))
+    queued = publish(db, tenant, 2)   # the one the room takes, and a full cap (1) besides
+    fresh = publish_only(db, tenant, 2)
+    rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
+    got = [r["event_id"] for r in mine(rows, tenant)]
+    assert len(got) == 1 and got[0] in queued, "one of the two queued (due at the same time)"
+    assert outbox(db, fresh) == 0, "a backlog does not hold the outbox back"
+    assert states(db, fresh) == {"pending": 2}
+
+
+def fill_with_requests(db, claim_id, endpoint, ages_s):
+    """The endpoint's cap (len(ages_s)) taken by claim_id's requests, started
+    ages_s seconds ago."""
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET max_in_flight = %s WHERE id = %s",
+                    (len(ages_s), endpoint))
+    rows, _ = claim(db, claim_id, fan_out=len(ages_s))
+    ids = sorted(r["delivery_id"] for r in rows if r["endpoint_id"] == endpoint)
+    assert len(ids) == len(ages_s)
+    with db.cursor() as cur:
+        for delivery, age in zip(ids, ages_s):
+            cur.execute("UPDATE hookd.deliveries SET updated = now() - %s * interval '1 s'"
+                        " WHERE id = %s", (age, delivery))
+
+
+def test_one_old_request_does_not_make_a_fast_endpoint_slow(tenant, receiver, db):
+    endpoint = subscribe(db, tenant, receiver)
+    publish_only(db, tenant, 4)
+    fill_with_requests(db, str(uuid.uuid4()), endpoint, [2, 0, 0, 0])
+    fresh = publish_only(db, tenant, 1)
+    rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
+    assert mine(rows, tenant) == []
+    assert outbox(db, fresh) == 1, "three of its four requests are young: it is only busy"
+    assert states(db, fresh) == {}
+
+
+def test_an_endpoint_whose_requests_are_mostly_old_is_slow(tenant, receiver, db):
+    endpoint = subscribe(db, tenant, receiver)
+    publish_only(db, tenant, 4)
+    fill_with_requests(db, str(uuid.uuid4()), endpoint, [2, 2, 0, 0])
+    fresh = publish_only(db, tenant, 1)
+    rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
+    assert mine(rows, tenant) == []
+    assert outbox(db, fresh) == 0, "half of its requests are old: its new deliveries are queued"
+    assert states(db, fresh) == {"pending": 1}
 
 
 def test_an_event_without_subscribers_leaves_the_outbox(tenant, db):
@@ -416,28 +467,49 @@ def test_an_event_without_subscribers_leaves_the_outbox(tenant, db):
     assert outbox(db, events) == 0 and states(db, events) == {}
 
 
-def test_an_endpoint_with_a_queue_takes_new_events_into_it_even_when_held(tenant, receiver, db):
-    queued = subscribe(db, tenant, receiver, path="/queued")
+def claim_while_held(db, endpoint):
+    """A claim made while another transaction holds endpoint's row, as a
+    concurrent claim does."""
+    other = psycopg2.connect(DATABASE_URL)
+    try:
+        with other.cursor() as cur:
+            cur.execute("SELECT 1 FROM hookd.endpoints WHERE id = %s FOR NO KEY UPDATE", (endpoint,))
+        return claim(db, str(uuid.uuid4()), fan_out=1000)
+    finally:
+        other.rollback()
+        other.close()
+
+
+def test_a_slow_endpoint_takes_new_events_into_its_queue_even_when_held(tenant, receiver, db):
+    slow = subscribe(db, tenant, receiver, path="/slow")
     fine = subscribe(db, tenant, receiver, path="/fine")
     with db.cursor() as cur:
         cur.execute("UPDATE hookd.endpoints SET max_in_flight = 1 WHERE id = %s", (fine,))
+    publish_only(db, tenant, 1)
+    fill_with_requests(db, str(uuid.uuid4()), slow, [2])
+    with db.cursor() as cur:         # the fine endpoint's delivery of that event is over
+        cur.execute("UPDATE hookd.deliveries SET state = 'delivered' WHERE endpoint_id = %s",
+                    (fine,))
+    fresh = publish_only(db, tenant, 1)
+    rows, _ = claim_while_held(db, slow)
+    assert [(r["endpoint_id"], r["event_id"]) for r in mine(rows, tenant)] == [(fine, fresh[0])]
+    assert outbox(db, fresh) == 0, "the held slow endpoint's delivery joins its queue"
+    with db.cursor() as cur:
+        cur.execute("SELECT state FROM hookd.deliveries WHERE event_id = %s AND endpoint_id = %s",
+                    (fresh[0], slow))
+        assert cur.fetchall() == [("pending",)]
+
+
+def test_a_fast_endpoint_held_by_another_claim_keeps_its_event_in_the_outbox(tenant, receiver, db):
+    queued = subscribe(db, tenant, receiver, path="/queued")
+    fine = subscribe(db, tenant, receiver, path="/fine")
     backlog = publish(db, tenant, 2)                 # queued for both endpoints
     with db.cursor() as cur:                         # only the queued endpoint's stay queued
         cur.execute("UPDATE hookd.deliveries SET state = 'delivered' WHERE endpoint_id = %s",
                     (fine,))
     fresh = publish_only(db, tenant, 1)
-    other = psycopg2.connect(DATABASE_URL)
-    try:
-        with other.cursor() as cur:
-            cur.execute("SELECT 1 FROM hookd.endpoints WHERE id = %s FOR NO KEY UPDATE", (queued,))
-        rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
-        assert [(r["endpoint_id"], r["event_id"]) for r in mine(rows, tenant)] == [(fine, fresh[0])]
-        assert outbox(db, fresh) == 0, "the held endpoint's delivery joins its queue"
-        with db.cursor() as cur:
-            cur.execute("SELECT state FROM hookd.deliveries WHERE event_id = %s AND endpoint_id = %s",
-                        (fresh[0], queued))
-            assert cur.fetchall() == [("pending",)]
-        assert states(db, backlog) == {"delivered": 2, "pending": 2}
-    finally:
-        other.rollback()
-        other.close()
+    rows, closing = claim_while_held(db, queued)
+    assert mine(rows, tenant) == []
+    assert closing["busy"] is True
+    assert outbox(db, fresh) == 1, "its holder is about to take its queue; the event waits"
+    assert states(db, backlog) == {"delivered": 2, "pending": 2}
