@@ -30,6 +30,10 @@
 #define CONNECTION_LIMIT 1024u
 #define CONNECTION_TIMEOUT_S 30u
 #define CONNECTION_MEMORY (16384u + 16384u)
+/* The listen backlog hookd gets: libmicrohttpd's default, SOMAXCONN (set
+ * here explicitly so that a library built otherwise cannot make it
+ * smaller than the connections wrk opens at once). */
+#define LISTEN_BACKLOG ((unsigned int)SOMAXCONN)
 
 static struct MHD_Response *g_body;
 static int g_started;            /* the address of this marks a started request */
@@ -99,6 +103,7 @@ int main(int argc, char **argv)
         MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)CONNECTION_MEMORY,
         MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, LISTEN_BACKLOG,
         MHD_OPTION_END);
     if (d == NULL) {
         fprintf(stderr, "bare_server: cannot listen on 127.0.0.1:%u\n", port);

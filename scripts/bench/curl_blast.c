@@ -9,9 +9,15 @@
  * Handles are reused and the multi handle keeps CONCURRENCY connections, so
  * connections are reused as hookd's workers reuse theirs.
  *
- *   curl_blast -b BODY_FILE -n COUNT -c CONCURRENCY URL [URL...]
+ *   curl_blast -b BODY_FILE -n COUNT -c CONCURRENCY [-t TIMEOUT_MS] URL [URL...]
+ *
+ * TIMEOUT_MS bounds each request (15000; connecting: 5000 at most).
  *
  * Prints: sent=N ok=N failed=N seconds=S rps=R  (ok: 2xx answers)
+ * and, on stderr, one line per kind of failure (the libcurl error or the
+ * HTTP status, how far the request got, on a new or a reused connection)
+ * with its count and the first one's libcurl message, so that a failed
+ * ceiling explains itself.
  */
 #define _GNU_SOURCE
 #include <curl/curl.h>
@@ -23,23 +29,129 @@
 
 #include "bench_util.h"
 
+/* Kinds of failure told apart; more than that are counted as "other". */
+#define MAX_FAILURE_KINDS 16
+
+/* How far a failed request got: what separates a connect that never
+ * completed from a request the server never answered. */
+enum progress { NOT_SENT, SENT_NO_ANSWER, ANSWER_STARTED };
+enum connection { CONN_NONE, CONN_NEW, CONN_REUSED };
+
+struct failure_kind {
+    CURLcode result;
+    long status;                 /* HTTP status when result is CURLE_OK */
+    enum progress progress;
+    enum connection connection;
+    long count;
+    char first_message[CURL_ERROR_SIZE]; /* libcurl's message of the first one */
+    double first_seconds;        /* how long the first one took */
+};
+
+struct failure_tally {
+    struct failure_kind kinds[MAX_FAILURE_KINDS];
+    int n_kinds;
+    long other;                  /* failures beyond MAX_FAILURE_KINDS kinds */
+};
+
+static const char *progress_name(enum progress p)
+{
+    switch (p) {
+    case NOT_SENT: return "request not sent";
+    case SENT_NO_ANSWER: return "request sent, no answer";
+    case ANSWER_STARTED: return "answer started";
+    }
+    return "?";
+}
+
+/* Counts one failed transfer of E (RESULT, STATUS, MESSAGE: its libcurl
+ * error buffer) under its kind. */
+static void tally_failure(struct failure_tally *t, CURL *e, CURLcode result, long status,
+                          const char *message)
+{
+    long request_bytes = 0, header_bytes = 0, connects = 0;
+    curl_off_t total_us = 0;
+    curl_easy_getinfo(e, CURLINFO_REQUEST_SIZE, &request_bytes);
+    curl_easy_getinfo(e, CURLINFO_HEADER_SIZE, &header_bytes);
+    curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &connects);
+    curl_easy_getinfo(e, CURLINFO_TOTAL_TIME_T, &total_us);
+    enum progress progress = header_bytes > 0    ? ANSWER_STARTED
+                             : request_bytes > 0 ? SENT_NO_ANSWER
+                                                 : NOT_SENT;
+    /* NUM_CONNECTS counts connections this transfer made; none made and
+     * nothing sent means the connect itself failed. */
+    enum connection connection = connects > 0                ? CONN_NEW
+                                 : progress == NOT_SENT ? CONN_NONE
+                                                        : CONN_REUSED;
+    for (int i = 0; i < t->n_kinds; i++) {
+        struct failure_kind *k = &t->kinds[i];
+        if (k->result == result && k->status == status && k->progress == progress &&
+            k->connection == connection) {
+            k->count++;
+            return;
+        }
+    }
+    if (t->n_kinds == MAX_FAILURE_KINDS) {
+        t->other++;
+        return;
+    }
+    struct failure_kind *k = &t->kinds[t->n_kinds++];
+    k->result = result;
+    k->status = status;
+    k->progress = progress;
+    k->connection = connection;
+    k->count = 1;
+    snprintf(k->first_message, sizeof(k->first_message), "%s",
+             message[0] != '\0' ? message : curl_easy_strerror(result));
+    k->first_seconds = (double)total_us / 1e6;
+}
+
+static const char *connection_name(enum connection c)
+{
+    switch (c) {
+    case CONN_NONE: return "no connection";
+    case CONN_NEW: return "new connection";
+    case CONN_REUSED: return "reused connection";
+    }
+    return "?";
+}
+
+static void print_failures(const struct failure_tally *t, FILE *out)
+{
+    for (int i = 0; i < t->n_kinds; i++) {
+        const struct failure_kind *k = &t->kinds[i];
+        if (k->result == CURLE_OK)
+            fprintf(out, "curl_blast: %ld x HTTP %ld (%s)\n", k->count, k->status,
+                    connection_name(k->connection));
+        else
+            fprintf(out,
+                    "curl_blast: %ld x %s (%s, %s; the first after %.3f s: %s)\n", k->count,
+                    curl_easy_strerror(k->result), progress_name(k->progress),
+                    connection_name(k->connection), k->first_seconds, k->first_message);
+    }
+    if (t->other > 0)
+        fprintf(out, "curl_blast: %ld x other failures\n", t->other);
+}
+
 int main(int argc, char **argv)
 {
     const char *body_file = NULL;
-    long count = 0, concurrency = 32;
+    long count = 0, concurrency = 32, timeout_ms = 15000;
     int opt;
-    while ((opt = getopt(argc, argv, "b:n:c:")) != -1) {
+    while ((opt = getopt(argc, argv, "b:n:c:t:")) != -1) {
         switch (opt) {
         case 'b': body_file = optarg; break;
         case 'n': count = strtol(optarg, NULL, 10); break;
         case 'c': concurrency = strtol(optarg, NULL, 10); break;
+        case 't': timeout_ms = strtol(optarg, NULL, 10); break;
         default: count = -1; break;
         }
     }
     int n_urls = argc - optind;
     char **urls = argv + optind;
-    if (body_file == NULL || count <= 0 || concurrency <= 0 || n_urls < 1) {
-        fprintf(stderr, "usage: curl_blast -b BODY_FILE -n COUNT -c CONCURRENCY URL [URL...]\n");
+    if (body_file == NULL || count <= 0 || concurrency <= 0 || timeout_ms <= 0 ||
+        n_urls < 1) {
+        fprintf(stderr, "usage: curl_blast -b BODY_FILE -n COUNT -c CONCURRENCY [-t TIMEOUT_MS] "
+                        "URL [URL...]\n");
         return 2;
     }
     size_t body_len = 0;
@@ -70,7 +182,10 @@ int main(int argc, char **argv)
     CURLM *multi = curl_multi_init();
     curl_multi_setopt(multi, CURLMOPT_MAXCONNECTS, concurrency);
     CURL **easy = calloc((size_t)concurrency, sizeof(*easy));
-    if (easy == NULL)
+    /* One libcurl error buffer per handle. */
+    char(*errors)[CURL_ERROR_SIZE] = calloc((size_t)concurrency, sizeof(*errors));
+    struct failure_tally *tally = calloc(1, sizeof(*tally));
+    if (easy == NULL || errors == NULL || tally == NULL)
         return 1;
     for (long i = 0; i < concurrency; i++) {
         CURL *e = curl_easy_init();
@@ -80,9 +195,11 @@ int main(int argc, char **argv)
         curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
         curl_easy_setopt(e, CURLOPT_USERAGENT, "hookd/0.1.0");
         curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 15000L);
+        curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms < 5000 ? timeout_ms : 5000L);
+        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
         curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+        curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errors[i]);
+        curl_easy_setopt(e, CURLOPT_PRIVATE, errors[i]);
     }
 
     long started = 0, ok = 0, failed = 0, finished = 0;
@@ -103,10 +220,14 @@ int main(int argc, char **argv)
             CURL *e = msg->easy_handle;
             long status = 0;
             curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &status);
-            if (msg->data.result == CURLE_OK && status >= 200 && status < 300)
+            if (msg->data.result == CURLE_OK && status >= 200 && status < 300) {
                 ok++;
-            else
+            } else {
+                char *message = NULL;
+                curl_easy_getinfo(e, CURLINFO_PRIVATE, &message);
+                tally_failure(tally, e, msg->data.result, status, message);
                 failed++;
+            }
             finished++;
             curl_multi_remove_handle(multi, e);
             if (started < count) {
@@ -121,10 +242,14 @@ int main(int argc, char **argv)
     double seconds = (double)(now_us(CLOCK_MONOTONIC) - t0) / 1e6;
     printf("sent=%ld ok=%ld failed=%ld seconds=%.3f rps=%.1f\n", count, ok, failed, seconds,
            (double)ok / seconds);
+    fflush(stdout);
+    print_failures(tally, stderr);
 
     for (long i = 0; i < concurrency; i++)
         curl_easy_cleanup(easy[i]);
     free(easy);
+    free(errors);
+    free(tally);
     curl_multi_cleanup(multi);
     curl_slist_free_all(headers);
     curl_global_cleanup();

@@ -43,6 +43,12 @@
 /* Enough of a body to find "sent_us" and the event type near its start. */
 #define KEEP_BYTES 4096
 
+/* Connections at once, and the listen backlog: room for every connection
+ * of a ceiling that opens hundreds at the same instant (curl_blast), so
+ * that none waits on a full accept queue. The kernel caps the backlog at
+ * net.core.somaxconn. */
+#define CONNECTION_LIMIT 4096u
+
 struct request_ctx {
     char head[KEEP_BYTES + 1];
     size_t len;
@@ -318,7 +324,8 @@ int main(int argc, char **argv)
         (uint16_t)port, NULL, NULL, on_request, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
         MHD_OPTION_THREAD_POOL_SIZE, threads,
-        MHD_OPTION_CONNECTION_LIMIT, 4096u,
+        MHD_OPTION_CONNECTION_LIMIT, CONNECTION_LIMIT,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, CONNECTION_LIMIT,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
         MHD_OPTION_END);
     if (d == NULL) {
