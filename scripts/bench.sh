@@ -24,6 +24,13 @@
 #   6 memory     hookd's peak RSS (VmHWM) in each scenario; every scenario
 #                runs its own hookd process
 #
+# Processes: every process a run starts is listed with its start time in
+# build/bench/processes. On any exit (done, failed, SIGINT, SIGTERM, SIGHUP)
+# the run stops them and its cluster; a run killed outright (SIGKILL)
+# leaves them listed, and the next run stops those that are provably the
+# same processes. One run per clone at a time (build/bench/bench.pid), and
+# none while a hookd it did not start runs its binary or uses its cluster.
+#
 # Prints one table and writes every figure to build/bench/results.json
 # (results-smoke.json for the smoke run). Exits non-zero when a scenario
 # failed to produce its figures, never because a target was missed.
@@ -97,7 +104,13 @@ RUN=$ROOT/$OUT/run-$mode             # scratch files of this run (kept for a loo
 LOGS=$ROOT/$OUT/logs-$mode           # every process's output (kept)
 RESULTS=${BENCH_RESULTS:-$OUT/results$suffix.json}
 RESULTS_TSV=$RUN/results.tsv         # scenario <TAB> key <TAB> value, the source of both outputs
-PIDFILE=$RUN/pids                    # every background process this run started
+# "PID START NAME" of every process a run of this clone started (START: its
+# start time, so that a reused pid is never taken for one of ours). Shared
+# by the full and smoke runs, which share the cluster and the ports: the
+# next run stops whatever a killed run left behind.
+LEDGER=$ROOT/$OUT/processes
+LOCKFILE=$ROOT/$OUT/bench.pid        # "PID START" of the bench.sh running now
+SCENARIO_PID=""                      # the subshell running a scenario
 PGDIR=$ROOT/.data/bench-pg           # the throwaway cluster, removed on exit
 # Event data {"pad":"xx..."} of PAYLOAD bytes, and {"sent_us":<16 digits>,"pad":...}.
 PAD=$((PAYLOAD - 10))
@@ -119,41 +132,77 @@ is_num() { [[ ${1:-} =~ ^-?[0-9]+(\.[0-9]+)?$ ]]; }
 
 # ---- processes -------------------------------------------------------------
 
+# start_time PID: when the process started (clock ticks since boot, field
+# 22 of /proc/PID/stat); fails when there is no such process. With the pid
+# it names one process for good.
+start_time() {
+    local stat
+    stat=$(cat "/proc/$1/stat" 2> /dev/null) || return 1
+    stat=${stat##*) }               # the fields after the command name
+    # shellcheck disable=SC2086
+    set -- $stat
+    echo "${20}"
+}
+# record PID NAME: PID in the ledger, for the cleanup (this run's and, if
+# this run is killed, the next run's).
+record() { echo "$1 $(start_time "$1" || echo gone) $2" >> "$LEDGER"; }
+# ours PID: PID is alive (not a zombie) and is the very process the ledger
+# recorded under that pid.
+ours() {
+    local recorded state
+    recorded=$(awk -v p="$1" '$1 == p { s = $2 } END { print s }' "$LEDGER" 2> /dev/null)
+    [ -n "$recorded" ] && [ "$(start_time "$1" 2> /dev/null)" = "$recorded" ] || return 1
+    state=$(ps -o stat= -p "$1" 2> /dev/null) || return 1
+    [[ $state != Z* ]]
+}
 # start_bg NAME CMD...: runs CMD in the background with its output in
-# $LOGS/NAME.log; its pid is in BG_PID and in $PIDFILE (for the cleanup).
+# $LOGS/NAME.log; its pid is in BG_PID and in the ledger.
 start_bg() {
     local name=$1
     shift
     "$@" > "$LOGS/$name.log" 2>&1 &
     BG_PID=$!
-    echo "$BG_PID" >> "$PIDFILE"
+    record "$BG_PID" "$name"
 }
-alive() {
-    local state
-    state=$(ps -o stat= -p "$1" 2>/dev/null) || return 1
-    [[ $state != Z* ]]
+# run_fg OUT ERR CMD...: runs CMD to its end (stdout to OUT, stderr appended
+# to ERR, or both to OUT when ERR is OUT) and returns its status. It runs in
+# the background and is waited for, so that a signal to this script is
+# acted on at once and the cleanup finds CMD in the ledger.
+run_fg() {
+    local out=$1 err=$2 pid
+    shift 2
+    if [ "$out" = "$err" ]; then
+        "$@" > "$out" 2>&1 &
+    else
+        "$@" > "$out" 2>> "$err" &
+    fi
+    pid=$!
+    record "$pid" "$(basename "$1")"
+    wait "$pid"
 }
-# stop_pid PID [GRACE_S]: SIGTERM, then SIGKILL after GRACE_S seconds.
+alive() { ours "$1"; }
+# stop_pid PID [GRACE_S]: SIGTERM, then SIGKILL after GRACE_S seconds; only
+# if PID is still the process recorded under it.
 stop_pid() {
     local pid=$1 grace=${2:-15} i
-    if alive "$pid"; then
+    if ours "$pid"; then
         kill -TERM "$pid" 2>/dev/null || true
         for ((i = 0; i < grace * 10; i++)); do
-            alive "$pid" || break
+            ours "$pid" || break
             sleep 0.1
         done
-        if alive "$pid"; then
+        if ours "$pid"; then
             log "pid $pid ignored SIGTERM for ${grace}s; killing it"
             kill -KILL "$pid" 2>/dev/null || true
         fi
     fi
     wait "$pid" 2>/dev/null || true
 }
-# Stops every process listed in $PIDFILE after line $1 (0: all), newest first.
+# Stops every process in the ledger after line $1 (0: all), newest first.
 stop_since() {
-    [ -f "$PIDFILE" ] || return 0
+    [ -f "$LEDGER" ] || return 0
     local pid
-    for pid in $(tail -n +"$(($1 + 1))" "$PIDFILE" | tac); do
+    for pid in $(tail -n +"$(($1 + 1))" "$LEDGER" | awk '{ print $1 }' | tac); do
         stop_pid "$pid" 5
     done
 }
@@ -163,6 +212,12 @@ hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM HUP
+    # The scenario first, so that it starts nothing more; then every
+    # process this run started.
+    if [ -n "$SCENARIO_PID" ]; then
+        kill -TERM "$SCENARIO_PID" 2> /dev/null || true
+        wait "$SCENARIO_PID" 2> /dev/null || true
+    fi
     stop_since 0
     if [ "${BENCH_KEEP_DB:-0}" = 1 ]; then
         log "BENCH_KEEP_DB=1: the cluster in $PGDIR keeps running (scripts/pg.sh stop $PGDIR)"
@@ -170,7 +225,60 @@ cleanup() {
         scripts/pg.sh stop "$PGDIR" || true
         rm -rf "$PGDIR"
     fi
+    [ "$(cat "$LOCKFILE" 2> /dev/null)" != "$$ $(start_time $$)" ] || rm -f "$LOCKFILE"
     exit "$rc"
+}
+
+# ---- one run at a time, and nothing left from the last one -------------------
+
+# Takes the lock of this clone's harness (build/bench, .data/bench-pg and the
+# ports are one per clone), refusing while another bench.sh holds it.
+take_lock() {
+    mkdir -p "$ROOT/$OUT"
+    local held pid start
+    held=$(cat "$LOCKFILE" 2> /dev/null || true)
+    read -r pid start <<< "${held:-x x}"
+    if [ "$pid" != x ] && [ "$(start_time "$pid" 2> /dev/null)" = "$start" ]; then
+        die "another bench run (pid $pid: $(tr '\0' ' ' < "/proc/$pid/cmdline")) is using $OUT and $PGDIR; wait for it or stop it (kill $pid)"
+    fi
+    echo "$$ $(start_time $$)" > "$LOCKFILE"
+}
+
+# Stops what an earlier run that was killed (so that it could not clean up)
+# left running: the processes of the ledger that are provably the ones it
+# recorded (same pid, same start time). Then starts a new ledger.
+stop_leftovers() {
+    local pid start name
+    if [ -f "$LEDGER" ]; then
+        while read -r pid start name; do
+            if ours "$pid"; then
+                log "stopping $name (pid $pid), left running by an earlier bench run"
+                stop_pid "$pid" 5
+            fi
+        done < "$LEDGER"
+    fi
+    : > "$LEDGER"
+}
+
+# Refuses to start while a hookd that this script cannot prove its own is
+# running this harness's binary or pointed at its cluster: an earlier run's
+# `hookd worker` would take the new run's deliveries.
+refuse_foreign_hookd() {
+    local sock proc pid exe found=()
+    sock=$(scripts/pg.sh url "$PGDIR" | sed -n 's/.*host=\([^&]*\).*/\1/p')
+    for proc in /proc/[0-9]*; do
+        pid=${proc#/proc/}
+        [ "$pid" != $$ ] || continue
+        exe=$(readlink "$proc/exe" 2> /dev/null) || continue
+        exe=${exe% (deleted)}
+        if [ "$exe" = "$HOOKD" ] ||
+           { [ "${exe##*/}" = hookd ] && [ -n "$sock" ] &&
+             tr '\0' '\n' < "$proc/environ" 2> /dev/null |
+                 grep -q "^HOOKD_DATABASE_URL=.*host=$sock\(&\|$\)"; }; then
+            found+=("pid $pid: $(tr '\0' ' ' < "$proc/cmdline" 2> /dev/null)")
+        fi
+    done
+    [ ${#found[@]} -eq 0 ] || die "hookd processes not started by this run use $HOOKD or the cluster in $PGDIR (they would take this run's work): ${found[*]}; stop them first"
 }
 
 wait_http() { # URL SECONDS PID: until URL answers (or PID dies)
@@ -501,8 +609,9 @@ scenario_read() {
             url=$HOOKD_URL
             [ "$target" = hookd ] || url=http://127.0.0.1:$BARE_PORT
             name=read-c$c-$target
-            wrk -t"$WRK_THREADS" -c"$c" -d"${S}s" --timeout 10s --latency \
-                -s scripts/bench/read.lua "$url" -- "$RUN/read-ids.txt" "$API_KEY" > "$LOGS/$name-wrk.log" 2>&1 ||
+            run_fg "$LOGS/$name-wrk.log" "$LOGS/$name-wrk.log" \
+                wrk -t"$WRK_THREADS" -c"$c" -d"${S}s" --timeout 10s --latency \
+                -s scripts/bench/read.lua "$url" -- "$RUN/read-ids.txt" "$API_KEY" ||
                 die "wrk failed (see $LOGS/$name-wrk.log)"
             line=$(grep '^BENCH ' "$LOGS/$name-wrk.log") || die "no figures from wrk ($name)"
             local requests errs dur
@@ -537,8 +646,9 @@ scenario_ingest() {
     start_bg ingest-hookd-api "$HOOKD" api
     local pid=$BG_PID line
     wait_http "$HOOKD_URL/healthz" 20 "$pid" || die "hookd api did not start"
-    wrk -t"$WRK_THREADS" -c32 -d"${S}s" --timeout 10s --latency -s scripts/bench/ingest.lua \
-        "$HOOKD_URL/events" -- "$API_KEY" bench.ingest "$PAD" > "$LOGS/ingest-wrk.log" 2>&1 ||
+    run_fg "$LOGS/ingest-wrk.log" "$LOGS/ingest-wrk.log" \
+        wrk -t"$WRK_THREADS" -c32 -d"${S}s" --timeout 10s --latency -s scripts/bench/ingest.lua \
+        "$HOOKD_URL/events" -- "$API_KEY" bench.ingest "$PAD" ||
         die "wrk failed (see $LOGS/ingest-wrk.log)"
     res ingest hwm_kb "$(hwm_kb "$pid")"
     stop_pid "$pid"
@@ -563,8 +673,9 @@ scenario_ingest() {
         echo "INSERT INTO bench.events (tenant_id, id, type, version, occurred, body)" \
              "VALUES (:tenant, 'EV' || lpad(:r::text, 18, '0'), 'bench.ingest', '1.0.0', now(), $body);"
     } > "$RUN/insert.sql"
-    "$PGBENCH" -n -M prepared -c 32 -j 2 -T "$S" -f "$RUN/insert.sql" -D tenant="$TENANT" "$DB" \
-        > "$LOGS/ingest-pgbench.log" 2>&1 || die "pgbench failed (see $LOGS/ingest-pgbench.log)"
+    run_fg "$LOGS/ingest-pgbench.log" "$LOGS/ingest-pgbench.log" \
+        "$PGBENCH" -n -M prepared -c 32 -j 2 -T "$S" -f "$RUN/insert.sql" -D tenant="$TENANT" "$DB" ||
+        die "pgbench failed (see $LOGS/ingest-pgbench.log)"
     local tps
     tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$LOGS/ingest-pgbench.log" | head -n 1)
     is_num "$tps" || die "no tps from pgbench"
@@ -580,19 +691,22 @@ scenario_ingest() {
 # ceiling once more, and says so: its figures mean nothing, and a ceiling
 # is not hookd's code. (hookd's own figures are never measured twice.)
 curl_blast_ceiling() {
-    local scen=$1 type=$2 count=$3 conc=$4 line attempt
+    local scen=$1 type=$2 count=$3 conc=$4 line attempt status why
     shift 4
     sql "SELECT body FROM hookd.events WHERE type = '$type' LIMIT 1" | tr -d '\n' > "$RUN/$scen-body.json"
     for attempt in 1 2; do
         curl -fsS -o /dev/null "$RECV_URL/reset"
-        if line=$("$TOOLS/curl_blast" -b "$RUN/$scen-body.json" -n "$count" -c "$conc" "$@" \
-                2>> "$LOGS/$scen-curl_blast.log"); then
-            break
-        fi
+        status=0
+        : > "$RUN/$scen-curl_blast.err"
+        run_fg "$RUN/$scen-curl_blast.out" "$RUN/$scen-curl_blast.err" \
+            "$TOOLS/curl_blast" -b "$RUN/$scen-body.json" -n "$count" -c "$conc" "$@" || status=$?
+        line=$(cat "$RUN/$scen-curl_blast.out")
+        cat "$RUN/$scen-curl_blast.err" >> "$LOGS/$scen-curl_blast.log"
+        [ "$status" != 0 ] || break
         echo "$line" >> "$LOGS/$scen-curl_blast.log"
-        log "$scen: the ceiling (curl_blast) failed: $line; $(grep '^curl_blast:' \
-            "$LOGS/$scen-curl_blast.log" | sed 's/^curl_blast: //' | paste -sd';')"
-        [ "$SMOKE" = 1 ] && [ "$attempt" = 1 ] || die "curl_blast failed: $line"
+        why=$(sed 's/^curl_blast: //' "$RUN/$scen-curl_blast.err" | paste -sd ';' -)
+        log "$scen: the ceiling (curl_blast) failed: $line; $why"
+        [ "$SMOKE" = 1 ] && [ "$attempt" = 1 ] || die "curl_blast failed: $line; $why"
         log "$scen: smoke run: measuring the ceiling once more (a ceiling only, never a hookd figure)"
         res "$scen" ceiling_retried 1
     done
@@ -647,9 +761,12 @@ scenario_latency() {
     start_bg latency-hookd-serve "$HOOKD" serve
     local pid=$BG_PID line stats created i
     wait_http "$HOOKD_URL/healthz" 20 "$pid" || die "hookd serve did not start"
-    line=$("$TOOLS/publisher" -u "$HOOKD_URL/events" -k "$API_KEY" -T bench.latency -r "$RATE" \
-        -s "$S" -p "$LATENCY_PAD" 2> "$LOGS/latency-publisher.log") ||
-        log "latency: the publisher saw failures: $line"
+    local failed=0
+    run_fg "$RUN/latency-publisher.out" "$LOGS/latency-publisher.log" \
+        "$TOOLS/publisher" -u "$HOOKD_URL/events" -k "$API_KEY" -T bench.latency -r "$RATE" \
+        -s "$S" -p "$LATENCY_PAD" || failed=1
+    line=$(cat "$RUN/latency-publisher.out")
+    [ "$failed" = 0 ] || log "latency: the publisher saw failures: $line"
     echo "$line" >> "$LOGS/latency-publisher.log"
     created=$(kv created "$line")
     is_num "$created" || die "no figures from the publisher"
@@ -710,14 +827,19 @@ scenario_isolation() {
 FAILED=()
 run_scenario() {
     local name=$1 mark start rc
-    mark=$(wc -l < "$PIDFILE")
+    mark=$(wc -l < "$LEDGER")
     start=$(date +%s.%N)
     log "== $name"
     pg_stats_reset
+    # In the background and waited for, so that a signal to this script
+    # is acted on at once (the cleanup stops the scenario first).
+    (set -e; "scenario_$name") &
+    SCENARIO_PID=$!
     set +e
-    (set -e; "scenario_$name")
+    wait "$SCENARIO_PID"
     rc=$?
     set -e
+    SCENARIO_PID=""
     stop_since "$mark"
     pg_stats_dump "$name"
     if [ "$rc" -ne 0 ]; then
@@ -868,18 +990,23 @@ summarize_logs() {
 
 main() {
     local t_start=$SECONDS
+    take_lock
+    trap cleanup EXIT
+    trap 'log "interrupted (SIGINT): stopping what this run started"; exit 130' INT
+    trap 'log "SIGTERM: stopping what this run started"; exit 143' TERM
+    trap 'log "SIGHUP: stopping what this run started"; exit 129' HUP
+    stop_leftovers
     rm -rf "$RUN" "$LOGS"
     mkdir -p "$RUN" "$LOGS"
     : > "$RESULTS_TSV"
-    : > "$PIDFILE"
-    trap cleanup EXIT
-    trap 'exit 130' INT TERM HUP
 
     install_missing
     build_all
+    refuse_foreign_hookd
     local p
     for p in "$HOOKD_PORT" "$BARE_PORT" "$RECV_PORT" "$SLOW_PORT"; do
-        port_free "$p" || die "port $p on 127.0.0.1 is in use (set BENCH_PORT_BASE)"
+        port_free "$p" || die "port $p on 127.0.0.1 is in use by $(ss -ltnpH "sport = :$p" |
+            sed -n 's/.*users:((\(.*\)))/\1/p' | head -n 1) (set BENCH_PORT_BASE)"
     done
     res meta mode "$mode"
     res meta date "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
