@@ -24,9 +24,10 @@ static const struct db_stmt stmt_record = {
 static const struct db_stmt stmt_claim = {
     "deliveries_claim",
     "SELECT tenant_id, delivery_id, endpoint_id, event_id, attempt, url, body, secret_hex,"
-    "       previous_secret_hex, signing_key_hex, endpoints_locked, busy, fanned_out"
-    "  FROM hookd.claim_deliveries($1::uuid, $2::bigint[], $3, $4, $5, $6, $7, $8)",
-    8
+    "       previous_secret_hex, signing_key_hex, endpoints_locked, busy, fanned_out,"
+    "       send_limit"
+    "  FROM hookd.claim_deliveries($1::uuid, $2::bigint[], $3, $4, $5, $6, $7, $8, $9)",
+    9
 };
 
 static const struct db_stmt stmt_renew = {
@@ -97,6 +98,7 @@ static void read_claimed(struct secret_cache *secrets, PGresult *res, int i,
     if (d->has_signing_key)
         memcpy(d->signing_key, sk, sk_len);
     secrets_free(sk, sk_len);
+    d->send_limit = atoi(PQgetvalue(res, i, 13));
 }
 
 /* The records as the JSON array hookd.record_attempts reads (a new string
@@ -164,14 +166,15 @@ int db_deliveries_claim_send(struct db_conn *conn, const char *claim_id,
                              struct hk_error *err)
 {
     char *finished = int_array(req->finished, req->n_finished);
-    char fan_out[24], lim[24], lease[24], cap[24], rate[24], breaker[24];
+    char fan_out[24], lim[24], lease[24], cap[24], rate[24], breaker[24], ahead[24];
     snprintf(fan_out, sizeof(fan_out), "%ld", req->fan_out_limit);
     snprintf(lim, sizeof(lim), "%ld", req->limit);
     snprintf(lease, sizeof(lease), "%ld", req->lease_s);
     snprintf(cap, sizeof(cap), "%ld", rules->max_in_flight);
     snprintf(rate, sizeof(rate), "%ld", rules->rate_limit);
     snprintf(breaker, sizeof(breaker), "%ld", rules->breaker_threshold);
-    const char *values[] = { claim_id, finished, fan_out, lim, lease, cap, rate, breaker };
+    snprintf(ahead, sizeof(ahead), "%ld", req->ahead);
+    const char *values[] = { claim_id, finished, fan_out, lim, lease, cap, rate, breaker, ahead };
     int rc = db_send(conn, &stmt_claim, values, err);
     free(finished);
     return rc;

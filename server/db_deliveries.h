@@ -40,6 +40,7 @@ struct claimed_delivery {
     char *previous_secret;       /* owned, or NULL: still signing during a rotation */
     bool has_signing_key;
     unsigned char signing_key[crypto_sign_SECRETKEYBYTES];
+    int send_limit;              /* requests to its endpoint this claim may run at once */
 };
 
 struct attempt_record {
@@ -82,6 +83,9 @@ struct claim_request {
     long fan_out_limit;          /* new outbox events to take at most; 0: none */
     long limit;                  /* deliveries to claim at most; 0: none */
     long lease_s;                /* the claims' lease */
+    long ahead;                  /* per endpoint, deliveries to claim beyond its cap
+                                  * (no more than the cap again) when no other claim
+                                  * has any of its deliveries; 0: none */
     const int64_t *finished;     /* this claim id's deliveries whose requests have */
     size_t n_finished;           /* finished but are not recorded yet (borrowed) */
 };
@@ -101,10 +105,14 @@ struct claim_result {
  * endpoint in order of their earliest due delivery, then those of up to
  * fan_out_limit new outbox events, inserted already claimed where their
  * endpoint has room (the others are queued, or the event waits in the
- * outbox for a moment; see db/migrations/0010_set_based_worker.sql). Each
+ * outbox for a moment; see db/functions/claim_deliveries.sql). Each
  * endpoint's limits hold: its in-flight cap (across all workers;
  * req->finished are not in flight any more), its rate limit, its circuit
- * (open: nothing; at the breaker threshold: one at a time). Endpoints are
+ * (open: nothing; at the breaker threshold: one at a time), and up to
+ * req->ahead more may be claimed ahead for a healthy endpoint without a
+ * rate limit that no other claim has deliveries of: each claimed delivery
+ * carries send_limit, how many requests to its endpoint the worker may run
+ * at once (the cap less the other claims' requests). Endpoints are
  * locked (SKIP LOCKED) for the claim, so limits hold with many workers.
  * throttled: worth looking again soon; busy: worth looking again at once.
  *

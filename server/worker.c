@@ -15,6 +15,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "retry.h"
+#include "send_queue.h"
 #include "transfer.h"
 #include "xmalloc.h"
 
@@ -36,6 +37,8 @@ struct worker {
     struct secret_cache *secrets;    /* opened endpoint secrets and signing keys */
     struct transfer **active;        /* running transfers */
     size_t n_active;
+    struct send_queue *sendq;        /* claimed, not sent yet; endpoints' send limits */
+    uint64_t claims_sent;            /* claims numbered 1, 2, ... as they are sent */
     bool claiming;                   /* a claim was sent on db, its answer not read yet */
     long claim_room;                 /* the free slots it was sent for */
     long claim_fan_out;              /* the outbox events it was sent for */
@@ -189,22 +192,33 @@ static void collect_finished(struct worker *w)
         w->finished_since_claim++;
         transfer_outcome(t, code, &w->pool->policy, r);
         account_attempt(t, r);
+        /* After a failure, what waits for the endpoint goes back, and so
+         * does what the claim sent before the failure is on record brings:
+         * only a claim sent after it knows whether the breaker opened. */
+        send_queue_ended(w->sendq, r->tenant_id, r->endpoint_id,
+                         strcmp(r->state, "delivered") != 0, w->claims_sent + 1);
         transfer_free(t);
     }
 }
 
-/* Hands claimed deliveries to libcurl; returns how many it took. */
-static size_t start_transfers(struct worker *w, struct claimed_delivery *list, size_t count)
+/* Hands libcurl the claimed deliveries whose endpoints are below their
+ * send limits, oldest first; returns how many it took. */
+static size_t start_ready(struct worker *w)
 {
     size_t started = 0;
-    for (size_t i = 0; i < count; i++) {
-        struct transfer *t = transfer_new(w->transfers, &list[i]);
+    struct claimed_delivery d;
+    int64_t renewed_ms;
+    while ((long)w->n_active < w->pool->cfg->max_in_flight &&
+           send_queue_next(w->sendq, &d, &renewed_ms)) {
+        struct transfer *t = transfer_new(w->transfers, &d);
         if (t == NULL) {
             log_error("worker %d: delivery %lld has an unusable endpoint secret", w->index,
-                      (long long)list[i].delivery_id);
-            claimed_delivery_free(&list[i]);
+                      (long long)d.delivery_id);
+            send_queue_ended(w->sendq, d.tenant_id, d.endpoint_id, false, 0);
+            claimed_delivery_free(&d);
             continue;
         }
+        t->renewed_mono_ms = renewed_ms; /* its lease is as old as that */
         curl_multi_add_handle(w->multi, t->easy);
         w->active[w->n_active++] = t;
         metrics_deliveries_in_flight(1);
@@ -235,7 +249,7 @@ static bool all_delivered(const struct attempt_record *list, size_t n)
 static void send_claim(struct worker *w)
 {
     const struct config *cfg = w->pool->cfg;
-    long room = cfg->max_in_flight - (long)w->n_active;
+    long room = cfg->max_in_flight - (long)w->n_active - (long)send_queue_waiting(w->sendq);
     if (room > cfg->claim_batch)
         room = cfg->claim_batch;
     if (room < 0)
@@ -255,6 +269,7 @@ static void send_claim(struct worker *w)
         .fan_out_limit = w->fan_out_next,
         .limit = room,
         .lease_s = cfg->lease_s,
+        .ahead = w->pool->rules.max_in_flight,
         .finished = finished,
         .n_finished = w->n_done + w->n_recording,
     };
@@ -266,13 +281,14 @@ static void send_claim(struct worker *w)
         return;
     }
     w->claiming = true;
+    w->claims_sent++;
     w->claim_room = room;
     w->claim_fan_out = w->fan_out_next;
 }
 
 /* Reads the answer to the claim sent, if any (with wait, until it comes;
- * without, only if it has come), and starts its deliveries; returns how
- * many. *fanned_out adds the outbox events it handled. Sets when to claim
+ * without, only if it has come), and queues its deliveries to be sent;
+ * returns how many. *fanned_out adds the outbox events it handled. Sets when to claim
  * again at the latest: at once when the claim was full, soon when another
  * worker held endpoints with work (busy) or an endpoint's limits held work
  * back (throttled), else after the poll interval (finished requests and
@@ -303,7 +319,7 @@ static size_t finish_claim(struct worker *w, bool wait, long *fanned_out)
         w->next_claim_ms = now + BUSY_POLL_MS; /* another worker's claim ends in a moment */
     else if (res.throttled && THROTTLED_POLL_MS < cfg->poll_interval_ms)
         w->next_claim_ms = now + THROTTLED_POLL_MS; /* a limit will let more through soon */
-    start_transfers(w, res.claimed, res.count);
+    send_queue_add(w->sendq, res.claimed, res.count, w->claims_sent, now);
     free(res.claimed);
     return res.count;
 }
@@ -380,32 +396,54 @@ static void write_records(struct worker *w)
     finish_record(w, true);
 }
 
-/* Applies fn (renew or release) to the given transfers' deliveries. */
-static void for_claims(struct worker *w, struct transfer **list, size_t n, bool release)
+/* Renews or releases (gives back, due at once) the claims of the given
+ * deliveries. */
+static void for_claims(struct worker *w, const struct delivery_keys *keys, bool release)
 {
-    if (n == 0)
+    if (keys->count == 0)
         return;
     long fanned_out = 0;
     (void)finish_claim(w, true, &fanned_out); /* the connection must be idle */
     struct db_conn *db = worker_db(w);
     if (db == NULL)
         return;
-    int64_t *tenants = xcalloc(n, sizeof(int64_t)), *ids = xcalloc(n, sizeof(int64_t));
-    for (size_t i = 0; i < n; i++) {
-        tenants[i] = list[i]->delivery.tenant_id;
-        ids[i] = list[i]->delivery.delivery_id;
-    }
     struct hk_error err;
-    int rc = release ? db_deliveries_release(db, w->claim_id, tenants, ids, n, &err)
-                     : db_deliveries_renew(db, w->claim_id, tenants, ids, n,
-                                           w->pool->cfg->lease_s, &err);
+    int rc = release ? db_deliveries_release(db, w->claim_id, keys->tenant_ids,
+                                             keys->delivery_ids, keys->count, &err)
+                     : db_deliveries_renew(db, w->claim_id, keys->tenant_ids, keys->delivery_ids,
+                                           keys->count, w->pool->cfg->lease_s, &err);
     if (rc != 0)
         db_failed(w, release ? "releasing leases" : "renewing leases", &err);
-    free(tenants);
-    free(ids);
 }
 
-/* Renews leases of transfers that have used a third of theirs. */
+/* The keys of the given transfers' deliveries. */
+static void transfer_keys(struct transfer **list, size_t n, struct delivery_keys *out)
+{
+    out->tenant_ids = xcalloc(n + 1, sizeof(int64_t));
+    out->delivery_ids = xcalloc(n + 1, sizeof(int64_t));
+    out->count = n;
+    for (size_t i = 0; i < n; i++) {
+        out->tenant_ids[i] = list[i]->delivery.tenant_id;
+        out->delivery_ids[i] = list[i]->delivery.delivery_id;
+    }
+}
+
+/* Releases what the send queue gave back (after a failure, or when
+ * stopping); a claim read meanwhile may give back more. */
+static void give_back(struct worker *w)
+{
+    for (;;) {
+        struct delivery_keys keys;
+        send_queue_take_given_back(w->sendq, &keys);
+        if (keys.count == 0)
+            break;
+        for_claims(w, &keys, true);
+        delivery_keys_free(&keys);
+    }
+}
+
+/* Renews the leases of running and waiting deliveries that have used a
+ * third of theirs. */
 static void renew_leases(struct worker *w)
 {
     int64_t now = clock_mono_ms();
@@ -418,8 +456,14 @@ static void renew_leases(struct worker *w)
             w->active[i]->renewed_mono_ms = now;
         }
     }
-    for_claims(w, due, n, false);
+    struct delivery_keys keys;
+    transfer_keys(due, n, &keys);
     free(due);
+    for_claims(w, &keys, false);
+    delivery_keys_free(&keys);
+    send_queue_due_for_renewal(w->sendq, now, every, &keys);
+    for_claims(w, &keys, false);
+    delivery_keys_free(&keys);
 }
 
 static void *worker_main(void *arg)
@@ -433,7 +477,6 @@ static void *worker_main(void *arg)
 
     for (;;) {
         bool stopping = atomic_load(&pool->stopping);
-        size_t claimed = 0;
         int running = 0;
         /* Neither the claim nor the record holds the requests up: the
          * claim sent last round is read (if its answer has come) and its
@@ -447,9 +490,13 @@ static void *worker_main(void *arg)
         long fanned_out = 0;
         curl_multi_perform(w->multi, &running);
         collect_finished(w);
-        /* The claim sent last round: its deliveries go out now. */
-        claimed = finish_claim(w, stopping, &fanned_out);
-        if (claimed > 0)
+        /* The claim sent last round: its deliveries join those waiting. */
+        (void)finish_claim(w, stopping, &fanned_out);
+        if (stopping)
+            send_queue_give_back_all(w->sendq);
+        give_back(w);
+        /* Each endpoint's waiting deliveries fill its free slots. */
+        if (start_ready(w) > 0)
             curl_multi_perform(w->multi, &running);
         renew_leases(w);
         /* A record written meanwhile (on its own connection) is collected
@@ -509,7 +556,12 @@ static void *worker_main(void *arg)
     }
     if (w->n_active > 0)
         log_info("worker %d: releasing %zu unfinished deliveries", w->index, w->n_active);
-    for_claims(w, w->active, w->n_active, true);
+    struct delivery_keys keys;
+    transfer_keys(w->active, w->n_active, &keys);
+    for_claims(w, &keys, true);
+    delivery_keys_free(&keys);
+    send_queue_give_back_all(w->sendq);
+    give_back(w);
     for (size_t i = 0; i < w->n_active; i++)
         transfer_free(w->active[i]);
     w->n_active = 0;
@@ -615,6 +667,7 @@ struct worker_pool *worker_pool_start(const struct config *cfg, struct hk_error 
         w->pool = pool;
         w->index = (int)i;
         w->fan_out_next = cfg->claim_batch;
+        w->sendq = send_queue_new();
         w->multi = curl_multi_init();
         if (w->multi == NULL)
             abort();
@@ -647,6 +700,7 @@ void worker_pool_stop(struct worker_pool *pool)
         secret_cache_free(w->secrets);
         curl_multi_cleanup(w->multi);
         free(w->active);
+        send_queue_free(w->sendq);
         free(w->done);
         free(w->recording);
     }

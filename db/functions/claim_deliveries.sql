@@ -10,7 +10,9 @@
 -- endpoint slow); and a fast endpoint's short queue of due deliveries no
 -- longer sends its new deliveries to the queue too. Together they had put
 -- 57 % of a 30,000-event drain to one fast endpoint through the queue
--- (47,121 updates of deliveries instead of 30,000).
+-- (47,121 updates of deliveries instead of 30,000). And p_ahead (claiming
+-- ahead, below): the signature and the result (send_limit) changed, hence
+-- the DROP of the old signature.
 
 -- Claims up to p_limit deliveries for p_claim_id with a lease of p_lease_s:
 -- first the queue's due deliveries, then new events from the outbox, whose
@@ -27,6 +29,15 @@
 -- token bucket paid one token per claimed delivery; the circuit (open:
 -- nothing). The endpoints are locked for the claim (SKIP LOCKED: two claims
 -- never take one endpoint's room at once, and never wait).
+--
+-- Claiming ahead: a claim that finds none of an endpoint's deliveries with
+-- another claim may take up to p_ahead more than the cap (no more than the
+-- cap again) when the endpoint is healthy (no failure streak) and has no
+-- rate limit. The worker sends at most send_limit at once (returned with
+-- each row: the cap less the other claims' requests) and starts the next
+-- one the moment a request to that endpoint ends, so that the endpoint's
+-- slots do not wait a claim's round trip to be refilled. A worker that
+-- sees a failure gives back what it holds unsent for that endpoint.
 --
 -- The outbox is taken in order (p_fan_out_limit events at most). An event's
 -- deliveries are inserted claimed where their endpoint has room left after
@@ -53,6 +64,8 @@
 -- delivery were held back by a limit), busy says that work exists but other
 -- claims held its endpoints (worth looking again at once), and fanned_out
 -- counts the outbox events handled.
+DROP FUNCTION IF EXISTS hookd.claim_deliveries(uuid, bigint[], integer, integer, integer, integer,
+                                               double precision, integer);
 CREATE OR REPLACE FUNCTION hookd.claim_deliveries(
     p_claim_id          uuid,
     p_finished          bigint[],
@@ -61,11 +74,13 @@ CREATE OR REPLACE FUNCTION hookd.claim_deliveries(
     p_lease_s           integer,
     p_max_in_flight     integer,
     p_rate_limit        double precision,
-    p_breaker_threshold integer)
+    p_breaker_threshold integer,
+    p_ahead             integer)
 RETURNS TABLE (tenant_id bigint, delivery_id bigint, endpoint_id bigint, event_id text,
                attempt integer, url text, body text, secret_hex text,
                previous_secret_hex text, signing_key_hex text,
-               endpoints_locked integer, busy boolean, fanned_out integer)
+               endpoints_locked integer, busy boolean, fanned_out integer,
+               send_limit integer)
 LANGUAGE plpgsql SET enable_seqscan = off SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
 DECLARE
@@ -90,6 +105,8 @@ DECLARE
     v_rate_rooms integer[];
     v_rooms      integer[];
     v_spills     boolean[];
+    v_aheads     integer[];  -- what each may claim beyond its cap, when no other claim has any
+    v_send_limits integer[]; -- its cap less the requests of other claims
     -- the open endpoints of new events that other claims hold and that are
     -- slow (their new deliveries are queued at once)
     v_slow_tenants bigint[];
@@ -111,7 +128,7 @@ BEGIN
     IF p_limit <= 0 THEN
         RETURN QUERY SELECT NULL::bigint, NULL::bigint, NULL::bigint, NULL::text, NULL::integer,
                             NULL::text, NULL::text, NULL::text, NULL::text, NULL::text,
-                            0, false, 0;
+                            0, false, 0, NULL::integer;
         RETURN;
     END IF;
 
@@ -186,7 +203,10 @@ BEGIN
                       coalesce(e.rate_tokens, greatest(coalesce(e.rate_limit, p_rate_limit), 1))
                       + greatest(extract(epoch FROM now() - coalesce(e.rate_updated, now())), 0)
                         * coalesce(e.rate_limit, p_rate_limit)))::int
-                    ELSE 2147483647 END AS rate_room
+                    ELSE 2147483647 END AS rate_room,
+               CASE WHEN e.failure_streak = 0 AND coalesce(e.rate_limit, p_rate_limit) <= 0
+                    THEN least(coalesce(e.max_in_flight, p_max_in_flight), p_ahead)
+                    ELSE 0 END AS ahead
           FROM wanted w CROSS JOIN LATERAL (
             SELECT * FROM hookd.endpoints e
              WHERE e.tenant_id = w.tenant_id AND e.id = w.endpoint_id
@@ -197,26 +217,39 @@ BEGIN
            array_agg(l.id ORDER BY l.due NULLS LAST, l.tenant_id, l.id),
            array_agg(l.due ORDER BY l.due NULLS LAST, l.tenant_id, l.id),
            array_agg(l.cap ORDER BY l.due NULLS LAST, l.tenant_id, l.id),
-           array_agg(l.rate_room ORDER BY l.due NULLS LAST, l.tenant_id, l.id)
-      INTO v_tenants, v_ids, v_dues, v_caps, v_rate_rooms
+           array_agg(l.rate_room ORDER BY l.due NULLS LAST, l.tenant_id, l.id),
+           array_agg(l.ahead ORDER BY l.due NULLS LAST, l.tenant_id, l.id)
+      INTO v_tenants, v_ids, v_dues, v_caps, v_rate_rooms, v_aheads
       FROM locked l;
 
     -- With the endpoints locked, each one's room is its cap less what it
-    -- has in flight, and no more than its rate allows. This is a statement
-    -- of its own: its snapshot is taken after the locks, so it sees every
-    -- delivery that a claim which held an endpoint before has committed.
-    SELECT array_agg(greatest(least(l.cap - f.n, l.rate_room), 0) ORDER BY l.ord),
-           array_agg(l.rate_room < 1 OR (l.cap - f.n <= 0 AND 2 * f.n_old >= f.n) ORDER BY l.ord)
-      INTO v_rooms, v_spills
-      FROM unnest(v_tenants, v_ids, v_caps, v_rate_rooms) WITH ORDINALITY
-           AS l(tenant_id, id, cap, rate_room, ord)
+    -- has claimed and not finished, and no more than its rate allows. When
+    -- no other claim has any of its deliveries, a healthy endpoint without
+    -- a rate limit may be claimed ahead, up to p_ahead (no more than its
+    -- cap) beyond it: the worker sends no more than the cap at once and
+    -- starts the next one the moment a request ends, without waiting for a
+    -- claim. send_limit tells the worker how many it may send at once: the
+    -- cap less the other claims' requests (while another claim has some,
+    -- nothing is claimed ahead, and the sum of what the claims send stays
+    -- within the cap). This is a statement of its own: its snapshot is
+    -- taken after the locks, so it sees every delivery that a claim which
+    -- held an endpoint before has committed.
+    SELECT array_agg(greatest(least(l.cap + f.ahead - f.n, l.rate_room), 0) ORDER BY l.ord),
+           array_agg(l.rate_room < 1 OR (l.cap + f.ahead - f.n <= 0 AND 2 * f.n_old >= f.n)
+                     ORDER BY l.ord),
+           array_agg(greatest(l.cap - f.n_others, 0) ORDER BY l.ord)
+      INTO v_rooms, v_spills, v_send_limits
+      FROM unnest(v_tenants, v_ids, v_caps, v_rate_rooms, v_aheads) WITH ORDINALITY
+           AS l(tenant_id, id, cap, rate_room, ahead, ord)
      CROSS JOIN LATERAL (
+        SELECT f.*, CASE WHEN f.n_others = 0 THEN l.ahead ELSE 0 END AS ahead FROM (
         SELECT count(*) AS n,
+               count(*) FILTER (WHERE f.claim_id IS DISTINCT FROM p_claim_id) AS n_others,
                count(*) FILTER (WHERE f.updated < now() - interval '100 milliseconds') AS n_old
           FROM hookd.deliveries f
          WHERE f.tenant_id = l.tenant_id AND f.endpoint_id = l.id
            AND f.state = 'delivering' AND f.next_attempt_at > now()
-           AND NOT (f.claim_id = p_claim_id AND f.id = ANY (coalesce(p_finished, '{}')))) f;
+           AND NOT (f.claim_id = p_claim_id AND f.id = ANY (coalesce(p_finished, '{}')))) f) f;
 
     -- Step 3: the queue's due deliveries fill each endpoint's room first,
     -- earliest first; what is left of the room is for new events.
@@ -415,7 +448,7 @@ BEGIN
                CASE WHEN en.previous_secret_expires > now()
                     THEN encode(en.previous_secret_sealed, 'hex') END,
                encode(t.signing_key_sealed, 'hex'),
-               NULL::integer, NULL::boolean, NULL::integer
+               NULL::integer, NULL::boolean, NULL::integer, sl.send_limit
           FROM (SELECT * FROM unnest(coalesce(v_pick_tenants, '{}'), coalesce(v_pick_ids, '{}'),
                                      coalesce(v_pick_endpoints, '{}'), coalesce(v_pick_events, '{}'),
                                      coalesce(v_pick_attempts, '{}'))
@@ -431,7 +464,11 @@ BEGIN
               FROM hookd.endpoints en
              WHERE en.tenant_id = c.tenant_id AND en.id = c.endpoint_id LIMIT 1) en
          CROSS JOIN LATERAL (
-            SELECT t.signing_key_sealed FROM hookd.tenants t WHERE t.id = c.tenant_id LIMIT 1) t;
+            SELECT t.signing_key_sealed FROM hookd.tenants t WHERE t.id = c.tenant_id LIMIT 1) t
+         CROSS JOIN LATERAL (
+            SELECT s.send_limit FROM unnest(v_tenants, v_ids, v_send_limits)
+                                     AS s(tenant_id, id, send_limit)
+             WHERE s.tenant_id = c.tenant_id AND s.id = c.endpoint_id LIMIT 1) sl;
     END IF;
 
     tenant_id := NULL; delivery_id := NULL; endpoint_id := NULL; event_id := NULL;
@@ -440,5 +477,6 @@ BEGIN
     endpoints_locked := coalesce(cardinality(v_ids), 0);
     busy := v_busy;
     fanned_out := v_fanned_out;
+    send_limit := NULL;
     RETURN NEXT;
 END $$;

@@ -98,6 +98,28 @@ def test_breaker_holds_queued_deliveries_then_probes(tenant, workers):
         r.close()
 
 
+def test_a_failure_gives_back_what_was_claimed_ahead(tenant, workers, db):
+    """A worker claims ahead of an endpoint's cap (here 1 running, 1 more
+    waiting); when the running one fails and opens the circuit, the waiting
+    one goes back to the queue instead of out, and waits for the circuit."""
+    r = Receiver(answers=[Answer(204)], status=500)
+    try:
+        subscribe(tenant, r)
+        configure(tenant, r, max_in_flight=1)
+        ids = [tenant.publish("order.updated", {"i": i}).json()["data"]["id"] for i in range(2)]
+        workers(HOOKD_BREAKER_THRESHOLD=1, HOOKD_RETRY_SCHEDULE="1h")
+        wait_until(lambda: len(r.requests) - 1 >= 1, timeout=10)
+        time.sleep(1.5)
+        assert len(r.requests) - 1 == 1, "the circuit opened after the first failure"
+        with db.cursor() as cur:
+            cur.execute("SELECT state, attempt_count, claim_id IS NULL FROM hookd.deliveries"
+                        " WHERE tenant_id = %s AND event_id = ANY (%s) ORDER BY attempt_count",
+                        (tenant.id, ids))
+            assert cur.fetchall() == [("pending", 0, True), ("pending", 1, True)]
+    finally:
+        r.close()
+
+
 def test_endpoint_failing_too_long_is_disabled_and_replayed_on_enable(tenant, workers):
     r = Receiver(answers=[Answer(204)], status=500)
     try:

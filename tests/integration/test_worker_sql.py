@@ -21,7 +21,7 @@ from conftest import DATABASE_URL, SEEN_SECRETS
 
 CLAIM_COLUMNS = ("tenant_id", "delivery_id", "endpoint_id", "event_id", "attempt", "url", "body",
                  "secret_hex", "previous_secret_hex", "signing_key_hex", "endpoints_locked", "busy",
-                 "fanned_out")
+                 "fanned_out", "send_limit")
 
 
 def subscribe(db, tenant, receiver, type_="order.updated", path="/hook"):
@@ -50,11 +50,12 @@ def publish(db, tenant, count, type_="order.updated"):
 
 
 def claim(db, claim_id, limit=1000, lease_s=60, cap=32, rate=0, breaker=5, finished=(),
-          fan_out=0):
+          fan_out=0, ahead=0):
     """hookd.claim_deliveries: (the rows as dicts, the closing row as a dict)."""
     with db.cursor() as cur:
-        cur.execute("SELECT * FROM hookd.claim_deliveries(%s, %s::bigint[], %s, %s, %s, %s, %s, %s)",
-                    (claim_id, list(finished), fan_out, limit, lease_s, cap, rate, breaker))
+        cur.execute("SELECT * FROM hookd.claim_deliveries(%s, %s::bigint[], %s, %s, %s, %s, %s, %s,"
+                    " %s)", (claim_id, list(finished), fan_out, limit, lease_s, cap, rate, breaker,
+                             ahead))
         rows = [dict(zip(CLAIM_COLUMNS, row)) for row in cur.fetchall()]
     closing = [r for r in rows if r["delivery_id"] is None]
     assert len(closing) == 1, rows
@@ -513,3 +514,43 @@ def test_a_fast_endpoint_held_by_another_claim_keeps_its_event_in_the_outbox(ten
     assert closing["busy"] is True
     assert outbox(db, fresh) == 1, "its holder is about to take its queue; the event waits"
     assert states(db, backlog) == {"delivered": 2, "pending": 2}
+
+
+def test_a_healthy_endpoint_is_claimed_ahead_up_to_twice_its_cap(tenant, receiver, db):
+    endpoint = subscribe(db, tenant, receiver)
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET max_in_flight = 2 WHERE id = %s", (endpoint,))
+    events = publish_only(db, tenant, 6)
+    a = str(uuid.uuid4())
+    rows, _ = claim(db, a, fan_out=1000, ahead=32)
+    got = mine(rows, tenant)
+    assert [r["event_id"] for r in got] == events[:4], "the cap, and as many again"
+    assert {r["send_limit"] for r in got} == {2}, "no more than the cap at once"
+    again, _ = claim(db, a, fan_out=1000, ahead=32)
+    assert mine(again, tenant) == [], "claimed ahead counts against the room too"
+    more, _ = claim(db, a, fan_out=1000, ahead=32, finished=[got[0]["delivery_id"]])
+    assert [r["event_id"] for r in mine(more, tenant)] == [events[4]]
+
+
+def test_no_claiming_ahead_while_another_claim_has_deliveries(tenant, receiver, db):
+    endpoint = subscribe(db, tenant, receiver)
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET max_in_flight = 3 WHERE id = %s", (endpoint,))
+    events = publish_only(db, tenant, 6)
+    first, _ = claim(db, str(uuid.uuid4()), fan_out=1000, limit=1)
+    assert len(mine(first, tenant)) == 1
+    rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000, ahead=32)
+    got = mine(rows, tenant)
+    assert [r["event_id"] for r in got] == events[1:3], "the cap less the other claim's one"
+    assert {r["send_limit"] for r in got} == {2}, "the other claim's request counts"
+
+
+@pytest.mark.parametrize("setting", ["failure_streak = 1", "rate_limit = 100"])
+def test_no_claiming_ahead_for_a_failing_or_rate_limited_endpoint(tenant, receiver, db, setting):
+    endpoint = subscribe(db, tenant, receiver)
+    with db.cursor() as cur:
+        cur.execute(f"UPDATE hookd.endpoints SET max_in_flight = 2, {setting} WHERE id = %s",
+                    (endpoint,))
+    publish_only(db, tenant, 6)
+    rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000, ahead=32)
+    assert len(mine(rows, tenant)) == 2
