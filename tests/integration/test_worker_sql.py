@@ -11,6 +11,8 @@ by every success.
 The queue is shared by the whole test session (other tests may leave due
 deliveries behind), so every assertion looks at this test's tenant only."""
 import json
+import re
+import threading
 import time
 import uuid
 
@@ -554,3 +556,164 @@ def test_no_claiming_ahead_for_a_failing_or_rate_limited_endpoint(tenant, receiv
     publish_only(db, tenant, 6)
     rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000, ahead=32)
     assert len(mine(rows, tenant)) == 2
+
+
+# ---- the record's cost (db/functions/record_attempts.sql) -----------------------------------
+
+def test_a_batch_of_successes_heals_an_unhealthy_endpoint_and_leaves_a_healthy_one(
+        tenant, receiver, db):
+    """A batch of successes skips the health statements only when no endpoint
+    of the batch needs them: if it also skipped them for an endpoint with a
+    failure streak, an open circuit or a first failure, the endpoint would
+    stay broken after a success."""
+    healthy = subscribe(db, tenant, receiver, path="/healthy")
+    broken = subscribe(db, tenant, receiver, path="/broken")
+    publish(db, tenant, 1)
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET failure_streak = 3, first_failure_at = now(),"
+                    " circuit_open_until = now() - interval '1 s' WHERE id = %s", (broken,))
+    claim_id = str(uuid.uuid4())
+    rows = mine(claim(db, claim_id)[0], tenant)
+    assert sorted(r["endpoint_id"] for r in rows) == sorted([healthy, broken])
+    version = one(db, "SELECT xmin::text FROM hookd.endpoints WHERE id = %s", healthy)
+    assert record(db, claim_id, [outcome(r) for r in rows]) == 2
+    assert one(db, "SELECT failure_streak, first_failure_at, circuit_open_until"
+                   " FROM hookd.endpoints WHERE id = %s", broken) == (0, None, None)
+    assert one(db, "SELECT xmin::text FROM hookd.endpoints WHERE id = %s", healthy) == version
+    with db.cursor() as cur:
+        cur.execute("SELECT state, count(*) FROM hookd.attempts a JOIN hookd.deliveries d"
+                    " ON d.tenant_id = a.tenant_id AND d.id = a.delivery_id"
+                    " WHERE d.tenant_id = %s GROUP BY state", (tenant.id,))
+        assert cur.fetchall() == [("delivered", 2)]
+
+
+def record_behind(claim_id, row, change):
+    """Records row's success while another transaction holds the row with an
+    uncommitted change (SQL with the row's id as its parameter), and commits
+    that change once the record waits for it: the record then decides on the
+    row's new version. Returns what the record returned."""
+    other = psycopg2.connect(DATABASE_URL)
+    recorder = psycopg2.connect(DATABASE_URL)
+    recorder.autocommit = True
+    result = {}
+
+    def run():
+        try:
+            result["written"] = record(recorder, claim_id, [outcome(row)])
+        except Exception as e:  # reported by the assertion below
+            result["error"] = e
+
+    try:
+        with other.cursor() as cur:
+            cur.execute(change, (row["delivery_id"],))
+            assert cur.rowcount == 1
+        pid = recorder.get_backend_pid()
+        thread = threading.Thread(target=run)
+        thread.start()
+        with other.cursor() as cur:
+            deadline = time.monotonic() + 30
+            waiting = False
+            while not waiting and time.monotonic() < deadline and thread.is_alive():
+                cur.execute("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s",
+                            (pid,))
+                waiting = cur.fetchone()[0] is True
+                time.sleep(0.02)
+        assert waiting, "the record waits for the row's holder"
+        other.commit()
+        thread.join(30)
+        assert not thread.is_alive() and "error" not in result, result
+        return result["written"]
+    finally:
+        other.close()
+        recorder.close()
+
+
+def test_a_record_follows_its_row_to_the_version_written_while_it_waited(tenant, receiver, db):
+    """The record finds a row by key and updates it by its ctid: when the
+    row changes meanwhile, it must follow it to its new version (and recheck
+    the claim there) rather than lose the attempt."""
+    subscribe(db, tenant, receiver)
+    publish(db, tenant, 1)
+    claim_id = str(uuid.uuid4())
+    row = mine(claim(db, claim_id)[0], tenant)[0]
+    renew = ("UPDATE hookd.deliveries SET lease_until = now() + interval '1 minute'"
+             " WHERE id = %s")
+    assert record_behind(claim_id, row, renew) == 1
+    assert one(db, "SELECT state, claim_id FROM hookd.deliveries WHERE id = %s",
+               row["delivery_id"]) == ("delivered", None)
+    assert one(db, "SELECT count(*) FROM hookd.attempts WHERE delivery_id = %s",
+               row["delivery_id"]) == (1,)
+
+
+def test_a_record_leaves_a_row_claimed_again_while_it_waited(tenant, receiver, db):
+    """A lease lost while the record waited for the row: the new claim keeps
+    the row, and the old claim's attempt is not written."""
+    subscribe(db, tenant, receiver)
+    publish(db, tenant, 1)
+    claim_id = str(uuid.uuid4())
+    row = mine(claim(db, claim_id)[0], tenant)[0]
+    other_claim = str(uuid.uuid4())
+    reclaim = "UPDATE hookd.deliveries SET claim_id = '%s' WHERE id = %%s" % other_claim
+    assert record_behind(claim_id, row, reclaim) == 0
+    assert one(db, "SELECT state, claim_id::text FROM hookd.deliveries WHERE id = %s",
+               row["delivery_id"]) == ("delivering", other_claim)
+    assert one(db, "SELECT count(*) FROM hookd.attempts WHERE delivery_id = %s",
+               row["delivery_id"]) == (0,)
+
+
+def plans_of(notices):
+    """The JSON plans auto_explain sent as notices, and every node in them."""
+    nodes = []
+    for notice in notices:
+        if "plan:" not in notice:
+            continue
+        plan = json.loads(notice.split("plan:", 1)[1])
+        todo = [plan["Plan"]]
+        while todo:
+            node = todo.pop()
+            nodes.append((plan["Query Text"], node))
+            todo.extend(node.get("Plans", []))
+    return nodes
+
+
+def test_the_record_reaches_deliveries_only_by_key(tenant, receiver, db):
+    """Every statement of a record (a success, a failure that opens the
+    circuit, a 410 that disables an endpoint and parks its queue) reads
+    hookd.deliveries only through a key: by primary key, by ctid, or by
+    endpoint in the queue's index. A plan that walks an index without such a
+    condition costs time in proportion to the table or the queue (the health
+    statements once walked the whole queue for every batch)."""
+    ok = subscribe(db, tenant, receiver, path="/ok")
+    failing = subscribe(db, tenant, receiver, path="/failing")
+    gone = subscribe(db, tenant, receiver, path="/gone")
+    publish(db, tenant, 2)
+    claim_id = str(uuid.uuid4())
+    rows = mine(claim(db, claim_id, cap=1)[0], tenant)
+    by_endpoint = {r["endpoint_id"]: r for r in rows}
+    assert sorted(by_endpoint) == sorted([ok, failing, gone])
+    outcomes = [outcome(by_endpoint[ok]), outcome(by_endpoint[failing], "pending", 500, 60000),
+                outcome(by_endpoint[gone], "disabled", 410)]
+
+    conn = psycopg2.connect(DATABASE_URL)
+    conn.autocommit = True
+    try:
+        with conn.cursor() as cur:
+            cur.execute("LOAD 'auto_explain'")
+            cur.execute("SET auto_explain.log_min_duration = 0")
+            cur.execute("SET auto_explain.log_nested_statements = on")
+            cur.execute("SET auto_explain.log_format = 'json'")
+            cur.execute("SET client_min_messages = 'log'")
+        assert record(conn, claim_id, outcomes, breaker=1) == 3
+        nodes = plans_of(conn.notices)
+    finally:
+        conn.close()
+
+    assert one(db, "SELECT state FROM hookd.deliveries WHERE endpoint_id = %s AND state = 'disabled'"
+                   " LIMIT 1", gone) == ("disabled",), "the gone endpoint's queue was parked"
+    reads = [(q, n) for q, n in nodes if n.get("Relation Name") == "deliveries"
+             and n["Node Type"] != "ModifyTable"]
+    assert any("INSERT INTO hookd.attempts" in q for q, _ in reads), "the plans were seen"
+    assert any("state = 'disabled'" in q for q, _ in reads), "the parking's plan was seen"
+    for query, node in reads:
+        cond = node.get("Index Cond", "") + node.get("TID Cond", "") + node.get("Recheck Cond", "")
+        assert re.search(r"\b(id|endpoint_id|ctid) = ", cond), (node, query)
