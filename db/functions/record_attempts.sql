@@ -7,28 +7,29 @@
 -- plan_cache_mode that 0012_claim_snapshot.sql set by ALTER FUNCTION. The
 -- notes on plans at the top of both migrations apply.
 --
--- Cost. Measured with BENCH_PG_STATS=1 (scripts/bench.sh, 30,000 deliveries
--- to one endpoint, ~16 attempts per call) the previous version took about
--- 0.8 ms per call: the batch UPDATE of deliveries ran through EXECUTE, so it
--- was parsed and planned on every call (0.13 ms of planning alone), the JSON
--- was parsed five times (json_in, json_array_length, json_to_recordset in
--- three statements), and the two endpoint-health statements ran for every
--- batch. Their cached generic plans also walked the whole deliveries_queue
--- index looking for deliveries to park (a batch of successes with 30,000
--- deliveries queued spent 14 ms there). Now:
+-- Cost. With BENCH_PG_STATS=1 BENCH_SCENARIOS=deliver BENCH_BACKLOG=30000
+-- scripts/bench.sh, the previous version took 1.03-1.10 ms per call (36-38 us
+-- per delivery): its batch UPDATE ran through EXECUTE, so it was parsed and
+-- planned on every call (0.12 ms of planning alone); the JSON was parsed
+-- five times (json_in, json_array_length, json_to_recordset in three
+-- statements); and the two endpoint-health statements ran for every batch.
+-- Their cached generic plans also walked the whole deliveries_queue index
+-- to find deliveries to park once the queue had grown after the plan was
+-- made: 14-15 ms per batch of successes with 30,000 deliveries queued. Now
+-- (0.52-0.66 ms per call, 22-24 us per delivery, in the same runs):
 -- * the records are parsed once, into arrays;
--- * every statement keeps its cached generic plan, and each plan reaches
---   deliveries only by key: the batch UPDATE finds each row through a
---   LATERAL probe by full primary key (LIMIT 1: no plan can turn it into a
---   scan) and updates it by its ctid (a TID scan: the only way to the
---   target row that the plan has left), so the plan is right at any table
---   size, including the empty table a worker may have started on;
+-- * every statement keeps its cached generic plan, and every plan reaches
+--   deliveries only by key: the claimed rows are locked through a LATERAL
+--   probe by full primary key (no plan can turn it into a scan), then
+--   updated by ctid (a TID scan, the only way left to the target rows), so
+--   the plan is right at any table size, including the empty table a worker
+--   may have started on;
 -- * a batch of successes at healthy endpoints (the common case) skips the
 --   health statements: nothing in them would change. A success at an
 --   endpoint with a failure streak, an open circuit or a first failure
 --   still takes the lock and resets them;
 -- * queued deliveries are parked only when an endpoint was disabled (rare),
---   by a statement planned afresh for it.
+--   by a statement planned afresh with the queue's size.
 
 CREATE OR REPLACE FUNCTION hookd.record_attempts(
     p_records           json,
