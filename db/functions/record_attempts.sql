@@ -29,7 +29,7 @@
 --   endpoint with a failure streak, an open circuit or a first failure
 --   still takes the lock and resets them;
 -- * queued deliveries are parked only when an endpoint was disabled (rare),
---   by a statement planned afresh with the queue's size.
+--   by a statement planned afresh for that endpoint.
 
 CREATE OR REPLACE FUNCTION hookd.record_attempts(
     p_records           json,
@@ -195,14 +195,14 @@ BEGIN
     END IF;
 
     -- The queued deliveries of the endpoints disabled above are parked.
-    -- Rare, and matched by endpoint: planned afresh, with the queue's size.
-    IF v_off_ids IS NOT NULL THEN
+    -- Rare: one statement per endpoint, planned afresh for its key (a plan
+    -- of the whole batch, its queue estimated from stale statistics, once
+    -- walked every endpoint's queue).
+    FOR i IN 1 .. coalesce(cardinality(v_off_ids), 0) LOOP
         EXECUTE $sql$
         UPDATE hookd.deliveries d SET state = 'disabled', updated = now()
-          FROM unnest($1::bigint[], $2::bigint[]) AS k(tenant_id, endpoint_id)
-         WHERE d.tenant_id = k.tenant_id AND d.endpoint_id = k.endpoint_id
-           AND d.state = 'pending'
-        $sql$ USING v_off_tenants, v_off_ids;
-    END IF;
+         WHERE d.tenant_id = $1 AND d.endpoint_id = $2 AND d.state = 'pending'
+        $sql$ USING v_off_tenants[i], v_off_ids[i];
+    END LOOP;
     RETURN cardinality(v_written);
 END $$;
