@@ -282,7 +282,7 @@ BEGIN
          CROSS JOIN LATERAL (
             SELECT count(*) >= e.room + e.cap AS deep FROM (
                 SELECT 1 FROM hookd.deliveries d
-                 WHERE e.due IS NOT NULL AND e.room - k.n <= 0
+                 WHERE e.due IS NOT NULL AND e.room - k.n <= 0 AND NOT e.slow
                    AND d.tenant_id = e.tenant_id AND d.endpoint_id = e.id
                    AND d.state IN ('pending', 'delivering') AND d.next_attempt_at <= now()
                  LIMIT e.room + e.cap) d) q;
