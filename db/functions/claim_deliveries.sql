@@ -223,18 +223,23 @@ BEGIN
       FROM locked l;
 
     -- With the endpoints locked, each one's room is its cap less what it
-    -- has claimed and not finished, and no more than its rate allows. When
-    -- no other claim has any of its deliveries, a healthy endpoint without
-    -- a rate limit may be claimed ahead, up to p_ahead (no more than its
-    -- cap) beyond it: the worker sends no more than the cap at once and
-    -- starts the next one the moment a request ends, without waiting for a
-    -- claim. send_limit tells the worker how many it may send at once: the
-    -- cap less the other claims' requests (while another claim has some,
-    -- nothing is claimed ahead, and the sum of what the claims send stays
-    -- within the cap). This is a statement of its own: its snapshot is
+    -- has claimed and not finished, and no more than its rate allows. An
+    -- endpoint is claimed by one claim at a time while that claim keeps
+    -- claiming it: none for another claim that took some of its deliveries
+    -- in the last second (a claim that stopped, or runs long requests,
+    -- lets the others in after a second). When no other claim has any of
+    -- its deliveries, a healthy endpoint without a rate limit may be
+    -- claimed ahead, up to p_ahead (no more than its cap) beyond it: the
+    -- worker sends no more than the cap at once and starts the next one
+    -- the moment a request ends, without waiting for a claim. send_limit
+    -- tells the worker how many it may send at once: the cap less the other
+    -- claims' requests (nothing is claimed ahead while another claim has
+    -- some, and the sum of what the claims send stays within the cap). This is a statement of its own: its snapshot is
     -- taken after the locks, so it sees every delivery that a claim which
     -- held an endpoint before has committed.
-    SELECT array_agg(greatest(least(l.cap + f.ahead - f.n, l.rate_room), 0) ORDER BY l.ord),
+    SELECT array_agg(CASE WHEN f.n_others_recent > 0 THEN 0
+                          ELSE greatest(least(l.cap + f.ahead - f.n, l.rate_room), 0) END
+                     ORDER BY l.ord),
            array_agg(l.rate_room < 1 OR (l.cap + f.ahead - f.n <= 0 AND 2 * f.n_old >= f.n)
                      ORDER BY l.ord),
            array_agg(greatest(l.cap - f.n_others, 0) ORDER BY l.ord)
@@ -245,6 +250,8 @@ BEGIN
         SELECT f.*, CASE WHEN f.n_others = 0 THEN l.ahead ELSE 0 END AS ahead FROM (
         SELECT count(*) AS n,
                count(*) FILTER (WHERE f.claim_id IS DISTINCT FROM p_claim_id) AS n_others,
+               count(*) FILTER (WHERE f.claim_id IS DISTINCT FROM p_claim_id
+                                  AND f.updated > now() - interval '1 second') AS n_others_recent,
                count(*) FILTER (WHERE f.updated < now() - interval '100 milliseconds') AS n_old
           FROM hookd.deliveries f
          WHERE f.tenant_id = l.tenant_id AND f.endpoint_id = l.id

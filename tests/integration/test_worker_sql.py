@@ -127,7 +127,17 @@ def test_claim_keeps_the_endpoint_cap_across_claims(tenant, receiver, db):
 
     assert record(db, a, [outcome(row)]) == 1
     third, _ = claim(db, b)
-    assert len(mine(third, tenant)) == 1, "the recorded delivery freed one slot"
+    assert mine(third, tenant) == [], "a keeps the endpoint while it keeps claiming it"
+    age_claims(db, a)
+    fourth, _ = claim(db, b)
+    assert len(mine(fourth, tenant)) == 1, "the recorded delivery freed one slot"
+
+
+def age_claims(db, claim_id, seconds=2):
+    """claim_id's deliveries were claimed `seconds` ago (it stopped claiming)."""
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.deliveries SET updated = now() - %s * interval '1 s'"
+                    " WHERE claim_id = %s", (seconds, claim_id))
 
 
 def test_finished_requests_free_their_slots_for_their_own_claim_only(tenant, receiver, db):
@@ -312,8 +322,8 @@ def test_new_events_are_born_claimed_up_to_the_cap_and_the_rest_wait(tenant, rec
     got = mine(rows, tenant)
     assert [r["event_id"] for r in got] == events[:2], "the oldest first, up to the cap"
     assert all(r["attempt"] == 1 and r["body"] and r["secret_hex"] for r in got)
-    assert one(db, "SELECT count(*) FROM hookd.deliveries WHERE claim_id = %s AND state = 'delivering'",
-               a) == (2,)
+    assert one(db, "SELECT count(*) FROM hookd.deliveries WHERE claim_id = %s AND state = 'delivering'"
+               " AND tenant_id = %s", a, tenant.id) == (2,)
     assert closing["fanned_out"] == 2
     assert outbox(db, events) == 3, \
         "the others wait in the outbox (the endpoint's requests are young), not in the queue"
@@ -539,8 +549,10 @@ def test_no_claiming_ahead_while_another_claim_has_deliveries(tenant, receiver, 
     with db.cursor() as cur:
         cur.execute("UPDATE hookd.endpoints SET max_in_flight = 3 WHERE id = %s", (endpoint,))
     events = publish_only(db, tenant, 6)
-    first, _ = claim(db, str(uuid.uuid4()), fan_out=1000, limit=1)
+    a = str(uuid.uuid4())
+    first, _ = claim(db, a, fan_out=1000, limit=1)
     assert len(mine(first, tenant)) == 1
+    age_claims(db, a)
     rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000, ahead=32)
     got = mine(rows, tenant)
     assert [r["event_id"] for r in got] == events[1:3], "the cap less the other claim's one"
@@ -556,6 +568,24 @@ def test_no_claiming_ahead_for_a_failing_or_rate_limited_endpoint(tenant, receiv
     publish_only(db, tenant, 6)
     rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000, ahead=32)
     assert len(mine(rows, tenant)) == 2
+
+
+def test_an_endpoint_is_claimed_by_one_claim_while_it_keeps_claiming(tenant, receiver, db):
+    endpoint = subscribe(db, tenant, receiver)
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET max_in_flight = 4 WHERE id = %s", (endpoint,))
+    events = publish_only(db, tenant, 8)
+    a, b = str(uuid.uuid4()), str(uuid.uuid4())
+    first, _ = claim(db, a, fan_out=1000, limit=2)
+    assert len(mine(first, tenant)) == 2
+    rows, _ = claim(db, b, fan_out=1000, ahead=32)
+    assert mine(rows, tenant) == [], "a claimed it a moment ago: b gets none of its room"
+    assert outbox(db, events) == 6
+    more, _ = claim(db, a, fan_out=1000, ahead=32)
+    assert len(mine(more, tenant)) == 6, "a may claim ahead: twice the cap in all"
+    age_claims(db, a, seconds=1.5)
+    rows, _ = claim(db, b, fan_out=1000, ahead=32)
+    assert mine(rows, tenant) == [], "a stopped claiming, but its requests fill the cap"
 
 
 # ---- the record's cost (db/functions/record_attempts.sql) -----------------------------------
