@@ -222,6 +222,43 @@ stop_since() {
 # Peak resident set (VmHWM) of a live process, in kB.
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status"; }
 
+# CPU time (user + system, all threads) in clock ticks of CLK_TCK per second.
+CLK_TCK=$(getconf CLK_TCK)
+# cpu_ticks PID: what the live process PID has used so far.
+cpu_ticks() {
+    local stat
+    stat=$(cat "/proc/$1/stat") || { echo 0; return; }
+    stat=${stat##*) }               # fields 3... after the command name
+    # shellcheck disable=SC2086
+    set -- $stat
+    echo $(( ${12} + ${13} ))       # utime, stime (fields 14 and 15)
+}
+# pg_cpu_ticks: what the cluster has used so far: every live process of
+# it (backends, autovacuum, checkpointer, WAL writer...) plus, through the
+# postmaster's cutime and cstime, every child of it that has exited.
+pg_cpu_ticks() {
+    local pm
+    pm=$(head -n 1 "$PGDIR/data/postmaster.pid")
+    { echo "$pm"; ps --ppid "$pm" -o pid=; } | while read -r p; do
+        cat "/proc/$p/stat" 2> /dev/null || true
+    done | awk -v pm="$pm" '{
+        pid = $1; sub(/^.*\) /, "")
+        t += $12 + $13
+        if (pid == pm) t += $14 + $15
+    } END { print t + 0 }'
+}
+# cpu_figures SCEN COUNT NAME TICKS [NAME TICKS...]: each NAME's CPU seconds
+# (cpu_s_NAME) and microseconds per delivery (cpu_us_per_delivery_NAME).
+cpu_figures() {
+    local scen=$1 count=$2
+    shift 2
+    while [ $# -ge 2 ]; do
+        res "$scen" "cpu_s_$1" "$(calc "$2 / $CLK_TCK" 2)"
+        res "$scen" "cpu_us_per_delivery_$1" "$(calc "$2 / $CLK_TCK * 1000000 / $count" 1)"
+        shift 2
+    done
+}
+
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM HUP
@@ -555,6 +592,9 @@ drain_backlog() {
     local pid stats count=0 drained=0 t0 now end db="0 0"
     [ "$expected" -gt 0 ] || die "$scen: nothing to deliver"
     curl -fsS -o /dev/null "$RECV_URL/reset"
+    local recv_cpu0 pg_cpu0
+    recv_cpu0=$(cpu_ticks "$RECV_PID")
+    pg_cpu0=$(pg_cpu_ticks)
     t0=$(date +%s%6N)
     start_bg "$scen-hookd-worker" "$HOOKD" worker
     pid=$BG_PID
@@ -577,10 +617,18 @@ drain_backlog() {
         [ "${db#* }" -le "$end" ] || end=${db#* }
     fi
     res "$scen" hwm_kb "$(hwm_kb "$pid")"
+    # CPU of the drain: the worker's whole life so far (it has been idle
+    # since the last delivery), every process of the cluster, the receiver.
+    local hookd_cpu pg_cpu recv_cpu
+    hookd_cpu=$(cpu_ticks "$pid")
+    pg_cpu=$(( $(pg_cpu_ticks) - pg_cpu0 ))
+    recv_cpu=$(( $(cpu_ticks "$RECV_PID") - recv_cpu0 ))
     stop_pid "$pid"
     db=$(db_delivered "$type" "$url")
     local seconds
     seconds=$(calc "($end - $t0) / 1000000" 3)
+    cpu_figures "$scen" "$count" hookd "$hookd_cpu" postgres "$pg_cpu" receiver "$recv_cpu"
+    res "$scen" cpu_cores_busy "$(calc "($hookd_cpu + $pg_cpu + $recv_cpu) / $CLK_TCK / $seconds" 2)"
     res "$scen" expected "$expected"
     res "$scen" delivered "$count"
     res "$scen" db_delivered "${db% *}"
@@ -787,8 +835,10 @@ curl_blast_ceiling() {
     local scen=$1 type=$2 count=$3 conc=$4 line attempt status why
     shift 4
     sql "SELECT body FROM hookd.events WHERE type = '$type' LIMIT 1" | tr -d '\n' > "$RUN/$scen-body.json"
+    local recv_cpu0
     for attempt in 1 2; do
         curl -fsS -o /dev/null "$RECV_URL/reset"
+        recv_cpu0=$(cpu_ticks "$RECV_PID")
         status=0
         : > "$RUN/$scen-curl_blast.err"
         run_fg "$RUN/$scen-curl_blast.out" "$RUN/$scen-curl_blast.err" \
@@ -804,6 +854,10 @@ curl_blast_ceiling() {
         res "$scen" ceiling_retried 1
     done
     echo "$line" >> "$LOGS/$scen-curl_blast.log"
+    # CPU of the ceiling: curl_blast's own (it reports it) and the receiver's.
+    cpu_figures "$scen" "$count" ceiling_curl_blast "$(calc "$(kv cpu_s "$line") * $CLK_TCK" 0)" \
+        ceiling_receiver "$(( $(cpu_ticks "$RECV_PID") - recv_cpu0 ))"
+    res "$scen" ceiling_cpu_cores_busy "$(calc "($(kv cpu_s "$line") + $(get "$scen" cpu_s_ceiling_receiver)) / $(kv seconds "$line")" 2)"
     res "$scen" ceiling_rate "$(kv rps "$line")"
     res "$scen" ceiling_concurrency "$conc"
     res "$scen" body_bytes "$(wc -c < "$RUN/$scen-body.json")"
@@ -1152,6 +1206,10 @@ main() {
         echo "note: fan-out stopped at its ${DELIVER_MAX_S}s deadline: $(val fanout delivered) of $((FANOUT_EVENTS * FANOUT_ENDPOINTS)) delivered"
     [ "$BACKLOG" -ge 200000 ] || echo "note: the deliver backlog was scaled down to $BACKLOG events (BENCH_BACKLOG)"
     local scen_
+    for scen_ in deliver fanout; do
+        is_num "$(val "$scen_" cpu_us_per_delivery_hookd)" || continue
+        echo "note: $scen_ CPU per delivery: hookd $(val "$scen_" cpu_us_per_delivery_hookd) us, postgres $(val "$scen_" cpu_us_per_delivery_postgres) us, receiver $(val "$scen_" cpu_us_per_delivery_receiver) us ($(val "$scen_" cpu_cores_busy) cores busy); ceiling: curl_blast $(val "$scen_" cpu_us_per_delivery_ceiling_curl_blast) us, receiver $(val "$scen_" cpu_us_per_delivery_ceiling_receiver) us ($(val "$scen_" ceiling_cpu_cores_busy) cores busy)"
+    done
     for scen_ in deliver fanout; do
         [ "$(val "$scen_" ceiling_retried)" != 1 ] ||
             echo "note: $scen_: the first ceiling run failed and was run once more (smoke only; see $LOGS/$scen_-curl_blast.log)"

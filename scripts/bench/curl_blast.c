@@ -13,7 +13,9 @@
  *
  * TIMEOUT_MS bounds each request (15000; connecting: 5000 at most).
  *
- * Prints: sent=N ok=N failed=N seconds=S rps=R  (ok: 2xx answers)
+ * Prints: sent=N ok=N failed=N seconds=S rps=R cpu_s=C  (ok: 2xx answers;
+ * cpu_s: this process's user + system CPU seconds, for bench.sh's account
+ * of where the ceiling's CPU goes)
  * and, on stderr, one line per kind of failure (the libcurl error or the
  * HTTP status, how far the request got, on a new or a reused connection)
  * with its count and the first one's libcurl message, so that a failed
@@ -24,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -240,8 +243,12 @@ int main(int argc, char **argv)
             curl_multi_poll(multi, NULL, 0, 100, NULL);
     }
     double seconds = (double)(now_us(CLOCK_MONOTONIC) - t0) / 1e6;
-    printf("sent=%ld ok=%ld failed=%ld seconds=%.3f rps=%.1f\n", count, ok, failed, seconds,
-           (double)ok / seconds);
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    double cpu_s = (double)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                   (double)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    printf("sent=%ld ok=%ld failed=%ld seconds=%.3f rps=%.1f cpu_s=%.3f\n", count, ok, failed,
+           seconds, (double)ok / seconds, cpu_s);
     fflush(stdout);
     print_failures(tally, stderr);
 
