@@ -84,7 +84,7 @@ struct claim_request {
     long limit;                  /* deliveries to claim at most; 0: none */
     long lease_s;                /* the claims' lease */
     long ahead;                  /* per endpoint, deliveries to claim beyond its cap
-                                  * (no more than the cap again) when no other claim
+                                  * (no more than twice the cap) when no other claim
                                   * has any of its deliveries; 0: none */
     const int64_t *finished;     /* this claim id's deliveries whose requests have */
     size_t n_finished;           /* finished but are not recorded yet (borrowed) */

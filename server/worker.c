@@ -269,7 +269,7 @@ static void send_claim(struct worker *w)
         .fan_out_limit = w->fan_out_next,
         .limit = room,
         .lease_s = cfg->lease_s,
-        .ahead = w->pool->rules.max_in_flight,
+        .ahead = 2 * w->pool->rules.max_in_flight,
         .finished = finished,
         .n_finished = w->n_done + w->n_recording,
     };

@@ -17,8 +17,8 @@
  * (libpq's asynchronous calls) and their answers read when they come, so
  * the requests keep running during every database round trip; a failed
  * attempt is recorded, and waited for, before the next claim. A claim may
- * take a healthy endpoint's deliveries ahead of its cap (up to twice it,
- * when no other worker has any of them): they wait in the worker's send
+ * take a healthy endpoint's deliveries ahead of its cap (up to three
+ * times it in all, when no other worker has any of them): they wait in the worker's send
  * queue (send_queue.h), which starts the next one the moment one of that
  * endpoint's requests ends, so its slots are not idle for a claim's round
  * trip; after a failure they go back to the queue in the database. The notifier thread LISTENs on hookd_pending

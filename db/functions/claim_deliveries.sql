@@ -31,9 +31,9 @@
 -- never take one endpoint's room at once, and never wait).
 --
 -- Claiming ahead: a claim that finds none of an endpoint's deliveries with
--- another claim may take up to p_ahead more than the cap (no more than the
--- cap again) when the endpoint is healthy (no failure streak) and has no
--- rate limit. The worker sends at most send_limit at once (returned with
+-- another claim may take up to p_ahead more than the cap (no more than
+-- twice the cap: three times in all) when the endpoint is healthy (no
+-- failure streak) and has no rate limit. The worker sends at most send_limit at once (returned with
 -- each row: the cap less the other claims' requests) and starts the next
 -- one the moment a request to that endpoint ends, so that the endpoint's
 -- slots do not wait a claim's round trip to be refilled. A worker that
@@ -205,7 +205,7 @@ BEGIN
                         * coalesce(e.rate_limit, p_rate_limit)))::int
                     ELSE 2147483647 END AS rate_room,
                CASE WHEN e.failure_streak = 0 AND coalesce(e.rate_limit, p_rate_limit) <= 0
-                    THEN least(coalesce(e.max_in_flight, p_max_in_flight), p_ahead)
+                    THEN least(2 * coalesce(e.max_in_flight, p_max_in_flight), p_ahead)
                     ELSE 0 END AS ahead
           FROM wanted w CROSS JOIN LATERAL (
             SELECT * FROM hookd.endpoints e
@@ -229,7 +229,7 @@ BEGIN
     -- in the last second (a claim that stopped, or runs long requests,
     -- lets the others in after a second). When no other claim has any of
     -- its deliveries, a healthy endpoint without a rate limit may be
-    -- claimed ahead, up to p_ahead (no more than its cap) beyond it: the
+    -- claimed ahead, up to p_ahead (no more than twice its cap) beyond it: the
     -- worker sends no more than the cap at once and starts the next one
     -- the moment a request ends, without waiting for a claim. send_limit
     -- tells the worker how many it may send at once: the cap less the other

@@ -528,20 +528,22 @@ def test_a_fast_endpoint_held_by_another_claim_keeps_its_event_in_the_outbox(ten
     assert states(db, backlog) == {"delivered": 2, "pending": 2}
 
 
-def test_a_healthy_endpoint_is_claimed_ahead_up_to_twice_its_cap(tenant, receiver, db):
+def test_a_healthy_endpoint_is_claimed_ahead_up_to_three_times_its_cap(tenant, receiver, db):
     endpoint = subscribe(db, tenant, receiver)
     with db.cursor() as cur:
         cur.execute("UPDATE hookd.endpoints SET max_in_flight = 2 WHERE id = %s", (endpoint,))
-    events = publish_only(db, tenant, 6)
+    events = publish_only(db, tenant, 8)
     a = str(uuid.uuid4())
     rows, _ = claim(db, a, fan_out=1000, ahead=32)
     got = mine(rows, tenant)
-    assert [r["event_id"] for r in got] == events[:4], "the cap, and as many again"
+    assert [r["event_id"] for r in got] == events[:6], "the cap, and twice as many again"
     assert {r["send_limit"] for r in got} == {2}, "no more than the cap at once"
     again, _ = claim(db, a, fan_out=1000, ahead=32)
     assert mine(again, tenant) == [], "claimed ahead counts against the room too"
     more, _ = claim(db, a, fan_out=1000, ahead=32, finished=[got[0]["delivery_id"]])
-    assert [r["event_id"] for r in mine(more, tenant)] == [events[4]]
+    assert [r["event_id"] for r in mine(more, tenant)] == [events[6]]
+    limited, _ = claim(db, str(uuid.uuid4()), fan_out=1000, ahead=1)
+    assert mine(limited, tenant) == [], "another claim: a holds the endpoint"
 
 
 def test_no_claiming_ahead_while_another_claim_has_deliveries(tenant, receiver, db):
