@@ -65,7 +65,7 @@ start)
             cat "$dir/initdb.log" >&2; exit 1; }
     fi
     if ! as_owner "$bindir/pg_ctl" -D "$data" status >/dev/null 2>&1; then
-        opts="-c listen_addresses='' -c unix_socket_directories='$sock' -c unix_socket_permissions=0700 -c max_connections=200"
+        opts="-c listen_addresses='' -c unix_socket_directories='$sock' -c unix_socket_permissions=0700 -c max_connections=200 -c autovacuum_naptime=1s"
         if [ "$throwaway" = --throwaway ]; then
             opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         fi
