@@ -700,11 +700,11 @@ def plans_of(notices):
         if "plan:" not in notice:
             continue
         plan = json.loads(notice.split("plan:", 1)[1])
-        todo = [plan["Plan"]]
-        while todo:
-            node = todo.pop()
+        stack = [plan["Plan"]]
+        while stack:
+            node = stack.pop()
             nodes.append((plan["Query Text"], node))
-            todo.extend(node.get("Plans", []))
+            stack.extend(node.get("Plans", []))
     return nodes
 
 
