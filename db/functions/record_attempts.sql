@@ -23,7 +23,10 @@
 --   probe by full primary key (no plan can turn it into a scan), then
 --   updated by ctid (a TID scan, the only way left to the target rows), so
 --   the plan is right at any table size, including the empty table a worker
---   may have started on;
+--   may have started on (bitmap scans are ruled out too: on a small table
+--   the lock's probe was planned as a bitmap scan of a tenant_id-led index
+--   filtered by id, which test_the_record_reaches_deliveries_only_by_key
+--   caught when test_worker_sql.py ran alone);
 -- * a batch of successes at healthy endpoints (the common case) skips the
 --   health statements: nothing in them would change. A success at an
 --   endpoint with a failure streak, an open circuit or a first failure
@@ -39,7 +42,7 @@ CREATE OR REPLACE FUNCTION hookd.record_attempts(
 RETURNS integer
 LANGUAGE plpgsql
 SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off
-SET enable_memoize = off SET plan_cache_mode = force_generic_plan AS $$
+SET enable_memoize = off SET enable_bitmapscan = off SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     v_tenants      bigint[];
     v_ids          bigint[];
