@@ -29,7 +29,6 @@ struct send_queue {
     struct lane *lanes;
     size_t n_lanes, cap_lanes;
     struct delivery_keys given_back;
-    size_t cap_given_back;
     uint64_t last_seq;       /* the latest claim added */
 };
 
@@ -57,13 +56,12 @@ void delivery_keys_free(struct delivery_keys *keys)
     memset(keys, 0, sizeof(*keys));
 }
 
-static void keys_push(struct delivery_keys *keys, size_t *cap, int64_t tenant_id,
-                      int64_t delivery_id)
+void delivery_keys_push(struct delivery_keys *keys, int64_t tenant_id, int64_t delivery_id)
 {
-    if (keys->count == *cap) {
-        *cap = *cap ? *cap * 2 : 64;
-        keys->tenant_ids = xrealloc(keys->tenant_ids, *cap * sizeof(int64_t));
-        keys->delivery_ids = xrealloc(keys->delivery_ids, *cap * sizeof(int64_t));
+    if (keys->count == keys->cap) {
+        keys->cap = keys->cap ? keys->cap * 2 : 64;
+        keys->tenant_ids = xrealloc(keys->tenant_ids, keys->cap * sizeof(int64_t));
+        keys->delivery_ids = xrealloc(keys->delivery_ids, keys->cap * sizeof(int64_t));
     }
     keys->tenant_ids[keys->count] = tenant_id;
     keys->delivery_ids[keys->count++] = delivery_id;
@@ -106,7 +104,7 @@ static void prune_lanes(struct send_queue *q)
 
 static void give_back(struct send_queue *q, struct claimed_delivery *d)
 {
-    keys_push(&q->given_back, &q->cap_given_back, d->tenant_id, d->delivery_id);
+    delivery_keys_push(&q->given_back, d->tenant_id, d->delivery_id);
     claimed_delivery_free(d);
 }
 
@@ -215,19 +213,16 @@ void send_queue_take_given_back(struct send_queue *q, struct delivery_keys *out)
 {
     *out = q->given_back;
     memset(&q->given_back, 0, sizeof(q->given_back));
-    q->cap_given_back = 0;
 }
 
 void send_queue_due_for_renewal(struct send_queue *q, int64_t now_ms, int64_t every_ms,
                                 struct delivery_keys *out)
 {
-    memset(out, 0, sizeof(*out));
-    size_t cap = 0;
     for (size_t i = 0; i < q->len; i++) {
         struct waiting *w = &q->items[q->head + i];
         if (now_ms - w->renewed_ms < every_ms)
             continue;
-        keys_push(out, &cap, w->d.tenant_id, w->d.delivery_id);
+        delivery_keys_push(out, w->d.tenant_id, w->d.delivery_id);
         w->renewed_ms = now_ms;
     }
 }

@@ -25,12 +25,16 @@
 
 struct send_queue;
 
-/* Deliveries by key (the arrays are owned by the list). */
+/* Deliveries by key (the arrays are owned by the list; zeroed: empty). */
 struct delivery_keys {
     int64_t *tenant_ids;
     int64_t *delivery_ids;
     size_t count;
+    size_t cap;
 };
+
+/* Appends one delivery's key. */
+void delivery_keys_push(struct delivery_keys *keys, int64_t tenant_id, int64_t delivery_id);
 
 struct send_queue *send_queue_new(void);
 /* Frees the queue and every delivery still waiting in it (NULL is fine). */
@@ -63,8 +67,8 @@ void send_queue_give_back_all(struct send_queue *q);
  * delivery_keys_free. */
 void send_queue_take_given_back(struct send_queue *q, struct delivery_keys *out);
 
-/* The waiting deliveries whose leases were renewed at or before
- * now_ms - every_ms, marked renewed at now_ms, into *out. */
+/* Appends to *out the waiting deliveries whose leases were renewed at or
+ * before now_ms - every_ms, and marks them renewed at now_ms. */
 void send_queue_due_for_renewal(struct send_queue *q, int64_t now_ms, int64_t every_ms,
                                 struct delivery_keys *out);
 

@@ -287,29 +287,27 @@ static void send_claim(struct worker *w)
 }
 
 /* Reads the answer to the claim sent, if any (with wait, until it comes;
- * without, only if it has come), and queues its deliveries to be sent;
- * returns how many. *fanned_out adds the outbox events it handled. Sets when to claim
- * again at the latest: at once when the claim was full, soon when another
+ * without, only if it has come), and queues its deliveries to be sent.
+ * Sets when to claim again at the latest: at once when the claim was full, soon when another
  * worker held endpoints with work (busy) or an endpoint's limits held work
  * back (throttled), else after the poll interval (finished requests and
  * new events wake the worker earlier). */
-static size_t finish_claim(struct worker *w, bool wait, long *fanned_out)
+static void finish_claim(struct worker *w, bool wait)
 {
     if (!w->claiming)
-        return 0;
+        return;
     const struct config *cfg = w->pool->cfg;
     struct claim_result res;
     struct hk_error err;
     int rc = db_deliveries_claim_finish(w->db, wait, w->secrets, &res, &err);
     if (rc == 0)
-        return 0;
+        return;
     w->claiming = false;
     if (rc < 0) {
         db_failed(w, "claim", &err);
-        return 0;
+        return;
     }
     int64_t now = clock_mono_ms();
-    *fanned_out += res.fanned_out;
     metrics_events_fanned_out(res.fanned_out);
     w->fan_out_next = claim_fan_out_next(w->claim_fan_out, res.fanned_out, cfg->claim_batch);
     if ((w->claim_room > 0 && (long)res.count == w->claim_room) ||
@@ -321,7 +319,6 @@ static size_t finish_claim(struct worker *w, bool wait, long *fanned_out)
         w->next_claim_ms = now + THROTTLED_POLL_MS; /* a limit will let more through soon */
     send_queue_add(w->sendq, res.claimed, res.count, w->claims_sent, now);
     free(res.claimed);
-    return res.count;
 }
 
 /* Whether to claim now: requests ended (their slots can be refilled), new
@@ -402,8 +399,7 @@ static void for_claims(struct worker *w, const struct delivery_keys *keys, bool 
 {
     if (keys->count == 0)
         return;
-    long fanned_out = 0;
-    (void)finish_claim(w, true, &fanned_out); /* the connection must be idle */
+    finish_claim(w, true); /* the connection must be idle */
     struct db_conn *db = worker_db(w);
     if (db == NULL)
         return;
@@ -416,17 +412,6 @@ static void for_claims(struct worker *w, const struct delivery_keys *keys, bool 
         db_failed(w, release ? "releasing leases" : "renewing leases", &err);
 }
 
-/* The keys of the given transfers' deliveries. */
-static void transfer_keys(struct transfer **list, size_t n, struct delivery_keys *out)
-{
-    out->tenant_ids = xcalloc(n + 1, sizeof(int64_t));
-    out->delivery_ids = xcalloc(n + 1, sizeof(int64_t));
-    out->count = n;
-    for (size_t i = 0; i < n; i++) {
-        out->tenant_ids[i] = list[i]->delivery.tenant_id;
-        out->delivery_ids[i] = list[i]->delivery.delivery_id;
-    }
-}
 
 /* Releases what the send queue gave back (after a failure, or when
  * stopping); a claim read meanwhile may give back more. */
@@ -448,19 +433,14 @@ static void renew_leases(struct worker *w)
 {
     int64_t now = clock_mono_ms();
     int64_t every = w->pool->cfg->lease_s * 1000 / 3;
-    struct transfer **due = xcalloc(w->n_active + 1, sizeof(struct transfer *));
-    size_t n = 0;
+    struct delivery_keys keys = { 0 };
     for (size_t i = 0; i < w->n_active; i++) {
-        if (now - w->active[i]->renewed_mono_ms >= every) {
-            due[n++] = w->active[i];
-            w->active[i]->renewed_mono_ms = now;
+        struct transfer *t = w->active[i];
+        if (now - t->renewed_mono_ms >= every) {
+            delivery_keys_push(&keys, t->delivery.tenant_id, t->delivery.delivery_id);
+            t->renewed_mono_ms = now;
         }
     }
-    struct delivery_keys keys;
-    transfer_keys(due, n, &keys);
-    free(due);
-    for_claims(w, &keys, false);
-    delivery_keys_free(&keys);
     send_queue_due_for_renewal(w->sendq, now, every, &keys);
     for_claims(w, &keys, false);
     delivery_keys_free(&keys);
@@ -487,11 +467,10 @@ static void *worker_main(void *arg)
          * a later round. A failure (or a 410) is recorded first, and
          * waited for, before the next claim is sent: the claim must see
          * the endpoint's streak, breaker and state. */
-        long fanned_out = 0;
         curl_multi_perform(w->multi, &running);
         collect_finished(w);
         /* The claim sent last round: its deliveries join those waiting. */
-        (void)finish_claim(w, stopping, &fanned_out);
+        finish_claim(w, stopping);
         if (stopping)
             send_queue_give_back_all(w->sendq);
         give_back(w);
@@ -556,8 +535,10 @@ static void *worker_main(void *arg)
     }
     if (w->n_active > 0)
         log_info("worker %d: releasing %zu unfinished deliveries", w->index, w->n_active);
-    struct delivery_keys keys;
-    transfer_keys(w->active, w->n_active, &keys);
+    struct delivery_keys keys = { 0 };
+    for (size_t i = 0; i < w->n_active; i++)
+        delivery_keys_push(&keys, w->active[i]->delivery.tenant_id,
+                           w->active[i]->delivery.delivery_id);
     for_claims(w, &keys, true);
     delivery_keys_free(&keys);
     send_queue_give_back_all(w->sendq);

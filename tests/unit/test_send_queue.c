@@ -143,13 +143,15 @@ static void test_waiting_leases_are_renewed(void **state)
     memcpy(copy, a, sizeof(a));
     send_queue_add(q, copy, 2, 1, 1000);
     free(copy);
-    struct delivery_keys keys;
+    struct delivery_keys keys = { 0 };
     send_queue_due_for_renewal(q, 20000, 20000, &keys);
     assert_int_equal(keys.count, 0);             /* 19 s old, renewed every 20 s */
     delivery_keys_free(&keys);
+    delivery_keys_push(&keys, 1, 99);            /* a running one's, already listed */
     send_queue_due_for_renewal(q, 21000, 20000, &keys);
-    assert_int_equal(keys.count, 2);
-    assert_int_equal(keys.delivery_ids[1], 2);
+    assert_int_equal(keys.count, 3);             /* appended after it */
+    assert_int_equal(keys.delivery_ids[0], 99);
+    assert_int_equal(keys.delivery_ids[2], 2);
     delivery_keys_free(&keys);
     send_queue_due_for_renewal(q, 21001, 20000, &keys);
     assert_int_equal(keys.count, 0);             /* marked renewed */
