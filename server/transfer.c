@@ -193,6 +193,10 @@ static int write_signature_line(struct transfer *t, const struct claimed_deliver
     char *value = t->signature_line + sizeof(name) - 1;
     size_t cap = sizeof(t->signature_line) - (sizeof(name) - 1);
     memcpy(t->signature_line, name, sizeof(name) - 1);
+    /* Never unsigned: a current secret that could not be opened (another
+     * master key) leaves the delivery unsendable rather than sent bare. */
+    if (d->secret == NULL)
+        return -1;
     int used = signature_header_write(value, cap, secrets, 2, NULL, d->event_id, timestamp,
                                       d->body, d->body_len);
     if (used < 0)

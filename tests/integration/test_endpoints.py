@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from conftest import Answer, Receiver, assert_error
+from conftest import Answer, Receiver, assert_error, run_hookd
 from test_delivery import notifications, subscribe, wait_state, wait_until, workers  # noqa: F401
 
 
@@ -116,6 +116,27 @@ def test_a_failure_gives_back_what_was_claimed_ahead(tenant, workers, db):
                         " WHERE tenant_id = %s AND event_id = ANY (%s) ORDER BY attempt_count",
                         (tenant.id, ids))
             assert cur.fetchall() == [("pending", 0, True), ("pending", 1, True)]
+    finally:
+        r.close()
+
+
+def test_a_delivery_whose_secret_cannot_be_opened_is_not_sent(tenant, workers):
+    """A worker with another master key cannot open the endpoint's secret:
+    it sends nothing (not unsigned, not with v1a alone), logs why, and its
+    send queue frees the slot, so the endpoint's next delivery is tried
+    too (cap 1: without that, the first failure would hold the slot)."""
+    r = Receiver()
+    try:
+        subscribe(tenant, r)
+        configure(tenant, r, max_in_flight=1)
+        for i in range(2):
+            tenant.publish("order.updated", {"i": i})
+        other = run_hookd("master-key", "new").stdout.strip()
+        w = workers(HOOKD_MASTER_KEY=other, HOOKD_MASTER_KEY_FILE="")
+        wait_until(lambda: w.read_log().count("unusable endpoint secret") >= 2, timeout=10)
+        time.sleep(0.3)
+        assert len(r.requests) - 1 == 0, "nothing reached the receiver"
+        assert "cannot be opened" in w.read_log()
     finally:
         r.close()
 

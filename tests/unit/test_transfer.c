@@ -3,8 +3,8 @@
  * v1a that verifies with the tenant's public key over
  * "{id}.{timestamp}.{body}"); one v1a shared by the deliveries of one event
  * signed with one key in the same second, and not by another event or
- * another key; a malformed secret refused with the delivery left to the
- * caller; and a finished transfer reused for the next delivery with its
+ * another key; a malformed or missing (unopenable) secret refused with the
+ * delivery left to the caller; and a finished transfer reused for the next delivery with its
  * previous delivery's traces gone. */
 #include "rows.h"
 
@@ -181,6 +181,20 @@ static void test_malformed_secret(void **state)
     transfer_pool_free(pool);
 }
 
+static void test_no_secret(void **state)
+{
+    (void)state;
+    struct key k;
+    crypto_sign_keypair(k.pk, k.sk);
+    struct transfer_pool *pool = transfer_pool_new(&options, 4);
+    struct claimed_delivery d;
+    delivery(&d, "EVnosecret000000008", "http://127.0.0.1:9/a", NULL, &k);
+    assert_null(transfer_new(pool, &d));  /* not sent with v1a alone, nor bare */
+    assert_non_null(d.url);
+    claimed_delivery_free(&d);
+    transfer_pool_free(pool);
+}
+
 static void test_reused_transfer(void **state)
 {
     (void)state;
@@ -231,6 +245,7 @@ int main(void)
     rows_add(test_fan_out_shares_v1a, NULL, "one event's deliveries share a v1a, others not");
     rows_add(test_no_signing_key, NULL, "no signing key: v1 only");
     rows_add(test_malformed_secret, NULL, "a malformed secret is refused, the delivery kept");
+    rows_add(test_no_secret, NULL, "no current secret (it could not be opened): refused");
     rows_add(test_reused_transfer, NULL, "a kept transfer is reused, its traces gone");
     return rows_run("transfer", setup, NULL);
 }
