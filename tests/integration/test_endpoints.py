@@ -138,6 +138,11 @@ def test_a_delivery_whose_secret_cannot_be_opened_is_not_sent(tenant, workers):
         assert len(r.requests) - 1 == 0, "nothing reached the receiver"
         assert "cannot be opened" in w.read_log()
     finally:
+        # The two stay claimed until their leases run out; disabled, the
+        # endpoint keeps them from later tests' workers (which would retry
+        # them against the closed receiver, in those tests' logs).
+        assert tenant.post_form("/events/endpoints/disable",
+                                {"webhook_url": r.url()}).status == 200
         r.close()
 
 
