@@ -100,11 +100,18 @@ static bool reconnect_stale(struct db_conn *conn)
 PGresult *db_query(struct db_conn *conn, const struct db_stmt *stmt, const char *const *values,
                    struct hk_error *err)
 {
+    return db_query_binary(conn, stmt, values, NULL, NULL, err);
+}
+
+PGresult *db_query_binary(struct db_conn *conn, const struct db_stmt *stmt,
+                          const char *const *values, const int *lengths, const int *formats,
+                          struct hk_error *err)
+{
     for (;;) {
         conn->sqlstate[0] = '\0';
         PGresult *res = NULL;
         if (ensure_prepared(conn, stmt, err) == 0)
-            res = PQexecPrepared(conn->pg, stmt->name, stmt->nparams, values, NULL, NULL, 0);
+            res = PQexecPrepared(conn->pg, stmt->name, stmt->nparams, values, lengths, formats, 0);
         else if (reconnect_stale(conn))
             continue;
         else

@@ -44,6 +44,12 @@ void db_close(struct db_conn *conn);
  * set. err is HK_ERR_UNAVAILABLE when the database cannot be reached. */
 PGresult *db_query(struct db_conn *conn, const struct db_stmt *stmt, const char *const *values,
                    struct hk_error *err) __attribute__((warn_unused_result));
+/* db_query with some parameters in binary format: formats[i] 1 for binary
+ * (values[i] holds lengths[i] bytes), 0 for text (lengths[i] ignored).
+ * lengths and formats may be NULL: all text. */
+PGresult *db_query_binary(struct db_conn *conn, const struct db_stmt *stmt,
+                          const char *const *values, const int *lengths, const int *formats,
+                          struct hk_error *err) __attribute__((warn_unused_result));
 /* Runs stmt for its effect only. */
 int db_exec(struct db_conn *conn, const struct db_stmt *stmt, const char *const *values,
             struct hk_error *err) __attribute__((warn_unused_result));

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "buf.h"
+#include "event_body.h"
+#include "pg_binary.h"
 #include "xmalloc.h"
 
 static const struct db_stmt stmt_publish = {
@@ -32,6 +34,21 @@ static const struct db_stmt stmt_publish_batch = {
     "events_publish_batch",
     "SELECT ord, event_body, replayed, error_state FROM hookd.publish_batch("
     "$1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) ORDER BY ord",
+    6
+};
+/* Events whose text hookd built (event_body.h), and their outbox rows: a
+ * plain insert with no per-event function, JSON parse or pattern match;
+ * the table's constraints (the type in the catalog, the id's form) still
+ * hold for every row. $1-$4 and $6 are binary arrays. */
+static const struct db_stmt stmt_insert_batch = {
+    "events_insert_batch",
+    "WITH stored AS ("
+    " INSERT INTO hookd.events (tenant_id, id, type, version, occurred, body)"
+    " SELECT e.tenant_id, e.id, e.type, e.version, $5::timestamptz, e.body"
+    "   FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $6::text[])"
+    "        AS e(tenant_id, id, type, version, body)"
+    " RETURNING tenant_id, id)"
+    " INSERT INTO hookd.pending_events (tenant_id, event_id) SELECT tenant_id, id FROM stored",
     6
 };
 static const struct db_stmt stmt_get = {
@@ -154,6 +171,68 @@ int db_events_publish_batch(struct db_conn *conn, struct publish_item *items, si
         item->out.body = xstrdup(PQgetvalue(res, (int)i, 1));
         item->out.replayed = PQgetvalue(res, (int)i, 2)[0] == 't';
     }
+    PQclear(res);
+    return 0;
+}
+
+int db_events_insert_batch(struct db_conn *conn, struct publish_item *items, size_t n,
+                           int64_t occurred_ms, struct hk_error *err)
+{
+    enum { TENANTS, IDS, TYPES, VERSIONS, BODIES, N_ARRAYS };
+    struct buf arrays[N_ARRAYS];
+    static const uint32_t oids[N_ARRAYS] = { PG_OID_INT8, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,
+                                             PG_OID_TEXT };
+    bool ok = n > 0 && n <= INT32_MAX;
+    for (int a = 0; a < N_ARRAYS; a++) {
+        buf_init(&arrays[a], SIZE_MAX);
+        ok = ok && pg_array_begin(&arrays[a], oids[a], (uint32_t)n) == 0;
+    }
+    char occurred[EVENT_RFC3339_LEN + 1];
+    event_rfc3339(occurred, occurred_ms);
+    char **bodies = xcalloc(n, sizeof(*bodies));
+    struct buf body;
+    buf_init(&body, SIZE_MAX);
+    for (size_t i = 0; ok && i < n; i++) {
+        const struct publish_item *it = &items[i];
+        const char *version = it->version != NULL ? it->version : "1.0.0";
+        size_t body_len;
+        ok = event_body_write(&body, it->event_id, occurred, it->type, version, it->data_json,
+                              strlen(it->data_json)) == 0;
+        body_len = body.len;
+        bodies[i] = buf_steal(&body);
+        ok = ok && pg_array_int8(&arrays[TENANTS], it->tenant_id) == 0 &&
+             pg_array_text(&arrays[IDS], it->event_id, strlen(it->event_id)) == 0 &&
+             pg_array_text(&arrays[TYPES], it->type, strlen(it->type)) == 0 &&
+             pg_array_text(&arrays[VERSIONS], version, strlen(version)) == 0 &&
+             pg_array_text(&arrays[BODIES], bodies[i], body_len) == 0;
+    }
+    buf_free(&body);
+    PGresult *res = NULL;
+    if (!ok) {
+        hk_error_set(err, HK_ERR_INTERNAL, "a batch of %zu events does not fit a statement", n);
+    } else {
+        const char *values[] = { arrays[TENANTS].data, arrays[IDS].data, arrays[TYPES].data,
+                                 arrays[VERSIONS].data, occurred, arrays[BODIES].data };
+        const int lengths[] = { (int)arrays[TENANTS].len, (int)arrays[IDS].len,
+                                (int)arrays[TYPES].len, (int)arrays[VERSIONS].len, 0,
+                                (int)arrays[BODIES].len };
+        static const int formats[] = { 1, 1, 1, 1, 0, 1 };
+        res = db_query_binary(conn, &stmt_insert_batch, values, lengths, formats, err);
+    }
+    for (int a = 0; a < N_ARRAYS; a++)
+        buf_free(&arrays[a]);
+    for (size_t i = 0; i < n; i++) {
+        if (res != NULL) {
+            hk_error_clear(&items[i].err);
+            items[i].out.body = bodies[i];
+            items[i].out.replayed = false;
+        } else {
+            free(bodies[i]);
+        }
+    }
+    free(bodies);
+    if (res == NULL)
+        return -1;
     PQclear(res);
     return 0;
 }

@@ -35,6 +35,19 @@ struct publish_item {
  * caller may publish the items one by one to learn each outcome). */
 int db_events_publish_batch(struct db_conn *conn, struct publish_item *items, size_t n,
                             struct hk_error *err) __attribute__((warn_unused_result));
+/* Stores items[0..n) with one plain INSERT of texts built here
+ * (event_body.h), every event occurring at occurred_ms, with their outbox
+ * rows, in one statement and so one commit. For publishes that need no
+ * check of the database's: no idempotency key, a version the caller has
+ * checked (event_version_valid; NULL is 1.0.0), a type the catalog
+ * is known to hold (a type gone from it fails the statement). On success
+ * every item's out.body is its stored text (caller frees) and its err is
+ * cleared. Returns 0, or -1 with err when the statement failed as a whole:
+ * nothing was stored, and the caller may publish the items one by one
+ * (db_events_publish) to learn each outcome. */
+int db_events_insert_batch(struct db_conn *conn, struct publish_item *items, size_t n,
+                           int64_t occurred_ms, struct hk_error *err)
+    __attribute__((warn_unused_result));
 /* Fetches the stored event text (caller frees *body). Returns 1 found, 0 not
  * found (or another tenant's), -1 error. */
 int db_events_get(struct db_conn *conn, int64_t tenant_id, const char *event_id, char **body,

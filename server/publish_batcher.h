@@ -4,7 +4,18 @@
  * queued (up to a batch limit), publish it with one statement and so one
  * commit, and hand every job its own outcome. Under load many publishes
  * share one WAL flush; alone, a publish is taken at once and waits for
- * nothing. Nothing is answered before its commit. */
+ * nothing. Nothing is answered before its commit.
+ *
+ * A batch's publishes of event types the catalog held when last seen (the
+ * batcher remembers them), without an Idempotency-Key, need nothing from
+ * the database but their rows: their version is checked here and their
+ * text built here (event_body.h), and they are stored with one plain
+ * insert (db_events_insert_batch). The others go through
+ * hookd.publish_batch, which checks the type, looks the key up and builds
+ * the text in SQL; an unknown type is asked about every time, so a type
+ * created after start is taken at once. A plain insert that fails as a
+ * whole (a remembered type removed from the catalog) is published again one
+ * event at a time, which refuses the gone type and forgets it. */
 #ifndef HOOKD_PUBLISH_BATCHER_H
 #define HOOKD_PUBLISH_BATCHER_H
 
