@@ -18,14 +18,14 @@
  * then record. */
 static const struct db_stmt stmt_record = {
     "deliveries_record",
-    "SELECT hookd.record_attempts($1::json, $2::uuid, $3, $4)", 4
+    "SELECT hookd.record_attempts($1::json, $2::uuid, $3, $4), hookd.queue_rest($5)", 5
 };
 
 static const struct db_stmt stmt_claim = {
     "deliveries_claim",
     "SELECT tenant_id, delivery_id, endpoint_id, event_id, attempt, url, body, secret_hex,"
     "       previous_secret_hex, signing_key_hex, endpoints_locked, busy, fanned_out,"
-    "       send_limit"
+    "       send_limit, rest_waiting"
     "  FROM hookd.claim_deliveries($1::uuid, $2::bigint[], $3, $4, $5, $6, $7, $8, $9)",
     9
 };
@@ -136,27 +136,30 @@ static char *records_json(const struct attempt_record *records, size_t count)
 int db_deliveries_record_send(struct db_conn *conn, const char *claim_id,
                               const struct endpoint_rules *rules,
                               const struct attempt_record *records, size_t count,
-                              struct hk_error *err)
+                              long rest_limit, struct hk_error *err)
 {
     char *rows = records_json(records, count);
-    char breaker[24], disable[24];
+    char breaker[24], disable[24], rest[24];
     snprintf(breaker, sizeof(breaker), "%ld", rules->breaker_threshold);
     snprintf(disable, sizeof(disable), "%ld", rules->disable_after_s);
-    const char *values[] = { rows, claim_id, breaker, disable };
+    snprintf(rest, sizeof(rest), "%ld", rest_limit);
+    const char *values[] = { rows, claim_id, breaker, disable, rest };
     int rc = db_send(conn, &stmt_record, values, err);
     free(rows);
     return rc;
 }
 
 int db_deliveries_record_finish(struct db_conn *conn, bool wait, size_t *recorded,
-                                struct hk_error *err)
+                                long *rest_queued, struct hk_error *err)
 {
     *recorded = 0;
+    *rest_queued = 0;
     PGresult *res = NULL;
     int rc = db_receive(conn, wait, &res, err);
     if (rc != 1)
         return rc;
     *recorded = (size_t)strtoul(PQgetvalue(res, 0, 0), NULL, 10);
+    *rest_queued = strtol(PQgetvalue(res, 0, 1), NULL, 10);
     PQclear(res);
     return 1;
 }
@@ -201,6 +204,7 @@ int db_deliveries_claim_finish(struct db_conn *conn, bool wait, struct secret_ca
         locked = strtol(PQgetvalue(res, i, 10), NULL, 10);
         out->busy = PQgetvalue(res, i, 11)[0] == 't';
         out->fanned_out = strtol(PQgetvalue(res, i, 12), NULL, 10);
+        out->rest_waiting = PQgetvalue(res, i, 14)[0] == 't';
     }
     PQclear(res);
     /* An endpoint that was locked but got nothing was held back by a

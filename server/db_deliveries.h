@@ -63,10 +63,13 @@ void db_deliveries_claim_id(char out[CLAIM_ID_LEN + 1]);
 /* Sends finished attempts to be written, with their attempt rows and the
  * endpoints' health, for the deliveries still claimed by claim_id, in one
  * transaction committed durably (the attempts are on record once
- * answered), in one round trip (hookd.record_attempts), without waiting:
- * db_deliveries_record_finish reads the answer (*recorded counts the
- * attempts written; the others' leases were lost), returning 0 while it
- * has not arrived (without wait), 1 when it has, -1 on failure. A success
+ * answered), in one round trip (hookd.record_attempts), without waiting;
+ * the same transaction queues the remaining deliveries of up to rest_limit
+ * outbox events whose born-claimed ones are inserted (hookd.queue_rest;
+ * count may be 0 to do only that). db_deliveries_record_finish reads the
+ * answer (*recorded counts the attempts written, the others' leases were
+ * lost; *rest_queued the outbox events queued), returning 0 while it has
+ * not arrived (without wait), 1 when it has, -1 on failure. A success
  * closes the endpoint's circuit; failures extend its streak, open the
  * circuit at the breaker threshold (until the failed delivery's retry),
  * and disable it after disable_after_s of continuous failure; a 410
@@ -75,9 +78,11 @@ void db_deliveries_claim_id(char out[CLAIM_ID_LEN + 1]);
 int db_deliveries_record_send(struct db_conn *conn, const char *claim_id,
                               const struct endpoint_rules *rules,
                               const struct attempt_record *records, size_t count,
-                              struct hk_error *err) __attribute__((warn_unused_result));
+                              long rest_limit, struct hk_error *err)
+    __attribute__((warn_unused_result));
 int db_deliveries_record_finish(struct db_conn *conn, bool wait, size_t *recorded,
-                                struct hk_error *err) __attribute__((warn_unused_result));
+                                long *rest_queued, struct hk_error *err)
+    __attribute__((warn_unused_result));
 
 struct claim_request {
     long fan_out_limit;          /* new outbox events to take at most; 0: none */
@@ -97,6 +102,8 @@ struct claim_result {
     long fanned_out;             /* outbox events handled */
     bool throttled;              /* an endpoint had due work its limits held back */
     bool busy;                   /* other claims held every endpoint with due work */
+    bool rest_waiting;           /* outbox events wait for the rest of their deliveries
+                                  * to be queued (db_deliveries_record_send) */
 };
 
 /* In one round trip and one transaction, committed without waiting for the
@@ -104,8 +111,9 @@ struct claim_result {
  * claim_id with a lease of lease_s: first due queued ones, endpoint by
  * endpoint in order of their earliest due delivery, then those of up to
  * fan_out_limit new outbox events, inserted already claimed where their
- * endpoint has room (the others are queued, or the event waits in the
- * outbox for a moment; see db/functions/claim_deliveries.sql). Each
+ * endpoint has room (the others are left for db_deliveries_record_send to
+ * queue, out->rest_waiting, or the event waits in the outbox for a moment;
+ * see db/functions/claim_deliveries.sql). Each
  * endpoint's limits hold: its in-flight cap (across all workers;
  * req->finished are not in flight any more), its rate limit, its circuit
  * (open: nothing; at the breaker threshold: one at a time), and up to

@@ -25,6 +25,8 @@
 #define BUSY_POLL_MS 1
 /* Opened secrets and signing keys each worker keeps (secret_cache.h). */
 #define SECRET_CACHE_ENTRIES 256
+/* Outbox events whose remaining deliveries one record queues at most. */
+#define REST_BATCH 256
 
 struct worker {
     struct worker_pool *pool;
@@ -50,9 +52,12 @@ struct worker {
     size_t n_done;
     size_t cap_done;
     struct db_conn *record_db;       /* attempt records, sent without waiting */
-    struct attempt_record *recording; /* sent to record_db, the answer not read yet */
+    bool record_sent;                /* a record was sent on record_db, its answer not read */
+    struct attempt_record *recording; /* the attempts it writes */
     size_t n_recording;
     size_t cap_recording;
+    bool rest_waiting;               /* outbox events wait for their remaining deliveries
+                                      * to be queued (with the next record) */
 };
 
 struct worker_pool {
@@ -309,6 +314,8 @@ static void finish_claim(struct worker *w, bool wait)
     }
     int64_t now = clock_mono_ms();
     metrics_events_fanned_out(res.fanned_out);
+    if (res.rest_waiting)
+        w->rest_waiting = true; /* queued with the next record */
     w->fan_out_next = claim_fan_out_next(w->claim_fan_out, res.fanned_out, cfg->claim_batch);
     if ((w->claim_room > 0 && (long)res.count == w->claim_room) ||
         res.fanned_out == w->claim_fan_out)
@@ -336,14 +343,20 @@ static bool claim_due(struct worker *w)
  * simply happens again). */
 static void finish_record(struct worker *w, bool wait)
 {
-    if (w->n_recording == 0)
+    if (!w->record_sent)
         return;
     struct hk_error err;
     size_t recorded = 0;
-    int rc = db_deliveries_record_finish(w->record_db, wait, &recorded, &err);
+    long rest_queued = 0;
+    int rc = db_deliveries_record_finish(w->record_db, wait, &recorded, &rest_queued, &err);
     if (rc == 0)
         return;
+    w->record_sent = false;
+    /* A full batch of the outbox's rest: more may wait. */
+    if (rest_queued >= REST_BATCH)
+        w->rest_waiting = true;
     if (rc < 0) {
+        w->rest_waiting = true;
         log_warn("worker %d: recording attempts failed: %s", w->index, err.detail);
         reserve_done(w, w->n_recording);
         memcpy(&w->done[w->n_done], w->recording, w->n_recording * sizeof(*w->recording));
@@ -360,21 +373,23 @@ static void finish_record(struct worker *w, bool wait)
 }
 
 /* Sends the finished attempts to be written (a durable commit) on the
- * record connection, without waiting, unless a record is being written
- * already. */
+ * record connection, with the outbox's rest to queue, without waiting,
+ * unless a record is being written already. */
 static void start_record(struct worker *w)
 {
-    if (w->n_recording > 0 || w->n_done == 0)
+    if (w->record_sent || (w->n_done == 0 && !w->rest_waiting))
         return;
     struct db_conn *db = worker_conn(w, &w->record_db);
     if (db == NULL)
         return;
     struct hk_error err;
     if (db_deliveries_record_send(db, w->claim_id, &w->pool->rules, w->done, w->n_done,
-                                  &err) != 0) {
+                                  REST_BATCH, &err) != 0) {
         log_warn("worker %d: recording attempts failed: %s", w->index, err.detail);
         return;
     }
+    w->record_sent = true;
+    w->rest_waiting = false;
     struct attempt_record *list = w->recording;
     size_t cap = w->cap_recording;
     w->recording = w->done;
@@ -522,7 +537,7 @@ static void *worker_main(void *arg)
         if (w->claiming)
             answers[n_answers++] = (struct curl_waitfd){ .fd = PQsocket(w->db->pg),
                                                          .events = CURL_WAIT_POLLIN };
-        if (w->n_recording > 0)
+        if (w->record_sent)
             answers[n_answers++] = (struct curl_waitfd){ .fd = PQsocket(w->record_db->pg),
                                                          .events = CURL_WAIT_POLLIN };
         curl_multi_poll(w->multi, answers, n_answers, (int)timeout, NULL);

@@ -66,6 +66,8 @@
 -- counts the outbox events handled.
 DROP FUNCTION IF EXISTS hookd.claim_deliveries(uuid, bigint[], integer, integer, integer, integer,
                                                double precision, integer);
+DROP FUNCTION IF EXISTS hookd.claim_deliveries(uuid, bigint[], integer, integer, integer, integer,
+                                               double precision, integer, integer);
 CREATE OR REPLACE FUNCTION hookd.claim_deliveries(
     p_claim_id          uuid,
     p_finished          bigint[],
@@ -80,7 +82,7 @@ RETURNS TABLE (tenant_id bigint, delivery_id bigint, endpoint_id bigint, event_i
                attempt integer, url text, body text, secret_hex text,
                previous_secret_hex text, signing_key_hex text,
                endpoints_locked integer, busy boolean, fanned_out integer,
-               send_limit integer)
+               send_limit integer, rest_waiting boolean)
 LANGUAGE plpgsql SET enable_seqscan = off SET plan_cache_mode = force_generic_plan AS $$
 #variable_conflict use_column
 DECLARE
@@ -120,6 +122,8 @@ DECLARE
     v_blocked    boolean := false; -- an event waits for an endpoint another claim holds
     v_busy       boolean := false;
     v_fanned_out integer := 0;
+    v_deleted    integer;
+    v_rest_seqs  bigint[];   -- taken events with deliveries left for hookd.queue_rest
     v_born_tenants bigint[] := '{}';
     v_born_ids     bigint[] := '{}';
     v_born_endpoints bigint[] := '{}';
@@ -128,7 +132,7 @@ BEGIN
     IF p_limit <= 0 THEN
         RETURN QUERY SELECT NULL::bigint, NULL::bigint, NULL::bigint, NULL::text, NULL::integer,
                             NULL::text, NULL::text, NULL::text, NULL::text, NULL::text,
-                            0, false, 0, NULL::integer;
+                            0, false, 0, NULL::integer, false;
         RETURN;
     END IF;
 
@@ -138,6 +142,7 @@ BEGIN
                array_agg(p.event_id ORDER BY p.seq)
           INTO v_seqs, v_ev_tenants, v_ev_ids
           FROM (SELECT o.seq, o.tenant_id, o.event_id FROM hookd.pending_events o
+                 WHERE NOT o.born_inserted
                  ORDER BY o.seq LIMIT p_fan_out_limit FOR UPDATE SKIP LOCKED) p;
     END IF;
     IF v_seqs IS NOT NULL THEN
@@ -354,14 +359,19 @@ BEGIN
         v_blocked := coalesce(v_blocked, false);
     END IF;
 
-    -- Step 5: the taken events' deliveries are inserted (born claimed where
-    -- they fit, else queued) and their outbox rows deleted.
+    -- Step 5: the taken events' born-claimed deliveries are inserted; an
+    -- event with no other delivery leaves the outbox, one with others to
+    -- queue (at an endpoint without room, slow, throttled, behind an open
+    -- circuit or disabled) stays there, marked born_inserted, for
+    -- hookd.queue_rest: the worker runs it on its other connection, beside
+    -- the attempt records, so that a slow endpoint's queue is not written
+    -- on the critical path of a busy endpoint's serial claims.
     IF v_seqs IS NOT NULL THEN
         IF v_t_seqs IS NOT NULL THEN
             WITH ep AS (
                 SELECT * FROM unnest(v_tenants, v_ids, v_rooms) AS e(tenant_id, id, room_left)),
             t AS (
-                SELECT t.tenant_id, t.event_id, t.endpoint_id, t.kind,
+                SELECT t.seq, t.tenant_id, t.event_id, t.endpoint_id,
                        t.kind = 'open' AND ep.id IS NOT NULL
                        AND row_number() OVER (PARTITION BY t.tenant_id, t.endpoint_id ORDER BY t.seq)
                            <= ep.room_left AS born
@@ -372,26 +382,27 @@ BEGIN
             ins AS (
                 INSERT INTO hookd.deliveries AS d (tenant_id, event_id, endpoint_id, state,
                                                   claim_id, lease_until, next_attempt_at)
-                SELECT t.tenant_id, t.event_id, t.endpoint_id,
-                       CASE WHEN t.born THEN 'delivering'
-                            WHEN t.kind = 'disabled' THEN 'disabled' ELSE 'pending' END,
-                       CASE WHEN t.born THEN p_claim_id END,
-                       CASE WHEN t.born THEN now() + p_lease_s * interval '1 second' END,
-                       CASE WHEN t.born THEN now() + p_lease_s * interval '1 second'
-                            ELSE now() END
-                  FROM t
+                SELECT t.tenant_id, t.event_id, t.endpoint_id, 'delivering', p_claim_id,
+                       now() + p_lease_s * interval '1 second',
+                       now() + p_lease_s * interval '1 second'
+                  FROM t WHERE t.born
                 ON CONFLICT (tenant_id, event_id, endpoint_id) DO NOTHING
-                RETURNING d.tenant_id, d.id, d.endpoint_id, d.event_id, d.state)
-            SELECT coalesce(array_agg(ins.tenant_id) FILTER (WHERE ins.state = 'delivering'), '{}'),
-                   coalesce(array_agg(ins.id) FILTER (WHERE ins.state = 'delivering'), '{}'),
-                   coalesce(array_agg(ins.endpoint_id) FILTER (WHERE ins.state = 'delivering'), '{}'),
-                   coalesce(array_agg(ins.event_id) FILTER (WHERE ins.state = 'delivering'), '{}')
-              INTO v_born_tenants, v_born_ids, v_born_endpoints, v_born_events
+                RETURNING d.tenant_id, d.id, d.endpoint_id, d.event_id)
+            SELECT coalesce(array_agg(ins.tenant_id), '{}'), coalesce(array_agg(ins.id), '{}'),
+                   coalesce(array_agg(ins.endpoint_id), '{}'), coalesce(array_agg(ins.event_id), '{}'),
+                   (SELECT array_agg(DISTINCT t.seq) FROM t WHERE NOT t.born)
+              INTO v_born_tenants, v_born_ids, v_born_endpoints, v_born_events, v_rest_seqs
               FROM ins;
         END IF;
+        IF v_rest_seqs IS NOT NULL THEN
+            UPDATE hookd.pending_events o SET born_inserted = true WHERE o.seq = ANY (v_rest_seqs);
+            GET DIAGNOSTICS v_fanned_out = ROW_COUNT;
+        END IF;
         DELETE FROM hookd.pending_events o
-         WHERE o.seq = ANY (v_seqs) AND (v_stop IS NULL OR o.seq < v_stop);
-        GET DIAGNOSTICS v_fanned_out = ROW_COUNT;
+         WHERE o.seq = ANY (v_seqs) AND (v_stop IS NULL OR o.seq < v_stop)
+           AND NOT o.born_inserted;
+        GET DIAGNOSTICS v_deleted = ROW_COUNT;
+        v_fanned_out := v_fanned_out + v_deleted;
     END IF;
 
     IF v_ids IS NULL AND NOT v_blocked THEN
@@ -455,7 +466,7 @@ BEGIN
                CASE WHEN en.previous_secret_expires > now()
                     THEN encode(en.previous_secret_sealed, 'hex') END,
                encode(t.signing_key_sealed, 'hex'),
-               NULL::integer, NULL::boolean, NULL::integer, sl.send_limit
+               NULL::integer, NULL::boolean, NULL::integer, sl.send_limit, NULL::boolean
           FROM (SELECT * FROM unnest(coalesce(v_pick_tenants, '{}'), coalesce(v_pick_ids, '{}'),
                                      coalesce(v_pick_endpoints, '{}'), coalesce(v_pick_events, '{}'),
                                      coalesce(v_pick_attempts, '{}'))
@@ -485,5 +496,6 @@ BEGIN
     busy := v_busy;
     fanned_out := v_fanned_out;
     send_limit := NULL;
+    rest_waiting := EXISTS (SELECT 1 FROM hookd.pending_events o WHERE o.born_inserted);
     RETURN NEXT;
 END $$;

@@ -23,7 +23,7 @@ from conftest import DATABASE_URL, SEEN_SECRETS
 
 CLAIM_COLUMNS = ("tenant_id", "delivery_id", "endpoint_id", "event_id", "attempt", "url", "body",
                  "secret_hex", "previous_secret_hex", "signing_key_hex", "endpoints_locked", "busy",
-                 "fanned_out", "send_limit")
+                 "fanned_out", "send_limit", "rest_waiting")
 
 
 def subscribe(db, tenant, receiver, type_="order.updated", path="/hook"):
@@ -305,6 +305,22 @@ def outbox(db, events):
         return cur.fetchone()[0]
 
 
+def queue_rest(db, events):
+    """hookd.queue_rest until none of events waits for it (a worker of the
+    test session may be queueing them at the same moment: its rows are
+    skipped until it commits)."""
+    deadline = time.monotonic() + 10
+    with db.cursor() as cur:
+        while True:
+            cur.execute("SELECT hookd.queue_rest(1000)")
+            cur.execute("SELECT count(*) FROM hookd.pending_events"
+                        " WHERE event_id = ANY (%s) AND born_inserted", (events,))
+            if cur.fetchone()[0] == 0:
+                return
+            assert time.monotonic() < deadline, "the outbox's rest was never queued"
+            time.sleep(0.02)
+
+
 def states(db, events):
     with db.cursor() as cur:
         cur.execute("SELECT state, count(*) FROM hookd.deliveries WHERE event_id = ANY (%s)"
@@ -356,6 +372,7 @@ def test_a_slow_endpoints_new_events_go_to_the_queue(tenant, receiver, db):
                     " WHERE endpoint_id = %s AND state = 'delivering'", (slow,))
     rows, closing = claim(db, str(uuid.uuid4()), fan_out=1000)
     assert mine(rows, tenant) == []
+    queue_rest(db, events)
     assert outbox(db, events) == 0, "they do not hold the outbox back"
     assert states(db, events) == {"delivering": 1, "pending": 2}
 
@@ -370,6 +387,7 @@ def test_a_throttled_endpoint_does_not_hold_back_another_endpoints_events(tenant
     second = publish_only(db, tenant, 1, "product.created")
     rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
     assert [(r["endpoint_id"], r["event_id"]) for r in mine(rows, tenant)] == [(other, second[0])]
+    queue_rest(db, first)
     assert states(db, first) == {"pending": 1}, "no token: queued at once"
     assert outbox(db, first + second) == 0
 
@@ -403,6 +421,7 @@ def test_disabled_and_open_circuit_endpoints_get_queued_deliveries(tenant, recei
     events = publish_only(db, tenant, 1)
     rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
     assert [r["endpoint_id"] for r in mine(rows, tenant)] == [fine]
+    queue_rest(db, events)
     with db.cursor() as cur:
         cur.execute("SELECT endpoint_id, state FROM hookd.deliveries WHERE event_id = %s"
                     " ORDER BY endpoint_id", (events[0],))
@@ -432,6 +451,7 @@ def test_behind_a_backlog_new_events_join_the_queue(tenant, receiver, db):
     rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
     got = [r["event_id"] for r in mine(rows, tenant)]
     assert len(got) == 1 and got[0] in queued, "one of the two queued (due at the same time)"
+    queue_rest(db, fresh)
     assert outbox(db, fresh) == 0, "a backlog does not hold the outbox back"
     assert states(db, fresh) == {"pending": 2}
 
@@ -469,6 +489,7 @@ def test_an_endpoint_whose_requests_are_mostly_old_is_slow(tenant, receiver, db)
     fresh = publish_only(db, tenant, 1)
     rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
     assert mine(rows, tenant) == []
+    queue_rest(db, fresh)
     assert outbox(db, fresh) == 0, "half of its requests are old: its new deliveries are queued"
     assert states(db, fresh) == {"pending": 1}
 
@@ -506,6 +527,7 @@ def test_a_slow_endpoint_takes_new_events_into_its_queue_even_when_held(tenant, 
     fresh = publish_only(db, tenant, 1)
     rows, _ = claim_while_held(db, slow)
     assert [(r["endpoint_id"], r["event_id"]) for r in mine(rows, tenant)] == [(fine, fresh[0])]
+    queue_rest(db, fresh)
     assert outbox(db, fresh) == 0, "the held slow endpoint's delivery joins its queue"
     with db.cursor() as cur:
         cur.execute("SELECT state FROM hookd.deliveries WHERE event_id = %s AND endpoint_id = %s",
@@ -749,3 +771,50 @@ def test_the_record_reaches_deliveries_only_by_key(tenant, receiver, db):
     for query, node in reads:
         cond = node.get("Index Cond", "") + node.get("TID Cond", "") + node.get("Recheck Cond", "")
         assert re.search(r"\b(id|endpoint_id|ctid) = ", cond), (node, query)
+
+
+def test_a_claim_leaves_the_rest_of_an_event_to_queue_rest(tenant, receiver, db):
+    """Broken if a claim still inserts the deliveries it cannot claim, takes
+    an event it marked again, or if queue_rest misses them. In one
+    transaction that is rolled back, so the session's workers see none of
+    it."""
+    fine = subscribe(db, tenant, receiver, path="/fine")
+    gone = subscribe(db, tenant, receiver, path="/gone")
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET state = 'disabled' WHERE id = %s", (gone,))
+    events = publish_only(db, tenant, 1)
+    conn = psycopg2.connect(DATABASE_URL)
+    try:
+        with conn.cursor() as cur:
+            def claim_here():
+                cur.execute("SELECT * FROM hookd.claim_deliveries(%s, '{}'::bigint[], 1000, 1000,"
+                            " 60, 32, 0, 5, 0)", (str(uuid.uuid4()),))
+                rows = [dict(zip(CLAIM_COLUMNS, row)) for row in cur.fetchall()]
+                return [r for r in rows if r["delivery_id"] is not None], rows[-1]
+
+            def deliveries():
+                cur.execute("SELECT endpoint_id, state FROM hookd.deliveries WHERE event_id = %s"
+                            " ORDER BY endpoint_id", (events[0],))
+                return cur.fetchall()
+
+            def outbox_rows():
+                cur.execute("SELECT born_inserted FROM hookd.pending_events WHERE event_id = %s",
+                            (events[0],))
+                return cur.fetchall()
+
+            rows, closing = claim_here()
+            assert [r["endpoint_id"] for r in mine(rows, tenant)] == [fine]
+            assert closing["rest_waiting"] is True
+            assert deliveries() == [(fine, "delivering")], "the disabled one is left for queue_rest"
+            assert outbox_rows() == [(True,)]
+            rows, closing = claim_here()
+            assert mine(rows, tenant) == [], "a marked event is not taken again"
+            assert outbox_rows() == [(True,)]
+            cur.execute("SELECT hookd.queue_rest(1000)")
+            assert cur.fetchone()[0] >= 1
+            assert deliveries() == sorted([(fine, "delivering"), (gone, "disabled")])
+            assert outbox_rows() == []
+    finally:
+        conn.rollback()
+        conn.close()
+
