@@ -12,7 +12,9 @@
 -- 57 % of a 30,000-event drain to one fast endpoint through the queue
 -- (47,121 updates of deliveries instead of 30,000). And p_ahead (claiming
 -- ahead, below): the signature and the result (send_limit) changed, hence
--- the DROP of the old signature.
+-- the DROP of the old signature. Then (0015_outbox_rest.sql) the deliveries
+-- an event's claim cannot claim are queued by hookd.queue_rest instead of
+-- here, and the result has rest_waiting (DROP again).
 
 -- Claims up to p_limit deliveries for p_claim_id with a lease of p_lease_s:
 -- first the queue's due deliveries, then new events from the outbox, whose
@@ -39,11 +41,16 @@
 -- slots do not wait a claim's round trip to be refilled. A worker that
 -- sees a failure gives back what it holds unsent for that endpoint.
 --
--- The outbox is taken in order (p_fan_out_limit events at most). An event's
--- deliveries are inserted claimed where their endpoint has room left after
--- its queued due deliveries; otherwise they are queued ('pending', or
--- 'disabled' at a disabled endpoint, 'pending' behind an open circuit), so
--- a slow or throttled endpoint never holds back the others' events. The
+-- The outbox is taken in order (p_fan_out_limit events at most), skipping
+-- the events marked born_inserted. An event's deliveries are inserted
+-- claimed where their endpoint has room left after its queued due
+-- deliveries; otherwise they are to be queued ('pending', or 'disabled' at
+-- a disabled endpoint, 'pending' behind an open circuit), so a slow or
+-- throttled endpoint never holds back the others' events. Those are not
+-- inserted here: the event stays in the outbox marked born_inserted, and
+-- hookd.queue_rest (queue_rest.sql) queues them in another transaction, so
+-- that a slow endpoint's queue is not written in the claims of a busy one
+-- (an endpoint's claims are serial). The
 -- events are taken up to, not including, the first one that has a target
 -- which would merely have to wait a moment: an endpoint whose room is used
 -- up (by this claim's new deliveries, or by a short queue of due ones) and
@@ -62,8 +69,9 @@
 -- then one closing row whose delivery columns are NULL: endpoints_locked
 -- counts the endpoints with work this claim held (those that got no
 -- delivery were held back by a limit), busy says that work exists but other
--- claims held its endpoints (worth looking again at once), and fanned_out
--- counts the outbox events handled.
+-- claims held its endpoints (worth looking again at once), fanned_out
+-- counts the outbox events handled, and rest_waiting says that outbox
+-- events wait for hookd.queue_rest.
 DROP FUNCTION IF EXISTS hookd.claim_deliveries(uuid, bigint[], integer, integer, integer, integer,
                                                double precision, integer);
 DROP FUNCTION IF EXISTS hookd.claim_deliveries(uuid, bigint[], integer, integer, integer, integer,
