@@ -64,11 +64,11 @@ void db_deliveries_claim_id(char out[CLAIM_ID_LEN + 1]);
  * endpoints' health, for the deliveries still claimed by claim_id, in one
  * transaction committed durably (the attempts are on record once
  * answered), in one round trip (hookd.record_attempts), without waiting;
- * the same transaction queues the remaining deliveries of up to rest_limit
- * outbox events whose born-claimed ones are inserted (hookd.queue_rest;
- * count may be 0 to do only that). db_deliveries_record_finish reads the
- * answer (*recorded counts the attempts written, the others' leases were
- * lost; *rest_queued the outbox events queued), returning 0 while it has
+ * the same transaction queues the deliveries that up to rest_limit claims
+ * could not claim (hookd.queue_rest; count may be 0 to do only that).
+ * db_deliveries_record_finish reads the answer (*recorded counts the
+ * attempts written, the others' leases were lost; *rest_queued the claims'
+ * leftovers queued), returning 0 while it has
  * not arrived (without wait), 1 when it has, -1 on failure. A success
  * closes the endpoint's circuit; failures extend its streak, open the
  * circuit at the breaker threshold (until the failed delivery's retry),
@@ -102,8 +102,8 @@ struct claim_result {
     long fanned_out;             /* outbox events handled */
     bool throttled;              /* an endpoint had due work its limits held back */
     bool busy;                   /* other claims held every endpoint with due work */
-    bool rest_waiting;           /* outbox events wait for the rest of their deliveries
-                                  * to be queued (db_deliveries_record_send) */
+    bool rest_waiting;           /* claims left deliveries to be queued
+                                  * (db_deliveries_record_send) */
 };
 
 /* In one round trip and one transaction, committed without waiting for the

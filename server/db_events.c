@@ -59,6 +59,7 @@ static const struct db_stmt stmt_delete_unsent = {
     "DELETE FROM hookd.events e WHERE e.tenant_id = $1 AND e.id = $2"
     " AND NOT EXISTS (SELECT 1 FROM hookd.pending_events p"
     "                  WHERE p.tenant_id = e.tenant_id AND p.event_id = e.id)"
+    " AND NOT EXISTS (SELECT 1 FROM hookd.pending_rest r WHERE e.id = ANY (r.event_ids))"
     " AND NOT EXISTS (SELECT 1 FROM hookd.deliveries d"
     "                  WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id)",
     2

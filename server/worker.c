@@ -25,8 +25,9 @@
 #define BUSY_POLL_MS 1
 /* Opened secrets and signing keys each worker keeps (secret_cache.h). */
 #define SECRET_CACHE_ENTRIES 256
-/* Outbox events whose remaining deliveries one record queues at most. */
-#define REST_BATCH 256
+/* Claims' leftover deliveries (rows of hookd.pending_rest, one per claim)
+ * one record queues at most. */
+#define REST_BATCH 16
 
 struct worker {
     struct worker_pool *pool;
@@ -56,8 +57,8 @@ struct worker {
     struct attempt_record *recording; /* the attempts it writes */
     size_t n_recording;
     size_t cap_recording;
-    bool rest_waiting;               /* outbox events wait for their remaining deliveries
-                                      * to be queued (with the next record) */
+    bool rest_waiting;               /* claims left deliveries to be queued (with the
+                                      * next record) */
 };
 
 struct worker_pool {
@@ -352,7 +353,7 @@ static void finish_record(struct worker *w, bool wait)
     if (rc == 0)
         return;
     w->record_sent = false;
-    /* A full batch of the outbox's rest: more may wait. */
+    /* A full batch of claims' leftovers: more may wait. */
     if (rest_queued >= REST_BATCH)
         w->rest_waiting = true;
     if (rc < 0) {
@@ -373,7 +374,7 @@ static void finish_record(struct worker *w, bool wait)
 }
 
 /* Sends the finished attempts to be written (a durable commit) on the
- * record connection, with the outbox's rest to queue, without waiting,
+ * record connection, with claims' leftover deliveries to queue, without waiting,
  * unless a record is being written already. */
 static void start_record(struct worker *w)
 {

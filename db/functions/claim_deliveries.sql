@@ -41,16 +41,15 @@
 -- slots do not wait a claim's round trip to be refilled. A worker that
 -- sees a failure gives back what it holds unsent for that endpoint.
 --
--- The outbox is taken in order (p_fan_out_limit events at most), skipping
--- the events marked born_inserted. An event's deliveries are inserted
--- claimed where their endpoint has room left after its queued due
--- deliveries; otherwise they are to be queued ('pending', or 'disabled' at
--- a disabled endpoint, 'pending' behind an open circuit), so a slow or
--- throttled endpoint never holds back the others' events. Those are not
--- inserted here: the event stays in the outbox marked born_inserted, and
--- hookd.queue_rest (queue_rest.sql) queues them in another transaction, so
--- that a slow endpoint's queue is not written in the claims of a busy one
--- (an endpoint's claims are serial). The
+-- The outbox is taken in order (p_fan_out_limit events at most). An
+-- event's deliveries are inserted claimed where their endpoint has room
+-- left after its queued due deliveries; otherwise they are to be queued
+-- ('pending', or 'disabled' at a disabled endpoint, 'pending' behind an
+-- open circuit), so a slow or throttled endpoint never holds back the
+-- others' events. Those are not inserted here but listed in one row of
+-- hookd.pending_rest, and hookd.queue_rest (queue_rest.sql) queues them in
+-- another transaction, so that a slow endpoint's queue is not written in
+-- the claims of a busy one (an endpoint's claims are serial). The
 -- events are taken up to, not including, the first one that has a target
 -- which would merely have to wait a moment: an endpoint whose room is used
 -- up (by this claim's new deliveries, or by a short queue of due ones) and
@@ -70,8 +69,8 @@
 -- counts the endpoints with work this claim held (those that got no
 -- delivery were held back by a limit), busy says that work exists but other
 -- claims held its endpoints (worth looking again at once), fanned_out
--- counts the outbox events handled, and rest_waiting says that outbox
--- events wait for hookd.queue_rest.
+-- counts the outbox events handled, and rest_waiting says that deliveries
+-- wait in hookd.pending_rest for hookd.queue_rest.
 DROP FUNCTION IF EXISTS hookd.claim_deliveries(uuid, bigint[], integer, integer, integer, integer,
                                                double precision, integer);
 DROP FUNCTION IF EXISTS hookd.claim_deliveries(uuid, bigint[], integer, integer, integer, integer,
@@ -130,8 +129,6 @@ DECLARE
     v_blocked    boolean := false; -- an event waits for an endpoint another claim holds
     v_busy       boolean := false;
     v_fanned_out integer := 0;
-    v_deleted    integer;
-    v_rest_seqs  bigint[];   -- taken events with deliveries left for hookd.queue_rest
     v_born_tenants bigint[] := '{}';
     v_born_ids     bigint[] := '{}';
     v_born_endpoints bigint[] := '{}';
@@ -150,7 +147,6 @@ BEGIN
                array_agg(p.event_id ORDER BY p.seq)
           INTO v_seqs, v_ev_tenants, v_ev_ids
           FROM (SELECT o.seq, o.tenant_id, o.event_id FROM hookd.pending_events o
-                 WHERE NOT o.born_inserted
                  ORDER BY o.seq LIMIT p_fan_out_limit FOR UPDATE SKIP LOCKED) p;
     END IF;
     IF v_seqs IS NOT NULL THEN
@@ -367,13 +363,13 @@ BEGIN
         v_blocked := coalesce(v_blocked, false);
     END IF;
 
-    -- Step 5: the taken events' born-claimed deliveries are inserted; an
-    -- event with no other delivery leaves the outbox, one with others to
-    -- queue (at an endpoint without room, slow, throttled, behind an open
-    -- circuit or disabled) stays there, marked born_inserted, for
-    -- hookd.queue_rest: the worker runs it on its other connection, beside
-    -- the attempt records, so that a slow endpoint's queue is not written
-    -- on the critical path of a busy endpoint's serial claims.
+    -- Step 5: the taken events' born-claimed deliveries are inserted, the
+    -- others (to be queued: at an endpoint without room, slow, throttled,
+    -- behind an open circuit or disabled) are written as one row of
+    -- hookd.pending_rest for hookd.queue_rest, which the worker runs on its
+    -- other connection, beside the attempt records, so that a slow
+    -- endpoint's queue is not written on the critical path of a busy
+    -- endpoint's serial claims; the outbox rows are deleted.
     IF v_seqs IS NOT NULL THEN
         IF v_t_seqs IS NOT NULL THEN
             WITH ep AS (
@@ -395,22 +391,22 @@ BEGIN
                        now() + p_lease_s * interval '1 second'
                   FROM t WHERE t.born
                 ON CONFLICT (tenant_id, event_id, endpoint_id) DO NOTHING
-                RETURNING d.tenant_id, d.id, d.endpoint_id, d.event_id)
+                RETURNING d.tenant_id, d.id, d.endpoint_id, d.event_id),
+            rest AS (
+                INSERT INTO hookd.pending_rest (tenant_ids, event_ids, endpoint_ids)
+                SELECT array_agg(t.tenant_id ORDER BY t.seq, t.endpoint_id),
+                       array_agg(t.event_id ORDER BY t.seq, t.endpoint_id),
+                       array_agg(t.endpoint_id ORDER BY t.seq, t.endpoint_id)
+                  FROM t WHERE NOT t.born
+                HAVING count(*) > 0)
             SELECT coalesce(array_agg(ins.tenant_id), '{}'), coalesce(array_agg(ins.id), '{}'),
-                   coalesce(array_agg(ins.endpoint_id), '{}'), coalesce(array_agg(ins.event_id), '{}'),
-                   (SELECT array_agg(DISTINCT t.seq) FROM t WHERE NOT t.born)
-              INTO v_born_tenants, v_born_ids, v_born_endpoints, v_born_events, v_rest_seqs
+                   coalesce(array_agg(ins.endpoint_id), '{}'), coalesce(array_agg(ins.event_id), '{}')
+              INTO v_born_tenants, v_born_ids, v_born_endpoints, v_born_events
               FROM ins;
         END IF;
-        IF v_rest_seqs IS NOT NULL THEN
-            UPDATE hookd.pending_events o SET born_inserted = true WHERE o.seq = ANY (v_rest_seqs);
-            GET DIAGNOSTICS v_fanned_out = ROW_COUNT;
-        END IF;
         DELETE FROM hookd.pending_events o
-         WHERE o.seq = ANY (v_seqs) AND (v_stop IS NULL OR o.seq < v_stop)
-           AND NOT o.born_inserted;
-        GET DIAGNOSTICS v_deleted = ROW_COUNT;
-        v_fanned_out := v_fanned_out + v_deleted;
+         WHERE o.seq = ANY (v_seqs) AND (v_stop IS NULL OR o.seq < v_stop);
+        GET DIAGNOSTICS v_fanned_out = ROW_COUNT;
     END IF;
 
     IF v_ids IS NULL AND NOT v_blocked THEN
@@ -504,6 +500,6 @@ BEGIN
     busy := v_busy;
     fanned_out := v_fanned_out;
     send_limit := NULL;
-    rest_waiting := EXISTS (SELECT 1 FROM hookd.pending_events o WHERE o.born_inserted);
+    rest_waiting := EXISTS (SELECT 1 FROM hookd.pending_rest r);
     RETURN NEXT;
 END $$;

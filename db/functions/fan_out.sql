@@ -3,60 +3,37 @@
 -- CREATE OR REPLACE only; when a signature or return type changes, drop the
 -- old one first with DROP FUNCTION IF EXISTS.
 --
--- hookd.queue_events and hookd.fan_out: from 0010_set_based_worker.sql,
--- whose notes on plans apply (and 0015_outbox_rest.sql).
+-- hookd.fan_out: from 0010_set_based_worker.sql, whose notes on plans
+-- apply.
 
--- Queues the deliveries of the given outbox events (locked by the caller)
--- that do not exist yet ('pending', or 'disabled' at a disabled endpoint)
--- and deletes their outbox rows; returns how many rows it deleted. An
--- endpoint subscribed to the type and to '*' gets one delivery; one that
--- has the event's delivery already (born claimed by a claim) is skipped.
--- One statement for the batch, whose cached generic plan reaches every
--- table by key (LATERAL probes with LIMIT, as in claim_deliveries.sql's
--- step 1): it runs beside every attempt record, and planning it afresh
--- each time had cost 0.7 ms per call, a join of the whole batch 8 ms.
-CREATE OR REPLACE FUNCTION hookd.queue_events(p_seqs bigint[]) RETURNS integer
-LANGUAGE plpgsql SET enable_seqscan = off SET plan_cache_mode = force_generic_plan AS $$
-DECLARE
-    v_deleted integer;
-BEGIN
-    INSERT INTO hookd.deliveries (tenant_id, event_id, endpoint_id, state)
-    SELECT p.tenant_id, p.event_id, e.id,
-           CASE WHEN e.state = 'active' THEN 'pending' ELSE 'disabled' END
-      FROM unnest(p_seqs) AS k(seq)
-     CROSS JOIN LATERAL (
-        SELECT o.tenant_id, o.event_id FROM hookd.pending_events o WHERE o.seq = k.seq LIMIT 1) p
-     CROSS JOIN LATERAL (
-        SELECT ev.type FROM hookd.events ev
-         WHERE ev.tenant_id = p.tenant_id AND ev.id = p.event_id LIMIT 1) ev
-     CROSS JOIN LATERAL (
-        SELECT s.endpoint_id FROM hookd.subscriptions s
-         WHERE s.tenant_id = p.tenant_id AND s.event_type = ev.type
-        UNION
-        SELECT s.endpoint_id FROM hookd.subscriptions s
-         WHERE s.tenant_id = p.tenant_id AND s.event_type = '*') s
-     CROSS JOIN LATERAL (
-        SELECT e.id, e.state FROM hookd.endpoints e
-         WHERE e.tenant_id = p.tenant_id AND e.id = s.endpoint_id LIMIT 1) e
-    ON CONFLICT (tenant_id, event_id, endpoint_id) DO NOTHING;
-    DELETE FROM hookd.pending_events o WHERE o.seq = ANY (p_seqs);
-    GET DIAGNOSTICS v_deleted = ROW_COUNT;
-    RETURN v_deleted;
-END $$;
-
--- Moves up to p_limit outbox events, oldest first, into deliveries, all
--- queued (the worker's claims insert new events' deliveries born claimed
--- instead; this is for tests and tools).
+-- Moves up to p_limit outbox events into deliveries, as hookd.fan_out of
+-- 0007_worker_round.sql did event by event: one statement for the batch,
+-- planned afresh (see the top of this file). An endpoint subscribed to the
+-- type and to '*' gets one delivery.
 CREATE OR REPLACE FUNCTION hookd.fan_out(p_limit integer) RETURNS integer
 LANGUAGE plpgsql SET enable_seqscan = off AS $$
 DECLARE
-    v_seqs bigint[];
+    v_seqs    bigint[];
+    v_tenants bigint[];
+    v_events  text[];
 BEGIN
-    SELECT array_agg(p.seq) INTO v_seqs
-      FROM (SELECT seq FROM hookd.pending_events
+    SELECT array_agg(p.seq), array_agg(p.tenant_id), array_agg(p.event_id)
+      INTO v_seqs, v_tenants, v_events
+      FROM (SELECT seq, tenant_id, event_id FROM hookd.pending_events
              ORDER BY seq LIMIT p_limit FOR UPDATE SKIP LOCKED) p;
     IF v_seqs IS NULL THEN
         RETURN 0;
     END IF;
-    RETURN hookd.queue_events(v_seqs);
+    EXECUTE $sql$
+    INSERT INTO hookd.deliveries (tenant_id, event_id, endpoint_id, state)
+    SELECT DISTINCT ev.tenant_id, ev.id, e.id,
+           CASE WHEN e.state = 'active' THEN 'pending' ELSE 'disabled' END
+      FROM unnest($1::bigint[], $2::text[]) AS p(tenant_id, event_id)
+      JOIN hookd.events ev ON ev.tenant_id = p.tenant_id AND ev.id = p.event_id
+      JOIN hookd.subscriptions s ON s.tenant_id = ev.tenant_id AND s.event_type IN (ev.type, '*')
+      JOIN hookd.endpoints e ON e.tenant_id = s.tenant_id AND e.id = s.endpoint_id
+    ON CONFLICT (tenant_id, event_id, endpoint_id) DO NOTHING
+    $sql$ USING v_tenants, v_events;
+    DELETE FROM hookd.pending_events WHERE seq = ANY (v_seqs);
+    RETURN cardinality(v_seqs);
 END $$;

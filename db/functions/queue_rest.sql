@@ -5,22 +5,41 @@
 --
 -- hookd.queue_rest: from 0015_outbox_rest.sql.
 
--- Queues the remaining deliveries of up to p_limit outbox events whose
--- born-claimed deliveries a claim has inserted (born_inserted), oldest
--- first, and deletes their outbox rows (hookd.queue_events); returns how
--- many events it took. Rows another transaction holds are skipped. The
--- worker runs it beside each attempt record, and on its own when a claim
--- says such events wait (rest_waiting); any worker takes any worker's.
+-- Queues the deliveries that up to p_limit claims left (hookd.pending_rest,
+-- oldest first; rows another transaction holds are skipped): 'pending', or
+-- 'disabled' at an endpoint disabled meanwhile; a delivery that exists
+-- already, or whose event or endpoint was deleted meanwhile, is skipped.
+-- Returns how many rows it took. The worker runs it beside each attempt
+-- record, and on its own when a claim says rows wait (rest_waiting); any
+-- worker takes any worker's. Every table is reached by key (LATERAL probes
+-- with LIMIT), so the cached generic plan is right at any size.
 CREATE OR REPLACE FUNCTION hookd.queue_rest(p_limit integer) RETURNS integer
-LANGUAGE plpgsql SET enable_seqscan = off AS $$
+LANGUAGE plpgsql SET enable_seqscan = off SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
-    v_seqs bigint[];
+    v_ids bigint[];
 BEGIN
-    SELECT array_agg(p.seq) INTO v_seqs
-      FROM (SELECT o.seq FROM hookd.pending_events o WHERE o.born_inserted
-             ORDER BY o.seq LIMIT p_limit FOR UPDATE SKIP LOCKED) p;
-    IF v_seqs IS NULL THEN
+    SELECT array_agg(r.id) INTO v_ids
+      FROM (SELECT r.id FROM hookd.pending_rest r
+             ORDER BY r.id LIMIT p_limit FOR UPDATE SKIP LOCKED) r;
+    IF v_ids IS NULL THEN
         RETURN 0;
     END IF;
-    RETURN hookd.queue_events(v_seqs);
+    INSERT INTO hookd.deliveries (tenant_id, event_id, endpoint_id, state)
+    SELECT t.tenant_id, t.event_id, e.id,
+           CASE WHEN e.state = 'active' THEN 'pending' ELSE 'disabled' END
+      FROM unnest(v_ids) AS k(id)
+     CROSS JOIN LATERAL (
+        SELECT r.tenant_ids, r.event_ids, r.endpoint_ids FROM hookd.pending_rest r
+         WHERE r.id = k.id LIMIT 1) r
+     CROSS JOIN LATERAL unnest(r.tenant_ids, r.event_ids, r.endpoint_ids)
+                        AS t(tenant_id, event_id, endpoint_id)
+     CROSS JOIN LATERAL (
+        SELECT 1 FROM hookd.events ev
+         WHERE ev.tenant_id = t.tenant_id AND ev.id = t.event_id LIMIT 1) ev
+     CROSS JOIN LATERAL (
+        SELECT e.id, e.state FROM hookd.endpoints e
+         WHERE e.tenant_id = t.tenant_id AND e.id = t.endpoint_id LIMIT 1) e
+    ON CONFLICT (tenant_id, event_id, endpoint_id) DO NOTHING;
+    DELETE FROM hookd.pending_rest r WHERE r.id = ANY (v_ids);
+    RETURN cardinality(v_ids);
 END $$;

@@ -299,6 +299,11 @@ def publish_only(db, tenant, count, type_="order.updated"):
         return [row[0] for row in cur.fetchall()]
 
 
+def outbox_here(cur, events):
+    cur.execute("SELECT count(*) FROM hookd.pending_events WHERE event_id = ANY (%s)", (events,))
+    return cur.fetchone()[0]
+
+
 def outbox(db, events):
     with db.cursor() as cur:
         cur.execute("SELECT count(*) FROM hookd.pending_events WHERE event_id = ANY (%s)", (events,))
@@ -306,15 +311,15 @@ def outbox(db, events):
 
 
 def queue_rest(db, events):
-    """hookd.queue_rest until none of events waits for it (a worker of the
-    test session may be queueing them at the same moment: its rows are
-    skipped until it commits)."""
+    """hookd.queue_rest until no delivery of events waits for it (a worker
+    of the test session may be queueing them at the same moment: its rows
+    are skipped until it commits)."""
     deadline = time.monotonic() + 10
     with db.cursor() as cur:
         while True:
             cur.execute("SELECT hookd.queue_rest(1000)")
-            cur.execute("SELECT count(*) FROM hookd.pending_events"
-                        " WHERE event_id = ANY (%s) AND born_inserted", (events,))
+            cur.execute("SELECT count(*) FROM hookd.pending_rest WHERE event_ids && %s::text[]",
+                        (events,))
             if cur.fetchone()[0] == 0:
                 return
             assert time.monotonic() < deadline, "the outbox's rest was never queued"
@@ -773,16 +778,18 @@ def test_the_record_reaches_deliveries_only_by_key(tenant, receiver, db):
         assert re.search(r"\b(id|endpoint_id|ctid) = ", cond), (node, query)
 
 
-def test_a_claim_leaves_the_rest_of_an_event_to_queue_rest(tenant, receiver, db):
-    """Broken if a claim still inserts the deliveries it cannot claim, takes
-    an event it marked again, or if queue_rest misses them. In one
-    transaction that is rolled back, so the session's workers see none of
-    it."""
+def test_a_claim_leaves_the_deliveries_it_cannot_claim_to_queue_rest(tenant, receiver, db):
+    """Broken if a claim still inserts the deliveries it cannot claim, lists
+    them wrongly, or if queue_rest misses them or queues one twice. In one
+    transaction that is rolled back, so no worker sees any of it."""
     fine = subscribe(db, tenant, receiver, path="/fine")
     gone = subscribe(db, tenant, receiver, path="/gone")
+    held = subscribe(db, tenant, receiver, path="/held")
     with db.cursor() as cur:
         cur.execute("UPDATE hookd.endpoints SET state = 'disabled' WHERE id = %s", (gone,))
-    events = publish_only(db, tenant, 1)
+        cur.execute("UPDATE hookd.endpoints SET circuit_open_until = now() + interval '1 hour'"
+                    " WHERE id = %s", (held,))
+    events = publish_only(db, tenant, 2)
     conn = psycopg2.connect(DATABASE_URL)
     try:
         with conn.cursor() as cur:
@@ -793,28 +800,61 @@ def test_a_claim_leaves_the_rest_of_an_event_to_queue_rest(tenant, receiver, db)
                 return [r for r in rows if r["delivery_id"] is not None], rows[-1]
 
             def deliveries():
-                cur.execute("SELECT endpoint_id, state FROM hookd.deliveries WHERE event_id = %s"
-                            " ORDER BY endpoint_id", (events[0],))
+                cur.execute("SELECT event_id, endpoint_id, state FROM hookd.deliveries"
+                            " WHERE event_id = ANY (%s) ORDER BY 1, 2", (events,))
                 return cur.fetchall()
 
-            def outbox_rows():
-                cur.execute("SELECT born_inserted FROM hookd.pending_events WHERE event_id = %s",
-                            (events[0],))
+            def rest():
+                cur.execute("SELECT t.tenant_id, t.event_id, t.endpoint_id FROM hookd.pending_rest r,"
+                            " unnest(r.tenant_ids, r.event_ids, r.endpoint_ids)"
+                            " AS t(tenant_id, event_id, endpoint_id)"
+                            " WHERE r.event_ids && %s::text[] ORDER BY 2, 3", (events,))
                 return cur.fetchall()
 
             rows, closing = claim_here()
-            assert [r["endpoint_id"] for r in mine(rows, tenant)] == [fine]
+            assert sorted((r["event_id"], r["endpoint_id"]) for r in mine(rows, tenant)) == \
+                sorted((e, fine) for e in events)
             assert closing["rest_waiting"] is True
-            assert deliveries() == [(fine, "delivering")], "the disabled one is left for queue_rest"
-            assert outbox_rows() == [(True,)]
+            assert deliveries() == sorted((e, fine, "delivering") for e in events), \
+                "the others are left for queue_rest"
+            assert rest() == sorted((tenant.id, e, p) for e in events for p in (gone, held))
+            assert outbox_here(cur, events) == 0
             rows, closing = claim_here()
-            assert mine(rows, tenant) == [], "a marked event is not taken again"
-            assert outbox_rows() == [(True,)]
+            assert mine(rows, tenant) == []
+            assert len(rest()) == 4, "nothing listed twice"
             cur.execute("SELECT hookd.queue_rest(1000)")
             assert cur.fetchone()[0] >= 1
-            assert deliveries() == sorted([(fine, "delivering"), (gone, "disabled")])
-            assert outbox_rows() == []
+            assert deliveries() == sorted([(e, fine, "delivering") for e in events] +
+                                          [(e, gone, "disabled") for e in events] +
+                                          [(e, held, "pending") for e in events])
+            assert rest() == []
+            cur.execute("SELECT hookd.queue_rest(1000)")
+            assert len(deliveries()) == 6
     finally:
         conn.rollback()
         conn.close()
 
+
+def test_queue_rest_skips_what_exists_or_was_deleted(tenant, receiver, db):
+    """Broken if a leftover whose delivery exists already is queued twice or
+    fails the batch, or if one whose event is gone makes queue_rest fail
+    (and with it every record of the worker that runs it) instead of being
+    dropped."""
+    endpoint = subscribe(db, tenant, receiver)
+    [event] = publish(db, tenant, 1)   # fanned out: its delivery exists
+    conn = psycopg2.connect(DATABASE_URL)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO hookd.pending_rest (tenant_ids, event_ids, endpoint_ids)"
+                        " VALUES (%s, %s, %s)",
+                        ([tenant.id, tenant.id], [event, "EVnosuchevent"], [endpoint, endpoint]))
+            cur.execute("SELECT hookd.queue_rest(1000)")
+            assert cur.fetchone()[0] >= 1
+            cur.execute("SELECT count(*) FROM hookd.deliveries WHERE endpoint_id = %s", (endpoint,))
+            assert cur.fetchone()[0] == 1
+            cur.execute("SELECT count(*) FROM hookd.pending_rest WHERE %s = ANY (event_ids)",
+                        (event,))
+            assert cur.fetchone()[0] == 0
+    finally:
+        conn.rollback()
+        conn.close()
