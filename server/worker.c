@@ -43,6 +43,9 @@ struct worker {
     struct send_queue *sendq;        /* claimed, not sent yet; endpoints' send limits */
     uint64_t claims_sent;            /* claims numbered 1, 2, ... as they are sent */
     bool claiming;                   /* a claim was sent on db, its answer not read yet */
+    bool record_sent;                /* a record was sent on record_db, its answer not read */
+    bool rest_waiting;               /* claims left deliveries to be queued (with the
+                                      * next record) */
     long claim_room;                 /* the free slots it was sent for */
     long claim_fan_out;              /* the outbox events it was sent for */
     long fan_out_next;               /* outbox events the next claim asks for (claim_size.h) */
@@ -53,12 +56,9 @@ struct worker {
     size_t n_done;
     size_t cap_done;
     struct db_conn *record_db;       /* attempt records, sent without waiting */
-    bool record_sent;                /* a record was sent on record_db, its answer not read */
     struct attempt_record *recording; /* the attempts it writes */
     size_t n_recording;
     size_t cap_recording;
-    bool rest_waiting;               /* claims left deliveries to be queued (with the
-                                      * next record) */
 };
 
 struct worker_pool {
