@@ -16,7 +16,7 @@
 #define STATS_STATEMENT_TIMEOUT "SET statement_timeout TO 2000"
 
 /* Counted over the partial index of queued deliveries (pending and
- * delivering rows only), the outbox, and the endpoints. */
+ * delivering rows only), the outbox, claims' leftovers, and the endpoints. */
 static const struct db_stmt stmt_stats = {
     "queue_stats",
     "SELECT (SELECT count(*) FROM hookd.pending_events),"
@@ -25,13 +25,14 @@ static const struct db_stmt stmt_stats = {
     "       count(*) FILTER (WHERE d.state = 'delivering'),"
     "       (SELECT count(*) FROM hookd.endpoints"
     "         WHERE state = 'active' AND circuit_open_until > now()),"
-    "       (SELECT count(*) FROM hookd.endpoints WHERE state = 'disabled')"
+    "       (SELECT count(*) FROM hookd.endpoints WHERE state = 'disabled'),"
+    "       (SELECT coalesce(sum(cardinality(r.event_ids)), 0) FROM hookd.pending_rest r)"
     "  FROM hookd.deliveries d WHERE d.state IN ('pending', 'delivering')",
     0
 };
 
 enum { STAT_OUTBOX, STAT_PENDING, STAT_RETRYING, STAT_DELIVERING, STAT_CIRCUIT_OPEN,
-       STAT_DISABLED, N_STATS };
+       STAT_DISABLED, STAT_TO_QUEUE, N_STATS };
 
 static const struct {
     const char *name;
@@ -43,6 +44,8 @@ static const struct {
     { "hookd_deliveries_delivering", "Deliveries claimed by a worker of any process." },
     { "hookd_endpoints_circuit_open", "Active endpoints whose circuit breaker is open." },
     { "hookd_endpoints_disabled", "Endpoints disabled (410 Gone, failing too long, or by hand)." },
+    { "hookd_deliveries_to_queue",
+      "Deliveries of fanned-out events that claims left for the workers to queue." },
 };
 
 struct queue_stats {

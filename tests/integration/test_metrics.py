@@ -153,6 +153,25 @@ def test_outbox_gauge_matches_the_database(server, tenant, db):
     assert m.get("hookd_events_published_total", type="order.updated") >= 1
 
 
+def test_to_queue_gauge_counts_the_claims_leftovers(server, tenant, db):
+    """With no worker running, a claim's leftover deliveries stay in
+    hookd.pending_rest; the gauge counts deliveries, not rows."""
+    event = tenant.publish().json()["data"]["id"]
+    with db.cursor() as cur:
+        cur.execute("INSERT INTO hookd.pending_rest (tenant_ids, event_ids, endpoint_ids)"
+                    " VALUES (%s, %s, %s) RETURNING id", ([tenant.id] * 3, [event] * 3, [1, 2, 3]))
+        rest_id = cur.fetchone()[0]
+    try:
+        time.sleep(1.2)
+        m = scrape(server.port)
+        with db.cursor() as cur:
+            cur.execute("SELECT sum(cardinality(event_ids)) FROM hookd.pending_rest")
+            assert m.get("hookd_deliveries_to_queue") == cur.fetchone()[0] >= 3
+    finally:
+        with db.cursor() as cur:
+            cur.execute("DELETE FROM hookd.pending_rest WHERE id = %s", (rest_id,))
+
+
 def test_counters_move_with_publishing_delivering_and_failing(started, db):
     """One `serve` process: publishes, successful deliveries, failures with
     retries, a circuit breaker opening; every related series moves."""
