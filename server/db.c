@@ -134,10 +134,17 @@ PGresult *db_query_binary(struct db_conn *conn, const struct db_stmt *stmt,
 int db_send(struct db_conn *conn, const struct db_stmt *stmt, const char *const *values,
             struct hk_error *err)
 {
+    return db_send_binary(conn, stmt, values, NULL, NULL, err);
+}
+
+int db_send_binary(struct db_conn *conn, const struct db_stmt *stmt, const char *const *values,
+                   const int *lengths, const int *formats, struct hk_error *err)
+{
     conn->sqlstate[0] = '\0';
     if (ensure_prepared(conn, stmt, err) != 0)
         return -1;
-    if (PQsendQueryPrepared(conn->pg, stmt->name, stmt->nparams, values, NULL, NULL, 0) != 1) {
+    if (PQsendQueryPrepared(conn->pg, stmt->name, stmt->nparams, values, lengths, formats, 0) !=
+        1) {
         fail_from(conn, NULL, stmt->name, err);
         return -1;
     }

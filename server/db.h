@@ -58,6 +58,10 @@ int db_exec(struct db_conn *conn, const struct db_stmt *stmt, const char *const 
  * before anything else runs on conn. */
 int db_send(struct db_conn *conn, const struct db_stmt *stmt, const char *const *values,
             struct hk_error *err) __attribute__((warn_unused_result));
+/* db_send with parameters in the formats of db_query_binary. */
+int db_send_binary(struct db_conn *conn, const struct db_stmt *stmt, const char *const *values,
+                   const int *lengths, const int *formats, struct hk_error *err)
+    __attribute__((warn_unused_result));
 /* Reads the result of the statement db_send sent. Without wait, returns 0
  * at once when it has not arrived yet (poll PQsocket for input, then call
  * again); 1 with *out (caller PQclear()s it) when it has; -1 with err

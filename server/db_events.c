@@ -176,65 +176,126 @@ int db_events_publish_batch(struct db_conn *conn, struct publish_item *items, si
     return 0;
 }
 
-int db_events_insert_batch(struct db_conn *conn, struct publish_item *items, size_t n,
-                           int64_t occurred_ms, struct hk_error *err)
+/* The statement's parameters for items[0..n): binary arrays (and the
+ * texts, kept in ins->bodies), or -1 when they do not fit a statement. */
+static int insert_batch_params(struct publish_item *items, size_t n, int64_t occurred_ms,
+                               struct buf arrays[5], char occurred[EVENT_RFC3339_LEN + 1],
+                               struct events_insert *ins)
 {
-    enum { TENANTS, IDS, TYPES, VERSIONS, BODIES, N_ARRAYS };
-    struct buf arrays[N_ARRAYS];
-    static const uint32_t oids[N_ARRAYS] = { PG_OID_INT8, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,
-                                             PG_OID_TEXT };
+    enum { TENANTS, IDS, TYPES, VERSIONS, BODIES };
+    static const uint32_t oids[] = { PG_OID_INT8, PG_OID_TEXT, PG_OID_TEXT, PG_OID_TEXT,
+                                     PG_OID_TEXT };
     bool ok = n > 0 && n <= INT32_MAX;
-    for (int a = 0; a < N_ARRAYS; a++) {
-        buf_init(&arrays[a], SIZE_MAX);
+    for (int a = 0; a < 5; a++)
         ok = ok && pg_array_begin(&arrays[a], oids[a], (uint32_t)n) == 0;
-    }
-    char occurred[EVENT_RFC3339_LEN + 1];
     event_rfc3339(occurred, occurred_ms);
-    char **bodies = xcalloc(n, sizeof(*bodies));
+    ins->bodies = xcalloc(n, sizeof(*ins->bodies));
+    ins->n = n;
     struct buf body;
     buf_init(&body, SIZE_MAX);
     for (size_t i = 0; ok && i < n; i++) {
         const struct publish_item *it = &items[i];
         const char *version = it->version != NULL ? it->version : "1.0.0";
-        size_t body_len;
         ok = event_body_write(&body, it->event_id, occurred, it->type, version, it->data_json,
                               strlen(it->data_json)) == 0;
-        body_len = body.len;
-        bodies[i] = buf_steal(&body);
+        size_t body_len = body.len;
+        ins->bodies[i] = buf_steal(&body);
         ok = ok && pg_array_int8(&arrays[TENANTS], it->tenant_id) == 0 &&
              pg_array_text(&arrays[IDS], it->event_id, strlen(it->event_id)) == 0 &&
              pg_array_text(&arrays[TYPES], it->type, strlen(it->type)) == 0 &&
              pg_array_text(&arrays[VERSIONS], version, strlen(version)) == 0 &&
-             pg_array_text(&arrays[BODIES], bodies[i], body_len) == 0;
+             pg_array_text(&arrays[BODIES], ins->bodies[i], body_len) == 0;
     }
     buf_free(&body);
-    PGresult *res = NULL;
-    if (!ok) {
+    return ok ? 0 : -1;
+}
+
+/* Frees what an insert kept (the texts), when they are not handed out. */
+static void events_insert_discard(struct events_insert *ins)
+{
+    for (size_t i = 0; ins->bodies != NULL && i < ins->n; i++)
+        free(ins->bodies[i]);
+    free(ins->bodies);
+    ins->bodies = NULL;
+    ins->n = 0;
+}
+
+/* Runs (wait true) or sends (wait false) the insert of items[0..n).
+ * Returns 0 when it ran or was sent, -1 with err when it failed (ins
+ * then holds nothing). */
+static int insert_batch(struct db_conn *conn, struct publish_item *items, size_t n,
+                        int64_t occurred_ms, bool wait, struct events_insert *ins,
+                        struct hk_error *err)
+{
+    struct buf arrays[5];
+    for (int a = 0; a < 5; a++)
+        buf_init(&arrays[a], SIZE_MAX);
+    char occurred[EVENT_RFC3339_LEN + 1];
+    *ins = (struct events_insert){ 0 };
+    int rc = -1;
+    if (insert_batch_params(items, n, occurred_ms, arrays, occurred, ins) != 0) {
         hk_error_set(err, HK_ERR_INTERNAL, "a batch of %zu events does not fit a statement", n);
     } else {
-        const char *values[] = { arrays[TENANTS].data, arrays[IDS].data, arrays[TYPES].data,
-                                 arrays[VERSIONS].data, occurred, arrays[BODIES].data };
-        const int lengths[] = { (int)arrays[TENANTS].len, (int)arrays[IDS].len,
-                                (int)arrays[TYPES].len, (int)arrays[VERSIONS].len, 0,
-                                (int)arrays[BODIES].len };
+        const char *values[] = { arrays[0].data, arrays[1].data, arrays[2].data,
+                                 arrays[3].data, occurred, arrays[4].data };
+        const int lengths[] = { (int)arrays[0].len, (int)arrays[1].len, (int)arrays[2].len,
+                                (int)arrays[3].len, 0, (int)arrays[4].len };
         static const int formats[] = { 1, 1, 1, 1, 0, 1 };
-        res = db_query_binary(conn, &stmt_insert_batch, values, lengths, formats, err);
-    }
-    for (int a = 0; a < N_ARRAYS; a++)
-        buf_free(&arrays[a]);
-    for (size_t i = 0; i < n; i++) {
-        if (res != NULL) {
-            hk_error_clear(&items[i].err);
-            items[i].out.body = bodies[i];
-            items[i].out.replayed = false;
+        if (wait) {
+            PGresult *res = db_query_binary(conn, &stmt_insert_batch, values, lengths, formats,
+                                            err);
+            rc = res != NULL ? 0 : -1;
+            PQclear(res);
         } else {
-            free(bodies[i]);
+            rc = db_send_binary(conn, &stmt_insert_batch, values, lengths, formats, err);
         }
     }
-    free(bodies);
-    if (res == NULL)
+    for (int a = 0; a < 5; a++)
+        buf_free(&arrays[a]);
+    if (rc != 0)
+        events_insert_discard(ins);
+    return rc;
+}
+
+/* Hands the texts of a committed insert to its items. */
+static void insert_batch_done(struct events_insert *ins, struct publish_item *items)
+{
+    for (size_t i = 0; i < ins->n; i++) {
+        hk_error_clear(&items[i].err);
+        items[i].out.body = ins->bodies[i];
+        items[i].out.replayed = false;
+    }
+    free(ins->bodies);
+    *ins = (struct events_insert){ 0 };
+}
+
+int db_events_insert_batch(struct db_conn *conn, struct publish_item *items, size_t n,
+                           int64_t occurred_ms, struct hk_error *err)
+{
+    struct events_insert ins;
+    if (insert_batch(conn, items, n, occurred_ms, true, &ins, err) != 0)
         return -1;
+    insert_batch_done(&ins, items);
+    return 0;
+}
+
+int db_events_insert_batch_send(struct db_conn *conn, struct publish_item *items, size_t n,
+                                int64_t occurred_ms, struct events_insert *ins,
+                                struct hk_error *err)
+{
+    return insert_batch(conn, items, n, occurred_ms, false, ins, err);
+}
+
+int db_events_insert_batch_finish(struct db_conn *conn, struct events_insert *ins,
+                                  struct publish_item *items, struct hk_error *err)
+{
+    PGresult *res = NULL;
+    if (db_receive(conn, true, &res, err) != 1) {
+        events_insert_discard(ins);
+        return -1;
+    }
     PQclear(res);
+    insert_batch_done(ins, items);
     return 0;
 }
 

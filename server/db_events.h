@@ -48,6 +48,22 @@ int db_events_publish_batch(struct db_conn *conn, struct publish_item *items, si
 int db_events_insert_batch(struct db_conn *conn, struct publish_item *items, size_t n,
                            int64_t occurred_ms, struct hk_error *err)
     __attribute__((warn_unused_result));
+/* db_events_insert_batch in two steps, so that the caller can work while
+ * the database does: _send sends the statement (the texts are kept in
+ * *ins); _finish waits for its outcome and hands the texts to the same
+ * items, or frees them. After a successful _send exactly one _finish must
+ * follow before anything else runs on conn. Both return 0, or -1 with err
+ * (after a failed _send nothing was sent and nothing is kept). */
+struct events_insert {
+    char **bodies;      /* the texts sent, owned until handed to the items */
+    size_t n;
+};
+int db_events_insert_batch_send(struct db_conn *conn, struct publish_item *items, size_t n,
+                                int64_t occurred_ms, struct events_insert *ins,
+                                struct hk_error *err) __attribute__((warn_unused_result));
+int db_events_insert_batch_finish(struct db_conn *conn, struct events_insert *ins,
+                                  struct publish_item *items, struct hk_error *err)
+    __attribute__((warn_unused_result));
 /* Fetches the stored event text (caller frees *body). Returns 1 found, 0 not
  * found (or another tenant's), -1 error. */
 int db_events_get(struct db_conn *conn, int64_t tenant_id, const char *event_id, char **body,

@@ -86,6 +86,28 @@ static bool plain_insert_will_do(struct publish_batcher *b, const struct publish
            lru_cache_get_fixed(b->known_types, it->type, strlen(it->type), 0, &present, 1);
 }
 
+/* Gives every job the same error. */
+static void fail_all(struct publish_job **jobs, size_t n, const struct hk_error *err)
+{
+    for (size_t i = 0; i < n; i++)
+        jobs[i]->item.err = *err;
+}
+
+/* After the statement for jobs failed as a whole (err): they all get the
+ * error when the database cannot be reached, else each is published on its
+ * own to learn its outcome. */
+static void statement_failed(struct publish_batcher *b, struct db_conn *conn,
+                         struct publish_job **jobs, size_t n, const struct hk_error *err)
+{
+    if (err->code == HK_ERR_UNAVAILABLE) {
+        fail_all(jobs, n, err);
+        return;
+    }
+    log_warn("publish batch of %zu failed (%s); publishing them one by one", n, err->detail);
+    publish_one_by_one(conn, jobs, n);
+    note_types(b, jobs, n);
+}
+
 /* Runs one statement for jobs (copied through the scratch items): the
  * plain insert (plain true) or hookd.publish_batch. When it fails as a
  * whole, the jobs are published one by one, or all get the error when the
@@ -101,78 +123,143 @@ static void publish_group(struct publish_batcher *b, struct db_conn *conn, bool 
         items[i] = jobs[i]->item;
     int rc = plain ? db_events_insert_batch(conn, items, n, clock_wall_ms(), &err)
                    : db_events_publish_batch(conn, items, n, &err);
-    if (rc == 0) {
-        for (size_t i = 0; i < n; i++)
-            jobs[i]->item = items[i];
-    } else if (err.code == HK_ERR_UNAVAILABLE) {
-        for (size_t i = 0; i < n; i++)
-            jobs[i]->item.err = err;
+    if (rc != 0) {
+        statement_failed(b, conn, jobs, n, &err);
         return;
-    } else {
-        log_warn("publish batch of %zu failed (%s); publishing them one by one", n, err.detail);
-        publish_one_by_one(conn, jobs, n);
     }
+    for (size_t i = 0; i < n; i++)
+        jobs[i]->item = items[i];
     note_types(b, jobs, n);
 }
 
-/* Publishes jobs[0..n) and fills each one's outcome. plain and other are
- * scratch room for n jobs each, items for n items. */
-static void publish_batch(struct publish_batcher *b, struct publish_job **jobs, size_t n,
-                          struct publish_job **plain, struct publish_job **other,
-                          struct publish_item *items)
+/* Sorts jobs[0..n) into those for the plain insert and the others,
+ * refusing a bad version of the former at once. Returns how many went to
+ * plain; *n_other gets the others'. */
+static size_t sort_jobs(struct publish_batcher *b, struct publish_job **jobs, size_t n,
+                        struct publish_job **plain, struct publish_job **other, size_t *n_other)
 {
-    struct hk_error err;
-    hk_error_clear(&err);
-    size_t n_plain = 0, n_other = 0;
+    size_t n_plain = 0;
+    *n_other = 0;
     for (size_t i = 0; i < n; i++) {
         struct publish_item *it = &jobs[i]->item;
         hk_error_clear(&it->err);
         if (!plain_insert_will_do(b, it))
-            other[n_other++] = jobs[i];
+            other[(*n_other)++] = jobs[i];
         else if (it->version != NULL && !event_version_valid(it->version))
             hk_error_field(&it->err, HK_ERR_INVALID, "version"); /* as hookd.publish refuses it */
         else
             plain[n_plain++] = jobs[i];
     }
-    if (n_plain + n_other == 0)
-        return;
-    struct db_conn *conn = db_pool_acquire(b->pool, b->acquire_timeout_ms, &err);
-    if (conn == NULL) {
-        for (size_t i = 0; i < n_plain; i++)
-            plain[i]->item.err = err;
-        for (size_t i = 0; i < n_other; i++)
-            other[i]->item.err = err;
-        return;
-    }
-    publish_group(b, conn, true, plain, n_plain, items);
-    publish_group(b, conn, false, other, n_other, items);
-    db_pool_release(b->pool, conn);
+    return n_plain;
 }
 
+/* Calls every job's done callback; the jobs are the owners' again. */
+static void answer(struct publish_job **jobs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        jobs[i]->done(jobs[i]);
+}
+
+/* Publishes jobs[0..n) and fills each one's outcome, on *conn (borrowed
+ * from the pool first when NULL, and given back when it broke).
+ * answered[0..*n_answered) are jobs of the previous batch, published but
+ * not answered yet: they are answered here (and *n_answered set to 0)
+ * while the database runs this batch's plain insert, or first of all when
+ * there is none. plain and other are scratch room for n jobs each, items
+ * for n items. */
+static void publish_batch(struct publish_batcher *b, struct db_conn **conn,
+                          struct publish_job **jobs, size_t n, struct publish_job **plain,
+                          struct publish_job **other, struct publish_item *items,
+                          struct publish_job **answered, size_t *n_answered)
+{
+    struct hk_error err;
+    hk_error_clear(&err);
+    size_t n_other;
+    size_t n_plain = sort_jobs(b, jobs, n, plain, other, &n_other);
+    if (n_other > 0 || n_plain == 0 || *conn == NULL) {
+        /* nothing to work beside: the previous batch's answers go first */
+        answer(answered, *n_answered);
+        *n_answered = 0;
+    }
+    if (n_plain + n_other == 0)
+        return;
+    if (*conn == NULL && (*conn = db_pool_acquire(b->pool, b->acquire_timeout_ms, &err)) == NULL) {
+        fail_all(plain, n_plain, &err);
+        fail_all(other, n_other, &err);
+        return;
+    }
+    if (n_other > 0 || *n_answered == 0) {
+        publish_group(b, *conn, true, plain, n_plain, items);
+        publish_group(b, *conn, false, other, n_other, items);
+    } else {
+        /* The connection served the previous batch: it is not one that
+         * may have died while idle in the pool (db_query's reconnect). */
+        for (size_t i = 0; i < n_plain; i++)
+            items[i] = plain[i]->item;
+        struct events_insert ins;
+        int sent = db_events_insert_batch_send(*conn, items, n_plain, clock_wall_ms(), &ins,
+                                               &err);
+        answer(answered, *n_answered);
+        *n_answered = 0;
+        if (sent == 0 && db_events_insert_batch_finish(*conn, &ins, items, &err) == 0) {
+            for (size_t i = 0; i < n_plain; i++)
+                plain[i]->item = items[i];
+            note_types(b, plain, n_plain);
+        } else {
+            statement_failed(b, *conn, plain, n_plain, &err);
+        }
+    }
+    if (PQstatus((*conn)->pg) != CONNECTION_OK) {
+        db_pool_release(b->pool, *conn); /* closes it */
+        *conn = NULL;
+    }
+}
+
+/* DESIGN: one or more threads each take what is queued (a batch), publish
+ * it and answer it. While more publishes are queued, a thread keeps its
+ * connection, and a batch's answers wait until the next batch is sent:
+ * they are written while the database runs it, instead of the database
+ * waiting for them. With nothing queued, the answers go out at once and
+ * the connection back to the pool. */
 static void *batcher_thread(void *arg)
 {
     struct publish_batcher *b = arg;
     struct publish_job **jobs = xcalloc(b->max_batch, sizeof(struct publish_job *));
+    struct publish_job **answered = xcalloc(b->max_batch, sizeof(struct publish_job *));
     struct publish_job **plain = xcalloc(b->max_batch, sizeof(struct publish_job *));
     struct publish_job **other = xcalloc(b->max_batch, sizeof(struct publish_job *));
     struct publish_item *items = xcalloc(b->max_batch, sizeof(*items));
+    size_t n_answered = 0;
+    struct db_conn *conn = NULL;
     pthread_mutex_lock(&b->mu);
     for (;;) {
+        if (b->head == NULL && (n_answered > 0 || conn != NULL)) {
+            pthread_mutex_unlock(&b->mu);
+            answer(answered, n_answered); /* nothing else to do first */
+            n_answered = 0;
+            db_pool_release(b->pool, conn);
+            conn = NULL;
+            pthread_mutex_lock(&b->mu);
+            continue;
+        }
         while (b->head == NULL && !b->stopping)
             pthread_cond_wait(&b->cv, &b->mu);
         size_t n = take_batch(b, jobs);
         if (n == 0)
             break; /* stopping, and nothing left */
         pthread_mutex_unlock(&b->mu);
-        publish_batch(b, jobs, n, plain, other, items);
-        for (size_t i = 0; i < n; i++)
-            jobs[i]->done(jobs[i]);
+        publish_batch(b, &conn, jobs, n, plain, other, items, answered, &n_answered);
+        struct publish_job **published = jobs;
+        jobs = answered;
+        answered = published;
+        n_answered = n;
         pthread_mutex_lock(&b->mu);
     }
     pthread_mutex_unlock(&b->mu);
     free(items);
     free(other);
     free(plain);
+    free(answered);
     free(jobs);
     return NULL;
 }
@@ -207,9 +294,12 @@ void publish_batcher_submit(struct publish_batcher *b, struct publish_job *job)
     pthread_mutex_lock(&b->mu);
     if (b->stopping) {
         pthread_mutex_unlock(&b->mu);
-        struct publish_job *plain, *other;
+        struct publish_job *plain, *other, *answered = NULL;
         struct publish_item item;
-        publish_batch(b, &job, 1, &plain, &other, &item);
+        size_t n_answered = 0;
+        struct db_conn *conn = NULL;
+        publish_batch(b, &conn, &job, 1, &plain, &other, &item, &answered, &n_answered);
+        db_pool_release(b->pool, conn);
         job->done(job);
         return;
     }

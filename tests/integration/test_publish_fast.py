@@ -7,6 +7,7 @@ an unknown type (also one created after hookd started, or removed from the
 catalog after hookd saw it), a bad version, a repeated key."""
 import json
 import threading
+import time
 import uuid
 
 import psycopg2
@@ -157,8 +158,13 @@ def test_a_type_removed_from_the_catalog_after_hookd_saw_it_is_refused(db):
     """The plain insert of a batch fails as a whole when a type it carries
     is gone (the catalog's foreign key); each publish of the batch is then
     tried on its own, so the others are stored and the gone type is refused
-    as unknown, and hookd stops taking it for known. Would fail if a stale
-    type stopped a whole batch, or were stored."""
+    as unknown, and hookd stops taking it for known. A first publish is
+    held in the database (a trigger sleeps) while the others queue, so they
+    form the next batch, which is sent while the first one's answer is
+    still to be written: the path where a batch's answers are written while
+    the database runs the next one. Would fail if a stale type stopped a
+    whole batch, were stored, or if a failed batch sent that way lost or
+    mixed up its answers or those of the batch before it."""
     s = Server("api", HOOKD_HTTP_THREADS=8, HOOKD_TENANT_RATE_LIMIT=0)
     try:
         tenant = create_tenant(s)
@@ -169,8 +175,21 @@ def test_a_type_removed_from_the_catalog_after_hookd_saw_it_is_refused(db):
             cur.execute("DELETE FROM hookd.pending_events WHERE tenant_id = %s", (tenant.id,))
             cur.execute("DELETE FROM hookd.events WHERE type = %s", (gone,))
             cur.execute("DELETE FROM hookd.event_types WHERE name = %s", (gone,))
+            cur.execute("""
+                CREATE FUNCTION hookd.test_hold() RETURNS trigger LANGUAGE plpgsql AS $$
+                BEGIN
+                    IF NEW.body LIKE '%%"hold":true%%' THEN PERFORM pg_sleep(1); END IF;
+                    RETURN NEW;
+                END $$;
+                CREATE TRIGGER test_hold BEFORE INSERT ON hookd.events
+                    FOR EACH ROW EXECUTE FUNCTION hookd.test_hold();""")
         fallbacks = count_fallbacks(s)
 
+        held = []
+        first = threading.Thread(
+            target=lambda: held.append(tenant.publish("order.updated", data={"hold": True})))
+        first.start()
+        time.sleep(0.3)  # the held publish is in the database now
         results = [None] * 16
         barrier = threading.Barrier(len(results))
 
@@ -181,8 +200,10 @@ def test_a_type_removed_from_the_catalog_after_hookd_saw_it_is_refused(db):
         threads = [threading.Thread(target=run, args=(i,)) for i in range(len(results))]
         for t in threads:
             t.start()
-        for t in threads:
+        for t in threads + [first]:
             t.join(timeout=60)
+        assert held[0].status == 201, held[0]
+        assert json.loads(published_text(held[0]))["data"] == {"hold": True}
         for i, r in enumerate(results):
             if i % 2:
                 assert_error(r, 400, "Invalid field type.")
@@ -193,10 +214,13 @@ def test_a_type_removed_from_the_catalog_after_hookd_saw_it_is_refused(db):
         with db.cursor() as cur:
             cur.execute("SELECT count(*), count(*) FILTER (WHERE type = %s)"
                         " FROM hookd.events WHERE tenant_id = %s", (gone, tenant.id))
-            assert cur.fetchone() == (1 + 8, 0)
+            assert cur.fetchone() == (1 + 1 + 8, 0)
         # forgotten: the next publish of it asks the catalog again
         fallbacks = count_fallbacks(s)
         assert_error(tenant.publish(gone), 400, "Invalid field type.")
         assert count_fallbacks(s) == fallbacks
     finally:
         s.stop()
+        with db.cursor() as cur:
+            cur.execute("DROP TRIGGER IF EXISTS test_hold ON hookd.events")
+            cur.execute("DROP FUNCTION IF EXISTS hookd.test_hold()")
