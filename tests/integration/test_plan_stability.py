@@ -1,0 +1,174 @@
+"""Plans made while hookd's tables were nearly empty stay good as they grow.
+
+PostgreSQL keeps a connection's plan of a statement it runs again and again
+(a prepared statement's generic plan, a plpgsql statement, a foreign-key
+check) until the next ANALYZE of its tables. A fresh install analyzed by
+autovacuum, or a VACUUM (ANALYZE) of the nearly empty tables, leaves
+statistics that say one row: plans made then (on hookd's long-lived
+connections) stay in use while the tables grow by the thousand until
+autovacuum analyzes them again, which on a database with the default
+autovacuum_naptime can be a minute or more. A plan that scans a table, or
+walks an index that only matches on tenant_id, costs time in proportion to
+the table for every row: the benchmark's publishes fell from ~17,000 to
+1,650 events/s that way.
+
+Each test runs on a database of its own, created empty and migrated, whose
+growing tables autovacuum leaves alone (so that the statistics stay those of
+the nearly empty tables, as during the minute before autovacuum comes by).
+The plans are read from auto_explain's output, not timed."""
+import json
+import uuid
+
+import psycopg2
+import pytest
+
+from conftest import DATABASE_URL, hookd_env, run_hookd
+
+GROWING = ("events", "pending_events", "deliveries", "attempts")
+
+
+def connect(url):
+    conn = psycopg2.connect(url)
+    conn.autocommit = True
+    return conn
+
+
+@pytest.fixture
+def fresh_db():
+    """A new, migrated database with one tenant: (url, tenant id)."""
+    name = f"hookd_plans_{uuid.uuid4().hex[:8]}"
+    admin = connect(DATABASE_URL)
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    url = DATABASE_URL.replace("/hookd?", f"/{name}?")
+    env = hookd_env(HOOKD_DATABASE_URL=url)
+    r = run_hookd("migrate", env=env, timeout=120)
+    assert r.returncode == 0, r.stderr
+    r = run_hookd("tenant", "create", "plans", "--output", "env", env=env)
+    assert r.returncode == 0, r.stderr
+    tenant_id = int(dict(line.split("=", 1) for line in r.stdout.split())["HOOKD_TENANT_ID"])
+    conn = connect(url)
+    with conn.cursor() as cur:
+        for table in GROWING:
+            cur.execute(f"ALTER TABLE hookd.{table} SET (autovacuum_enabled = false)")
+    conn.close()
+    try:
+        yield url, tenant_id
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        admin.close()
+
+
+PAD = "x" * 1000  # ~1 KB of data per event, as the benchmark's
+
+
+def publish(cur, tenant_id, how, count=1):
+    """count events through hookd.publish (one call each, as a producer
+    publishing from SQL) or hookd.publish_batch (one call, as the API's
+    batcher)."""
+    data = json.dumps({"pad": PAD})
+    if how == "publish":
+        for _ in range(count):
+            cur.execute("SELECT event_id FROM hookd.publish(%s, 'order.updated', %s)",
+                        (tenant_id, data))
+            assert cur.fetchone()[0]
+    else:
+        cur.execute("SELECT count(*) FILTER (WHERE error_state IS NULL) FROM hookd.publish_batch("
+                    " array_fill(%s::bigint, ARRAY[%s]), array_fill('order.updated'::text, ARRAY[%s]),"
+                    " array_fill(%s::text, ARRAY[%s]), array_fill(NULL::text, ARRAY[%s]),"
+                    " array_fill(NULL::text, ARRAY[%s]), array_fill(NULL::text, ARRAY[%s]))",
+                    (tenant_id, count, count, data, count, count, count, count))
+        assert cur.fetchone()[0] == count
+
+
+def add_events(cur, tenant_id, count):
+    """count more events, written directly (no plan of the connection under
+    test is involved); the statistics are not updated."""
+    cur.execute("INSERT INTO hookd.events (tenant_id, id, type, version, occurred, body)"
+                " SELECT %s, 'EV' || lpad(n::text, 18, '0'), 'order.updated', '1.0.0', now(),"
+                "        '{\"n\":' || n || '}'"
+                "   FROM generate_series(1, %s) n", (tenant_id, count))
+
+
+def plans_of(notices):
+    """(query text, node) for every node of every plan auto_explain sent."""
+    nodes = []
+    for notice in notices:
+        if "plan:" not in notice:
+            continue
+        plan = json.loads(notice.split("plan:", 1)[1])
+        stack = [plan["Plan"]]
+        while stack:
+            node = stack.pop()
+            nodes.append((plan["Query Text"], node))
+            stack.extend(node.get("Plans", []))
+    return nodes
+
+
+def explained(conn, run):
+    """Runs run() on conn with auto_explain on; returns the plans' nodes."""
+    with conn.cursor() as cur:
+        cur.execute("LOAD 'auto_explain'")
+        cur.execute("SET auto_explain.log_min_duration = 0")
+        cur.execute("SET auto_explain.log_nested_statements = on")
+        cur.execute("SET auto_explain.log_format = 'json'")
+        cur.execute("SET client_min_messages = 'log'")
+        del conn.notices[:]
+        run(cur)
+        cur.execute("SET client_min_messages = 'notice'")
+    return plans_of(conn.notices)
+
+
+def analyze_count(cur, table):
+    cur.execute("SELECT analyze_count + autoanalyze_count FROM pg_stat_user_tables"
+                " WHERE schemaname = 'hookd' AND relname = %s", (table,))
+    return cur.fetchone()[0]
+
+
+@pytest.mark.parametrize("how, batch", [("publish", 1), ("publish_batch", 32)])
+def test_the_outbox_key_check_stays_on_the_primary_key_as_events_grow(fresh_db, how, batch):
+    """Each outbox row is checked against hookd.events by its foreign key,
+    on a plan the connection keeps. Planned on statistics of a nearly empty
+    table, it must still find the event by the primary key once there are
+    thousands: a sequential scan (the plan PostgreSQL prefers for a one-row
+    table) or a walk of events_by_type_time on tenant_id alone (the one it
+    prefers when ANALYZE took tenant_id for unique) reads every event of the
+    tenant for every publish. Publishes one by one (a producer publishing
+    from SQL) and in batches (the API's batcher), after statistics taken
+    with one event in the table (the benchmark's case).
+
+    Left open: a plan kept while the table holds less than an estimated two
+    rows (a single page analyzed with one row, or an analyzed empty table
+    that has no statistics at all) finds both indexes equally good and may
+    keep events_by_type_time; only a new plan (the next ANALYZE) mends it."""
+    url, tenant_id = fresh_db
+    setup = connect(url)
+    api = connect(url)  # one of hookd's long-lived connections
+    try:
+        with setup.cursor() as cur:
+            publish(cur, tenant_id, how)
+            cur.execute("VACUUM (ANALYZE) hookd.events, hookd.pending_events")
+            cur.execute("SELECT reltuples FROM pg_class WHERE oid = 'hookd.events'::regclass")
+            assert cur.fetchone()[0] == 1, "the statistics are those of a one-event table"
+            analyzed = analyze_count(cur, "events")
+        with api.cursor() as cur:
+            for _ in range(8):  # past the five custom plans: the kept plan is made
+                publish(cur, tenant_id, how, batch)
+        with setup.cursor() as cur:
+            add_events(cur, tenant_id, 3000)
+
+        nodes = explained(api, lambda cur: publish(cur, tenant_id, how))
+
+        with setup.cursor() as cur:
+            assert analyze_count(cur, "events") == analyzed, \
+                "hookd.events was analyzed again during the test: it proves nothing"
+    finally:
+        api.close()
+        setup.close()
+    checks = [n for q, n in nodes if 'FROM ONLY "hookd"."events"' in q]
+    assert checks, "the foreign-key check's plan was seen: " + repr([q for q, _ in nodes])
+    scans = [n for n in checks if n.get("Relation Name") == "events" or "Index Name" in n]
+    assert scans and all(n.get("Index Name") == "events_pkey" or n["Node Type"] == "Bitmap Heap Scan"
+                         for n in scans), scans
+    assert any(n.get("Index Name") == "events_pkey" for n in scans), scans
