@@ -39,16 +39,27 @@ static const struct db_stmt stmt_publish_batch = {
 /* Events whose text hookd built (event_body.h), and their outbox rows: a
  * plain insert with no per-event function, JSON parse or pattern match;
  * the table's constraints (the type in the catalog, the id's form) still
- * hold for every row. $1-$4 and $6 are binary arrays. */
+ * hold for every row. $1-$4 and $6 are binary arrays.
+ *
+ * Sequential scans are off for the statement's transaction (set_config's
+ * is_local, read before its foreign keys are checked at its end), as in
+ * the publish functions (db/functions/publish.sql says why): each outbox
+ * row's check against hookd.events is planned once per connection and
+ * kept until the next ANALYZE, and planned on the statistics of a nearly
+ * empty table it was a scan of every event, per event, as they grew
+ * (test_plan_stability.py, keyless). The cross join with settings makes it
+ * run. */
 static const struct db_stmt stmt_insert_batch = {
     "events_insert_batch",
-    "WITH stored AS ("
+    "WITH settings AS (SELECT set_config('enable_seqscan', 'off', true)),"
+    " stored AS ("
     " INSERT INTO hookd.events (tenant_id, id, type, version, occurred, body)"
     " SELECT e.tenant_id, e.id, e.type, e.version, $5::timestamptz, e.body"
     "   FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $6::text[])"
     "        AS e(tenant_id, id, type, version, body)"
     " RETURNING tenant_id, id)"
-    " INSERT INTO hookd.pending_events (tenant_id, event_id) SELECT tenant_id, id FROM stored",
+    " INSERT INTO hookd.pending_events (tenant_id, event_id)"
+    " SELECT s.tenant_id, s.id FROM stored s, settings",
     6
 };
 static const struct db_stmt stmt_get = {

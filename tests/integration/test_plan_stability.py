@@ -204,13 +204,7 @@ def settled_scans(cur):
         time.sleep(0.1)
 
 
-@pytest.mark.parametrize("keyed", [
-    pytest.param(False, marks=pytest.mark.xfail(strict=True, reason=(
-        "open: POST /events stores keyless events of known types with a plain INSERT "
-        "(db_events.c, events_insert_batch) whose foreign-key check is planned with "
-        "seqscans allowed; it keeps a sequential scan of hookd.events"))),
-    True,
-])
+@pytest.mark.parametrize("keyed", [False, True])
 def test_post_events_checks_its_outbox_rows_by_key_after_a_slow_start(fresh_db, keyed):
     """POST /events on a database analyzed with one event, after a trickle of
     single publishes (each a batch of one, on the API's one connection):

@@ -224,3 +224,4 @@ def test_a_type_removed_from_the_catalog_after_hookd_saw_it_is_refused(db):
         with db.cursor() as cur:
             cur.execute("DROP TRIGGER IF EXISTS test_hold ON hookd.events")
             cur.execute("DROP FUNCTION IF EXISTS hookd.test_hold()")
+
