@@ -28,6 +28,10 @@
 /* Claims' leftover deliveries (rows of hookd.pending_rest, one per claim)
  * one record queues at most. */
 #define REST_BATCH 16
+/* After a record that queued leftovers failed, records go without them for
+ * this long: whatever made hookd.queue_rest fail must not hold up the
+ * attempt records it shares a transaction with. */
+#define REST_RETRY_MS 5000
 
 struct worker {
     struct worker_pool *pool;
@@ -46,6 +50,8 @@ struct worker {
     bool record_sent;                /* a record was sent on record_db, its answer not read */
     bool rest_waiting;               /* claims left deliveries to be queued (with the
                                       * next record) */
+    long record_rest;                /* the leftovers the record sent may queue */
+    int64_t rest_paused_until_ms;    /* records queue none before (REST_RETRY_MS) */
     long claim_room;                 /* the free slots it was sent for */
     long claim_fan_out;              /* the outbox events it was sent for */
     long fan_out_next;               /* outbox events the next claim asks for (claim_size.h) */
@@ -357,7 +363,10 @@ static void finish_record(struct worker *w, bool wait)
     if (rest_queued >= REST_BATCH)
         w->rest_waiting = true;
     if (rc < 0) {
-        w->rest_waiting = true;
+        if (w->record_rest > 0) {
+            w->rest_waiting = true;
+            w->rest_paused_until_ms = clock_mono_ms() + REST_RETRY_MS;
+        }
         log_warn("worker %d: recording attempts failed: %s", w->index, err.detail);
         reserve_done(w, w->n_recording);
         memcpy(&w->done[w->n_done], w->recording, w->n_recording * sizeof(*w->recording));
@@ -378,19 +387,22 @@ static void finish_record(struct worker *w, bool wait)
  * unless a record is being written already. */
 static void start_record(struct worker *w)
 {
-    if (w->record_sent || (w->n_done == 0 && !w->rest_waiting))
+    long rest = clock_mono_ms() >= w->rest_paused_until_ms ? REST_BATCH : 0;
+    if (w->record_sent || (w->n_done == 0 && !(w->rest_waiting && rest > 0)))
         return;
     struct db_conn *db = worker_conn(w, &w->record_db);
     if (db == NULL)
         return;
     struct hk_error err;
     if (db_deliveries_record_send(db, w->claim_id, &w->pool->rules, w->done, w->n_done,
-                                  REST_BATCH, &err) != 0) {
+                                  rest, &err) != 0) {
         log_warn("worker %d: recording attempts failed: %s", w->index, err.detail);
         return;
     }
     w->record_sent = true;
-    w->rest_waiting = false;
+    w->record_rest = rest;
+    if (rest > 0)
+        w->rest_waiting = false;
     struct attempt_record *list = w->recording;
     size_t cap = w->cap_recording;
     w->recording = w->done;

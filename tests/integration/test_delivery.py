@@ -441,3 +441,36 @@ def test_slow_receiver_does_not_delay_a_fast_one(tenant, workers):
     finally:
         slow.close()
         fast.close()
+
+
+def test_a_failing_queue_rest_does_not_hold_up_the_attempt_records(tenant, workers, db):
+    """hookd.queue_rest runs in the attempt record's transaction. Broken if
+    its failure keeps the attempts from being recorded (every record failing
+    with it), or if the leftovers are not queued once it works again."""
+    r = Receiver()
+    fn_file = os.path.join(os.path.dirname(__file__), "..", "..", "db", "functions",
+                           "queue_rest.sql")
+    try:
+        subscribe(tenant, r)
+        gone = subscribe(tenant, r, path="/gone")
+        with db.cursor() as cur:
+            cur.execute("UPDATE hookd.endpoints SET state = 'disabled'"
+                        " WHERE tenant_id = %s AND url = %s", (tenant.id, gone["webhook_url"]))
+            assert cur.rowcount == 1
+            cur.execute("CREATE OR REPLACE FUNCTION hookd.queue_rest(p_limit integer)"
+                        " RETURNS integer LANGUAGE plpgsql AS $$ BEGIN"
+                        " IF p_limit > 0 THEN RAISE EXCEPTION 'queue_rest broken by a test'; END IF;"
+                        " RETURN 0; END $$")
+        w = workers()
+        event = tenant.publish().json()["data"]
+        # Its delivery to the disabled endpoint is a claim's leftover, which
+        # cannot be queued; the other one is delivered and recorded anyway.
+        wait_state(tenant, event["id"], "delivered")
+        assert "queue_rest broken by a test" in w.read_log()
+        assert [n["state"] for n in notifications(tenant, event["id"])] == ["delivered"]
+    finally:
+        with db.cursor() as cur, open(fn_file) as f:
+            cur.execute(f.read())
+        r.close()
+    [parked] = wait_state(tenant, event["id"], "disabled", timeout=15)
+    assert parked["attempts"] == []
