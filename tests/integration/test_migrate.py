@@ -285,3 +285,26 @@ def test_a_migration_that_fails_stops_the_run_before_the_function_files():
         assert recorded_functions(cur) == recorded
         cur.execute("SELECT count(*) FROM pg_proc WHERE pronamespace = 'hookd'::regnamespace")
         assert cur.fetchone()[0] == 0, "a function file was applied"
+
+
+def test_a_fresh_install_leaves_the_queue_tables_unanalyzed():
+    """Broken if the migrations leave hookd.deliveries analyzed while empty
+    (0016's ANALYZE, undone by 0018): planned from its current size, every
+    index costs as little as the primary key, and the attempt record's lock
+    probe by (tenant_id, id) took the (tenant_id, event_id, endpoint_id)
+    index, walking all of a tenant's deliveries per row."""
+    url = fresh_database()
+    assert migrate(url).returncode == 0
+    with cursor(url) as cur:
+        cur.execute("SELECT relname, reltuples FROM pg_class WHERE relnamespace = 'hookd'::regnamespace"
+                    " AND relname IN ('events', 'pending_events', 'deliveries', 'attempts')"
+                    " ORDER BY relname")
+        assert cur.fetchall() == [("attempts", -1), ("deliveries", -1), ("events", -1),
+                                  ("pending_events", -1)]
+        cur.execute("SET enable_seqscan = off; SET enable_bitmapscan = off;"
+                    " SET plan_cache_mode = force_generic_plan")
+        cur.execute("PREPARE probe(bigint, bigint) AS SELECT ctid FROM hookd.deliveries"
+                    " WHERE tenant_id = $1 AND id = $2 FOR NO KEY UPDATE")
+        cur.execute("EXPLAIN EXECUTE probe(1, 1)")
+        plan = "\n".join(row[0] for row in cur.fetchall())
+        assert "deliveries_pkey" in plan, plan
