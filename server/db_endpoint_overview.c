@@ -14,51 +14,12 @@
 
 #include "db_json.h"
 
+/* The statement is hookd.tenant_endpoints (db/functions/tenant_endpoints.sql):
+ * a function, so that it is planned afresh on every call and never by a
+ * sequential scan or a hash join, which a prepared statement's kept plan
+ * made on nearly empty tables did (see the function's header). */
 static const struct db_stmt stmt_list = {
-    "endpoint_overview_list",
-    "WITH h AS ("
-    "  SELECT d.endpoint_id,"
-    "         count(*) FILTER (WHERE a.started >= now() - interval '1 hour') AS hour_n,"
-    "         count(*) FILTER (WHERE a.started >= now() - interval '1 hour'"
-    "                            AND a.status BETWEEN 200 AND 299) AS hour_ok,"
-    "         count(*) AS day_n,"
-    "         count(*) FILTER (WHERE a.status BETWEEN 200 AND 299) AS day_ok,"
-    "         max(a.started) AS last_at"
-    "    FROM hookd.attempts a"
-    "    JOIN hookd.deliveries d ON d.tenant_id = a.tenant_id AND d.id = a.delivery_id"
-    "   WHERE a.tenant_id = $1 AND a.started >= now() - interval '1 day'"
-    "   GROUP BY d.endpoint_id)"
-    " SELECT e.url, e.state, e.disabled_reason, hookd.rfc3339(e.created),"
-    "        (SELECT coalesce(json_agg(s.event_type ORDER BY s.event_type), '[]')"
-    "           FROM hookd.subscriptions s"
-    "          WHERE s.tenant_id = e.tenant_id AND s.endpoint_id = e.id),"
-    "        CASE WHEN e.circuit_open_until IS NULL THEN 'closed'"
-    "             WHEN e.circuit_open_until > now() THEN 'open' ELSE 'half-open' END,"
-    "        hookd.rfc3339(e.circuit_open_until), e.failure_streak, e.max_in_flight,"
-    "        e.rate_limit,"
-    "        CASE WHEN e.previous_secret_expires > now()"
-    "             THEN hookd.rfc3339(e.previous_secret_expires) END,"
-    "        hookd.rfc3339(l.started), l.status, l.error, l.duration_ms,"
-    "        coalesce(h.hour_n, 0), coalesce(h.hour_ok, 0),"
-    "        trim_scale(round(h.hour_ok::numeric / nullif(h.hour_n, 0), 4)),"
-    "        coalesce(h.day_n, 0), coalesce(h.day_ok, 0),"
-    "        trim_scale(round(h.day_ok::numeric / nullif(h.day_n, 0), 4)),"
-    "        (SELECT count(*) FROM hookd.deliveries q WHERE q.tenant_id = e.tenant_id"
-    "            AND q.endpoint_id = e.id AND q.state IN ('pending', 'delivering')),"
-    "        (SELECT count(*) FROM hookd.deliveries q WHERE q.tenant_id = e.tenant_id"
-    "            AND q.endpoint_id = e.id AND q.state = 'failed'),"
-    "        (SELECT count(*) FROM hookd.deliveries q WHERE q.tenant_id = e.tenant_id"
-    "            AND q.endpoint_id = e.id AND q.state = 'disabled')"
-    "   FROM hookd.endpoints e"
-    "   LEFT JOIN h ON h.endpoint_id = e.id"
-    "   LEFT JOIN LATERAL ("
-    "    SELECT a.started, a.status, a.error, a.duration_ms FROM hookd.attempts a"
-    "      JOIN hookd.deliveries d ON d.tenant_id = a.tenant_id AND d.id = a.delivery_id"
-    "     WHERE a.tenant_id = e.tenant_id AND a.started = h.last_at AND d.endpoint_id = e.id"
-    "     ORDER BY a.delivery_id DESC, a.number DESC LIMIT 1) l ON true"
-    "  WHERE e.tenant_id = $1"
-    "  ORDER BY e.created, e.id",
-    1
+    "endpoint_overview_list", "SELECT * FROM hookd.tenant_endpoints($1::bigint)", 1
 };
 
 enum {

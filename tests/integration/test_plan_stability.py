@@ -178,25 +178,25 @@ def test_the_outbox_key_check_stays_on_the_primary_key_as_events_grow(fresh_db, 
     assert any(n.get("Index Name") == "events_pkey" for n in scans), scans
 
 
-def scans_of_events(cur):
-    """{index name or 'seq': scans so far} on hookd.events."""
+def scans_of(cur, table):
+    """{index name or 'seq': scans so far} on hookd.<table>."""
     cur.execute("SELECT indexrelname, idx_scan FROM pg_stat_user_indexes"
-                " WHERE schemaname = 'hookd' AND relname = 'events'")
+                " WHERE schemaname = 'hookd' AND relname = %s", (table,))
     scans = dict(cur.fetchall())
     cur.execute("SELECT seq_scan FROM pg_stat_user_tables WHERE schemaname = 'hookd'"
-                " AND relname = 'events'")
+                " AND relname = %s", (table,))
     scans["seq"] = cur.fetchone()[0]
     return scans
 
 
-def settled_scans(cur):
-    """scans_of_events once the counters have stood still for a second (a
+def settled_scans(cur, table="events"):
+    """scans_of(table) once the counters have stood still for a second (a
     backend reports its counters within a second of going idle); at most
     10 s."""
     deadline = time.time() + 10
     last, still_since = None, time.time()
     while True:
-        scans = scans_of_events(cur)
+        scans = scans_of(cur, table)
         if scans != last:
             last, still_since = scans, time.time()
         elif time.time() - still_since >= 1.2 or time.time() > deadline:
@@ -249,3 +249,69 @@ def test_post_events_checks_its_outbox_rows_by_key_after_a_slow_start(fresh_db, 
     assert rc == 0, "hookd api did not exit cleanly:\n" + server.read_log()
     assert delta["events_pkey"] >= checks and delta["seq"] == 0 \
         and delta["events_by_type_time"] == 0, delta
+
+
+def add_attempts(cur, tenant_id, endpoint_id, count):
+    """count more events, each delivered to endpoint_id with one attempt
+    just now, written directly; the statistics are not updated."""
+    cur.execute("SELECT coalesce(max(id), 0) FROM hookd.deliveries")
+    first = cur.fetchone()[0]
+    cur.execute("INSERT INTO hookd.events (tenant_id, id, type, version, occurred, body)"
+                " SELECT %s, 'EV' || lpad((%s + n)::text, 18, 'a'), 'order.updated', '1.0.0',"
+                "        now(), '{}' FROM generate_series(1, %s) n", (tenant_id, first, count))
+    cur.execute("INSERT INTO hookd.deliveries (tenant_id, event_id, endpoint_id, state, attempt_count)"
+                " SELECT %s, 'EV' || lpad((%s + n)::text, 18, 'a'), %s, 'delivered', 1"
+                "   FROM generate_series(1, %s) n", (tenant_id, first, endpoint_id, count))
+    cur.execute("INSERT INTO hookd.attempts (tenant_id, delivery_id, number, started, duration_ms,"
+                " status) SELECT d.tenant_id, d.id, 1, now(), 1, 204 FROM hookd.deliveries d"
+                "  WHERE d.tenant_id = %s AND d.id > %s", (tenant_id, first))
+
+
+def test_the_endpoint_overview_reaches_deliveries_by_key_as_attempts_grow(fresh_db, receiver):
+    """GET /events/endpoints on a database analyzed with one attempt, asked
+    a few times then (its plan is kept), then again once there are
+    thousands: the day's attempts still reach their deliveries by primary
+    key, with no sequential scan of hookd.deliveries or hookd.attempts (the
+    kept prepared statement joined every attempt to a scan of the
+    deliveries: seconds per call). Read from the tables' scan counters."""
+    url, tenant_id, values = fresh_db
+    setup = connect(url)
+    server = Server("api", HOOKD_DATABASE_URL=url, HOOKD_DB_POOL_SIZE=1, HOOKD_TENANT_RATE_LIMIT=0,
+                    HOOKD_MIGRATE_ON_START="false")
+    try:
+        tenant = Tenant(server, "plans", tenant_id, values["HOOKD_API_KEY"],
+                        values["HOOKD_PASSPHRASE"])
+        r = tenant.post_form("/events/subscribe",
+                             {"type": "order.updated", "webhook_url": receiver.url()})
+        assert r.status == 200, r
+        SEEN_SECRETS.add(r.json()["data"]["secret"])
+
+        def overview():
+            r = tenant.get("/events/endpoints")
+            assert r.status == 200, r
+            return r.json()["data"]
+
+        with setup.cursor() as cur:
+            cur.execute("SELECT id FROM hookd.endpoints WHERE tenant_id = %s", (tenant_id,))
+            endpoint_id = cur.fetchone()[0]
+            add_attempts(cur, tenant_id, endpoint_id, 1)
+            cur.execute("VACUUM (ANALYZE) hookd.events, hookd.deliveries, hookd.attempts")
+            analyzed = analyze_count(cur, "deliveries")
+        for _ in range(8):
+            overview()
+        with setup.cursor() as cur:
+            add_attempts(cur, tenant_id, endpoint_id, 2000)
+            before = {t: settled_scans(cur, t) for t in ("deliveries", "attempts")}
+        [endpoint] = overview()
+        assert endpoint["health"]["day"]["attempts"] == 2001, endpoint
+        with setup.cursor() as cur:
+            after = {t: settled_scans(cur, t) for t in ("deliveries", "attempts")}
+            assert analyze_count(cur, "deliveries") == analyzed, \
+                "hookd.deliveries was analyzed again during the test: it proves nothing"
+    finally:
+        rc = server.stop()
+        setup.close()
+    assert rc == 0, "hookd api did not exit cleanly:\n" + server.read_log()
+    for table in ("deliveries", "attempts"):
+        assert after[table]["seq"] == before[table]["seq"], (table, before[table], after[table])
+    assert after["deliveries"]["deliveries_pkey"] - before["deliveries"]["deliveries_pkey"] >= 2001
