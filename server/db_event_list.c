@@ -31,17 +31,13 @@
     "(coalesce('epoch'::timestamptz + $3::bigint * interval '1 microsecond', 'infinity'), " \
     "coalesce($4::text, ''))"
 
+/* A page is hookd.tenant_events (db/functions/tenant_events.sql): a
+ * function, so that it is planned afresh on every call and never by a
+ * sequential scan, which a prepared statement's kept plan made on nearly
+ * empty tables did (see the function's header). */
 static const struct db_stmt stmt_page = {
     "event_list_page",
-    "WITH p AS ("
-    "  SELECT x.* FROM hookd.event_types t CROSS JOIN LATERAL ("
-    "    SELECT e.tenant_id, e.id, e.type, e.version, e.occurred FROM hookd.events e"
-    "     WHERE e.tenant_id = $1 AND e.type = t.name AND (e.occurred, e.id) < " BEFORE_BOUND
-    "     ORDER BY e.occurred DESC, e.id DESC LIMIT $5) x"
-    "   WHERE $2::text IS NULL OR t.name = $2"
-    "   ORDER BY x.occurred DESC, x.id DESC LIMIT $5)"
-    " SELECT " EVENT_COLUMNS ", c.* FROM p CROSS JOIN LATERAL" DELIVERY_COUNTS
-    " ORDER BY p.occurred DESC, p.id DESC",
+    "SELECT * FROM hookd.tenant_events($1::bigint, $2::text, $3::bigint, $4::text, $5::bigint)",
     5
 };
 static const struct db_stmt stmt_by_id = {

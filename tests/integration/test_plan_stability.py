@@ -315,3 +315,47 @@ def test_the_endpoint_overview_reaches_deliveries_by_key_as_attempts_grow(fresh_
     for table in ("deliveries", "attempts"):
         assert after[table]["seq"] == before[table]["seq"], (table, before[table], after[table])
     assert after["deliveries"]["deliveries_pkey"] - before["deliveries"]["deliveries_pkey"] >= 2001
+
+
+def test_the_event_list_walks_its_index_as_events_grow(fresh_db):
+    """GET /events on a database analyzed with one event, asked a few times
+    then (its plan is kept), then again once there are thousands: each type's
+    events are read back from the position along events_by_type_time, with
+    no sequential scan of hookd.events (the kept prepared statement scanned
+    and sorted all of the tenant's events for every page). Read from the
+    table's scan counters."""
+    url, tenant_id, values = fresh_db
+    setup = connect(url)
+    server = Server("api", HOOKD_DATABASE_URL=url, HOOKD_DB_POOL_SIZE=1, HOOKD_TENANT_RATE_LIMIT=0,
+                    HOOKD_MIGRATE_ON_START="false")
+    try:
+        tenant = Tenant(server, "plans", tenant_id, values["HOOKD_API_KEY"],
+                        values["HOOKD_PASSPHRASE"])
+
+        def page(query):
+            r = tenant.get("/events" + query)
+            assert r.status == 200, r
+            return r.json()["data"]
+
+        with setup.cursor() as cur:
+            publish(cur, tenant_id, "publish")
+            cur.execute("VACUUM (ANALYZE) hookd.events, hookd.deliveries")
+            analyzed = analyze_count(cur, "events")
+        for _ in range(8):
+            page("?limit=5")
+            page("?limit=5&type=order.updated")
+        with setup.cursor() as cur:
+            add_events(cur, tenant_id, 3000)
+            before = settled_scans(cur)
+        assert len(page("?limit=5")) == 5
+        assert len(page("?limit=5&type=order.updated")) == 5
+        with setup.cursor() as cur:
+            after = settled_scans(cur)
+            assert analyze_count(cur, "events") == analyzed, \
+                "hookd.events was analyzed again during the test: it proves nothing"
+    finally:
+        rc = server.stop()
+        setup.close()
+    assert rc == 0, "hookd api did not exit cleanly:\n" + server.read_log()
+    assert after["seq"] == before["seq"], (before, after)
+    assert after["events_by_type_time"] > before["events_by_type_time"], (before, after)
