@@ -368,10 +368,12 @@ static void finish_record(struct worker *w, bool wait)
             w->rest_paused_until_ms = clock_mono_ms() + REST_RETRY_MS;
         }
         log_warn("worker %d: recording attempts failed: %s", w->index, err.detail);
-        reserve_done(w, w->n_recording);
-        memcpy(&w->done[w->n_done], w->recording, w->n_recording * sizeof(*w->recording));
-        w->n_done += w->n_recording;
-        w->n_recording = 0;
+        if (w->n_recording > 0) { /* none when it queued leftovers only */
+            reserve_done(w, w->n_recording);
+            memcpy(&w->done[w->n_done], w->recording, w->n_recording * sizeof(*w->recording));
+            w->n_done += w->n_recording;
+            w->n_recording = 0;
+        }
         return;
     }
     if (recorded < w->n_recording)
