@@ -361,6 +361,21 @@ def db():
     conn.close()
 
 
+def plans_of(notices):
+    """(query text, node) for every node of every plan auto_explain sent as
+    a notice (auto_explain.log_format = json)."""
+    nodes = []
+    for notice in notices:
+        if "plan:" not in notice:
+            continue
+        plan = json.loads(notice.split("plan:", 1)[1])
+        stack = [plan["Plan"]]
+        while stack:
+            node = stack.pop()
+            nodes.append((plan["Query Text"], node))
+            stack.extend(node.get("Plans", []))
+    return nodes
+
 def table_counts(db, tenant_id):
     """Row counts of every tenant-owned table, to prove an error changed nothing."""
     counts = {}

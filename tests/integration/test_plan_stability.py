@@ -23,7 +23,8 @@ import uuid
 import psycopg2
 import pytest
 
-from conftest import DATABASE_URL, SEEN_SECRETS, Server, Tenant, hookd_env, run_hookd
+from conftest import (DATABASE_URL, SEEN_SECRETS, Server, Tenant, hookd_env, plans_of,
+                      run_hookd)
 
 GROWING = ("events", "pending_events", "deliveries", "attempts")
 
@@ -93,21 +94,6 @@ def add_events(cur, tenant_id, count):
                 " SELECT %s, 'EV' || lpad(n::text, 18, '0'), 'order.updated', '1.0.0', now(),"
                 "        '{\"n\":' || n || '}'"
                 "   FROM generate_series(1, %s) n", (tenant_id, count))
-
-
-def plans_of(notices):
-    """(query text, node) for every node of every plan auto_explain sent."""
-    nodes = []
-    for notice in notices:
-        if "plan:" not in notice:
-            continue
-        plan = json.loads(notice.split("plan:", 1)[1])
-        stack = [plan["Plan"]]
-        while stack:
-            node = stack.pop()
-            nodes.append((plan["Query Text"], node))
-            stack.extend(node.get("Plans", []))
-    return nodes
 
 
 def explained(conn, run):

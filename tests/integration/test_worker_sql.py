@@ -19,7 +19,7 @@ import uuid
 import psycopg2
 import pytest
 
-from conftest import DATABASE_URL, SEEN_SECRETS
+from conftest import DATABASE_URL, SEEN_SECRETS, plans_of
 
 CLAIM_COLUMNS = ("tenant_id", "delivery_id", "endpoint_id", "event_id", "attempt", "url", "body",
                  "secret_hex", "previous_secret_hex", "signing_key_hex", "endpoints_locked", "busy",
@@ -297,11 +297,6 @@ def publish_only(db, tenant, count, type_="order.updated"):
         cur.execute("SELECT (hookd.publish(%s, %s, '{\"n\":1}')).event_id FROM generate_series(1, %s)",
                     (tenant.id, type_, count))
         return [row[0] for row in cur.fetchall()]
-
-
-def outbox_here(cur, events):
-    cur.execute("SELECT count(*) FROM hookd.pending_events WHERE event_id = ANY (%s)", (events,))
-    return cur.fetchone()[0]
 
 
 def outbox(db, events):
@@ -720,21 +715,6 @@ def test_a_record_leaves_a_row_claimed_again_while_it_waited(tenant, receiver, d
                row["delivery_id"]) == (0,)
 
 
-def plans_of(notices):
-    """The JSON plans auto_explain sent as notices, and every node in them."""
-    nodes = []
-    for notice in notices:
-        if "plan:" not in notice:
-            continue
-        plan = json.loads(notice.split("plan:", 1)[1])
-        stack = [plan["Plan"]]
-        while stack:
-            node = stack.pop()
-            nodes.append((plan["Query Text"], node))
-            stack.extend(node.get("Plans", []))
-    return nodes
-
-
 def test_the_record_reaches_deliveries_only_by_key(tenant, receiver, db):
     """Every statement of a record (a success, a failure that opens the
     circuit, a 410 that disables an endpoint and parks its queue) reads
@@ -793,12 +773,6 @@ def test_a_claim_leaves_the_deliveries_it_cannot_claim_to_queue_rest(tenant, rec
     conn = psycopg2.connect(DATABASE_URL)
     try:
         with conn.cursor() as cur:
-            def claim_here():
-                cur.execute("SELECT * FROM hookd.claim_deliveries(%s, '{}'::bigint[], 1000, 1000,"
-                            " 60, 32, 0, 5, 0)", (str(uuid.uuid4()),))
-                rows = [dict(zip(CLAIM_COLUMNS, row)) for row in cur.fetchall()]
-                return [r for r in rows if r["delivery_id"] is not None], rows[-1]
-
             def deliveries():
                 cur.execute("SELECT event_id, endpoint_id, state FROM hookd.deliveries"
                             " WHERE event_id = ANY (%s) ORDER BY 1, 2", (events,))
@@ -811,15 +785,15 @@ def test_a_claim_leaves_the_deliveries_it_cannot_claim_to_queue_rest(tenant, rec
                             " WHERE r.event_ids && %s::text[] ORDER BY 2, 3", (events,))
                 return cur.fetchall()
 
-            rows, closing = claim_here()
+            rows, closing = claim(conn, str(uuid.uuid4()), fan_out=1000)
             assert sorted((r["event_id"], r["endpoint_id"]) for r in mine(rows, tenant)) == \
                 sorted((e, fine) for e in events)
             assert closing["rest_waiting"] is True
             assert deliveries() == sorted((e, fine, "delivering") for e in events), \
                 "the others are left for queue_rest"
             assert rest() == sorted((tenant.id, e, p) for e in events for p in (gone, held))
-            assert outbox_here(cur, events) == 0
-            rows, closing = claim_here()
+            assert outbox(conn, events) == 0
+            rows, closing = claim(conn, str(uuid.uuid4()), fan_out=1000)
             assert mine(rows, tenant) == []
             assert len(rest()) == 4, "nothing listed twice"
             cur.execute("SELECT hookd.queue_rest(1000)")
