@@ -16,6 +16,7 @@ Each test runs on a database of its own, created empty and migrated, whose
 growing tables autovacuum leaves alone (so that the statistics stay those of
 the nearly empty tables, as during the minute before autovacuum comes by).
 The plans are read from auto_explain's output, not timed."""
+import contextlib
 import json
 import time
 import uuid
@@ -63,6 +64,24 @@ def fresh_db():
         with admin.cursor() as cur:
             cur.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
         admin.close()
+
+
+@contextlib.contextmanager
+def one_connection_api(fresh_db):
+    """`hookd api` on the fresh database with one pooled connection (every
+    request goes through the plans that connection keeps), as (a setup
+    connection, the tenant); the server must exit cleanly afterwards."""
+    url, tenant_id, values = fresh_db
+    setup = connect(url)
+    server = Server("api", HOOKD_DATABASE_URL=url, HOOKD_DB_POOL_SIZE=1, HOOKD_TENANT_RATE_LIMIT=0,
+                    HOOKD_MIGRATE_ON_START="false")
+    try:
+        yield setup, Tenant(server, "plans", tenant_id, values["HOOKD_API_KEY"],
+                            values["HOOKD_PASSPHRASE"])
+    finally:
+        rc = server.stop()
+        setup.close()
+    assert rc == 0, "hookd api did not exit cleanly:\n" + server.read_log()
 
 
 PAD = "x" * 1000  # ~1 KB of data per event, as the benchmark's
@@ -198,14 +217,8 @@ def test_post_events_checks_its_outbox_rows_by_key_after_a_slow_start(fresh_db, 
     checked through events_pkey, not by a scan of hookd.events or of
     events_by_type_time. Read from the table's scan counters (the API's
     connection reports them within a second of going idle)."""
-    url, tenant_id, values = fresh_db
-    setup = connect(url)
-    server = Server("api", HOOKD_DATABASE_URL=url, HOOKD_DB_POOL_SIZE=1, HOOKD_TENANT_RATE_LIMIT=0,
-                    HOOKD_MIGRATE_ON_START="false")
-    try:
-        tenant = Tenant(server, "plans", tenant_id, values["HOOKD_API_KEY"],
-                        values["HOOKD_PASSPHRASE"])
-
+    _, tenant_id, _ = fresh_db
+    with one_connection_api(fresh_db) as (setup, tenant):
         def post():
             headers = {"Idempotency-Key": uuid.uuid4().hex} if keyed else {}
             r = tenant.post_json("/events", {"type": "order.updated", "data": {"pad": PAD}},
@@ -229,10 +242,6 @@ def test_post_events_checks_its_outbox_rows_by_key_after_a_slow_start(fresh_db, 
             delta = {k: after[k] - before[k] for k in after}
             assert analyze_count(cur, "events") == analyzed, \
                 "hookd.events was analyzed again during the test: it proves nothing"
-    finally:
-        rc = server.stop()
-        setup.close()
-    assert rc == 0, "hookd api did not exit cleanly:\n" + server.read_log()
     assert delta["events_pkey"] >= checks and delta["seq"] == 0 \
         and delta["events_by_type_time"] == 0, delta
 
@@ -260,13 +269,8 @@ def test_the_endpoint_overview_reaches_deliveries_by_key_as_attempts_grow(fresh_
     key, with no sequential scan of hookd.deliveries or hookd.attempts (the
     kept prepared statement joined every attempt to a scan of the
     deliveries: seconds per call). Read from the tables' scan counters."""
-    url, tenant_id, values = fresh_db
-    setup = connect(url)
-    server = Server("api", HOOKD_DATABASE_URL=url, HOOKD_DB_POOL_SIZE=1, HOOKD_TENANT_RATE_LIMIT=0,
-                    HOOKD_MIGRATE_ON_START="false")
-    try:
-        tenant = Tenant(server, "plans", tenant_id, values["HOOKD_API_KEY"],
-                        values["HOOKD_PASSPHRASE"])
+    url, tenant_id, _ = fresh_db
+    with one_connection_api(fresh_db) as (setup, tenant):
         r = tenant.post_form("/events/subscribe",
                              {"type": "order.updated", "webhook_url": receiver.url()})
         assert r.status == 200, r
@@ -294,10 +298,6 @@ def test_the_endpoint_overview_reaches_deliveries_by_key_as_attempts_grow(fresh_
             after = {t: settled_scans(cur, t) for t in ("deliveries", "attempts")}
             assert analyze_count(cur, "deliveries") == analyzed, \
                 "hookd.deliveries was analyzed again during the test: it proves nothing"
-    finally:
-        rc = server.stop()
-        setup.close()
-    assert rc == 0, "hookd api did not exit cleanly:\n" + server.read_log()
     for table in ("deliveries", "attempts"):
         assert after[table]["seq"] == before[table]["seq"], (table, before[table], after[table])
     assert after["deliveries"]["deliveries_pkey"] - before["deliveries"]["deliveries_pkey"] >= 2001
@@ -310,14 +310,8 @@ def test_the_event_list_walks_its_index_as_events_grow(fresh_db):
     no sequential scan of hookd.events (the kept prepared statement scanned
     and sorted all of the tenant's events for every page). Read from the
     table's scan counters."""
-    url, tenant_id, values = fresh_db
-    setup = connect(url)
-    server = Server("api", HOOKD_DATABASE_URL=url, HOOKD_DB_POOL_SIZE=1, HOOKD_TENANT_RATE_LIMIT=0,
-                    HOOKD_MIGRATE_ON_START="false")
-    try:
-        tenant = Tenant(server, "plans", tenant_id, values["HOOKD_API_KEY"],
-                        values["HOOKD_PASSPHRASE"])
-
+    _, tenant_id, _ = fresh_db
+    with one_connection_api(fresh_db) as (setup, tenant):
         def page(query):
             r = tenant.get("/events" + query)
             assert r.status == 200, r
@@ -339,9 +333,5 @@ def test_the_event_list_walks_its_index_as_events_grow(fresh_db):
             after = settled_scans(cur)
             assert analyze_count(cur, "events") == analyzed, \
                 "hookd.events was analyzed again during the test: it proves nothing"
-    finally:
-        rc = server.stop()
-        setup.close()
-    assert rc == 0, "hookd api did not exit cleanly:\n" + server.read_log()
     assert after["seq"] == before["seq"], (before, after)
     assert after["events_by_type_time"] > before["events_by_type_time"], (before, after)
