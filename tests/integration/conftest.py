@@ -361,6 +361,20 @@ def db():
     conn.close()
 
 
+def refuse_publish_batches(cur):
+    """Replaces hookd.publish_batch with one that fails every batch as a
+    whole (a deadlock's SQLSTATE), so that hookd falls back to publishing
+    them one by one; the caller restores it if the database lives on."""
+    cur.execute("""
+        CREATE OR REPLACE FUNCTION hookd.publish_batch(
+            p_tenant_ids bigint[], p_types text[], p_data text[], p_versions text[],
+            p_idempotency_keys text[], p_ids text[])
+        RETURNS TABLE (ord integer, event_body text, replayed boolean, error_state text)
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION 'batch refused for the test' USING ERRCODE = '40P01';
+        END $$""")
+
 def plans_of(notices):
     """(query text, node) for every node of every plan auto_explain sent as
     a notice (auto_explain.log_format = json)."""

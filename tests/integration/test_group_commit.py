@@ -8,7 +8,8 @@ import uuid
 
 import psycopg2
 
-from conftest import Server, assert_error, create_tenant, hookd_env
+from conftest import (Server, assert_error, create_tenant, hookd_env,
+                      refuse_publish_batches)
 
 
 def publish_concurrently(tenant, bodies, headers_for=lambda i: None):
@@ -120,15 +121,7 @@ def test_a_failed_batch_is_published_one_by_one(cluster):
     with conn.cursor() as cur:
         cur.execute("SELECT pg_get_functiondef('hookd.publish_batch'::regproc)")
         original = cur.fetchone()[0]
-        cur.execute("""
-            CREATE OR REPLACE FUNCTION hookd.publish_batch(
-                p_tenant_ids bigint[], p_types text[], p_data text[], p_versions text[],
-                p_idempotency_keys text[], p_ids text[])
-            RETURNS TABLE (ord integer, event_body text, replayed boolean, error_state text)
-            LANGUAGE plpgsql AS $$
-            BEGIN
-                RAISE EXCEPTION 'batch refused for the test' USING ERRCODE = '40P01';
-            END $$""")
+        refuse_publish_batches(cur)
     s = Server("api", HOOKD_DATABASE_URL=cluster.url, HOOKD_HTTP_THREADS=8,
                HOOKD_TENANT_RATE_LIMIT=0)
     try:

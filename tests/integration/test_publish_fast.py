@@ -12,7 +12,8 @@ import uuid
 
 import psycopg2
 
-from conftest import Server, assert_error, create_tenant, hookd_env, run_hookd
+from conftest import (Server, assert_error, create_tenant, hookd_env, refuse_publish_batches,
+                      run_hookd)
 
 # What hookd.publish would build from the stored columns (the data is the
 # stored text's own "data" member: json -> keeps its bytes).
@@ -89,15 +90,7 @@ def test_known_types_skip_publish_batch(cluster):
     conn = psycopg2.connect(cluster.url)
     conn.autocommit = True
     with conn.cursor() as cur:
-        cur.execute("""
-            CREATE OR REPLACE FUNCTION hookd.publish_batch(
-                p_tenant_ids bigint[], p_types text[], p_data text[], p_versions text[],
-                p_idempotency_keys text[], p_ids text[])
-            RETURNS TABLE (ord integer, event_body text, replayed boolean, error_state text)
-            LANGUAGE plpgsql AS $$
-            BEGIN
-                RAISE EXCEPTION 'batch refused for the test' USING ERRCODE = '40P01';
-            END $$""")
+        refuse_publish_batches(cur)
     env = hookd_env(HOOKD_DATABASE_URL=cluster.url)
     s = Server("api", HOOKD_DATABASE_URL=cluster.url, HOOKD_TENANT_RATE_LIMIT=0)
     try:
