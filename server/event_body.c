@@ -3,46 +3,20 @@
 
 #include <stdio.h>
 #include <string.h>
-
-/* Days since 1970-01-01 to the civil date (proleptic Gregorian), after
- * Howard Hinnant's days_from_civil inverse: no timegm, no locale. */
-static void civil_from_days(int64_t days, int *year, int *month, int *day)
-{
-    days += 719468;
-    int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-    int64_t doe = days - era * 146097;                                   /* [0, 146096] */
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365; /* [0, 399] */
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);               /* [0, 365] */
-    int64_t mp = (5 * doy + 2) / 153;                                    /* [0, 11] */
-    *day = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *month = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *year = (int)(yoe + era * 400 + (*month <= 2));
-}
-
-static void put_digits(char *out, int value, int width)
-{
-    for (int i = width - 1; i >= 0; i--) {
-        out[i] = (char)('0' + value % 10);
-        value /= 10;
-    }
-}
+#include <time.h>
 
 void event_rfc3339(char out[EVENT_RFC3339_LEN + 1], int64_t unix_ms)
 {
     int64_t secs = unix_ms >= 0 ? unix_ms / 1000 : (unix_ms - 999) / 1000;
     int ms = (int)(unix_ms - secs * 1000);
-    int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-    int sod = (int)(secs - days * 86400);
-    int year, month, day;
-    civil_from_days(days, &year, &month, &day);
-    memcpy(out, "0000-00-00T00:00:00.000Z", EVENT_RFC3339_LEN + 1);
-    put_digits(out, year, 4);
-    put_digits(out + 5, month, 2);
-    put_digits(out + 8, day, 2);
-    put_digits(out + 11, sod / 3600, 2);
-    put_digits(out + 14, sod / 60 % 60, 2);
-    put_digits(out + 17, sod % 60, 2);
-    put_digits(out + 20, ms, 3);
+    time_t t = (time_t)secs;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    char text[64];
+    snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    memcpy(out, text, EVENT_RFC3339_LEN);
+    out[EVENT_RFC3339_LEN] = '\0';
 }
 
 static bool is_digit(char c)
