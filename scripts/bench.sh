@@ -566,6 +566,9 @@ discard_outbox() {
 # into the next scenario's measurement.
 retire() {
     discard_outbox "$1"
+    sql "DELETE FROM hookd.pending_rest r USING hookd.subscriptions s
+          WHERE s.tenant_id = r.tenant_id AND s.endpoint_id = r.endpoint_id
+            AND s.event_type = '$1'" > /dev/null
     sql "UPDATE hookd.deliveries d SET state = 'failed', last_error = 'bench: retired', updated = now()
            FROM hookd.events e
           WHERE e.tenant_id = d.tenant_id AND e.id = d.event_id AND e.type = '$1'

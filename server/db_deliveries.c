@@ -18,7 +18,7 @@
  * then record. */
 static const struct db_stmt stmt_record = {
     "deliveries_record",
-    "SELECT hookd.record_attempts($1::json, $2::uuid, $3, $4), hookd.queue_rest($5)", 5
+    "SELECT hookd.record_attempts($1::json, $2::uuid, $3, $4), hookd.queue_rest($5, $6)", 6
 };
 
 static const struct db_stmt stmt_claim = {
@@ -139,11 +139,12 @@ int db_deliveries_record_send(struct db_conn *conn, const char *claim_id,
                               long rest_limit, struct hk_error *err)
 {
     char *rows = records_json(records, count);
-    char breaker[24], disable[24], rest[24];
+    char breaker[24], disable[24], rest[24], depth[24];
     snprintf(breaker, sizeof(breaker), "%ld", rules->breaker_threshold);
     snprintf(disable, sizeof(disable), "%ld", rules->disable_after_s);
     snprintf(rest, sizeof(rest), "%ld", rest_limit);
-    const char *values[] = { rows, claim_id, breaker, disable, rest };
+    snprintf(depth, sizeof(depth), "%ld", REST_DEPTH_CAPS * rules->max_in_flight);
+    const char *values[] = { rows, claim_id, breaker, disable, rest, depth };
     int rc = db_send(conn, &stmt_record, values, err);
     free(rows);
     return rc;

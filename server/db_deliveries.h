@@ -17,6 +17,9 @@
 #include "secret_cache.h"
 
 #define CLAIM_ID_LEN 36
+/* Claims' leftovers are queued for an endpoint while fewer than this many
+ * caps (its max_in_flight, or the default) of its deliveries are queued. */
+#define REST_DEPTH_CAPS 4
 
 /* The per-endpoint rules claims and records apply (from the configuration;
  * endpoints may override the limits). */
@@ -64,8 +67,10 @@ void db_deliveries_claim_id(char out[CLAIM_ID_LEN + 1]);
  * endpoints' health, for the deliveries still claimed by claim_id, in one
  * transaction committed durably (the attempts are on record once
  * answered), in one round trip (hookd.record_attempts), without waiting;
- * the same transaction queues the deliveries that up to rest_limit claims
- * could not claim (hookd.queue_rest; count may be 0 to do only that).
+ * the same transaction queues the deliveries that claims could not claim,
+ * up to rest_limit rows of them (hookd.queue_rest; count may be 0 to do
+ * only that), of endpoints with fewer than REST_DEPTH_CAPS times their cap
+ * queued (the others keep theirs compact until their queue runs short).
  * db_deliveries_record_finish reads the answer (*recorded counts the
  * attempts written, the others' leases were lost; *rest_queued the claims'
  * leftovers queued), returning 0 while it has

@@ -20,13 +20,21 @@
 #define EVENT_COLUMNS \
     "p.id, p.type, p.version, hookd.rfc3339(p.occurred)," \
     " (extract(epoch FROM p.occurred) * 1000000)::bigint"
-/* Deliveries by state; 'delivering' is still pending for a reader. */
+/* Deliveries by state; 'delivering' is still pending for a reader, and so
+ * are the ones claims left to be queued (hookd.pending_rest), or parked
+ * ('disabled') at a disabled endpoint. */
 #define DELIVERY_COUNTS \
-    " (SELECT count(*) FILTER (WHERE d.state IN ('pending', 'delivering'))," \
-    "         count(*) FILTER (WHERE d.state = 'delivered')," \
-    "         count(*) FILTER (WHERE d.state = 'failed')," \
-    "         count(*) FILTER (WHERE d.state = 'disabled')" \
-    "    FROM hookd.deliveries d WHERE d.tenant_id = p.tenant_id AND d.event_id = p.id) c"
+    " (SELECT q.pending + r.pending, q.delivered, q.failed, q.disabled + r.disabled FROM" \
+    "   (SELECT count(*) FILTER (WHERE d.state IN ('pending', 'delivering')) AS pending," \
+    "           count(*) FILTER (WHERE d.state = 'delivered') AS delivered," \
+    "           count(*) FILTER (WHERE d.state = 'failed') AS failed," \
+    "           count(*) FILTER (WHERE d.state = 'disabled') AS disabled" \
+    "      FROM hookd.deliveries d WHERE d.tenant_id = p.tenant_id AND d.event_id = p.id) q," \
+    "   (SELECT count(*) FILTER (WHERE e.state = 'active') AS pending," \
+    "           count(*) FILTER (WHERE e.state <> 'active') AS disabled" \
+    "      FROM hookd.pending_rest r" \
+    "      JOIN hookd.endpoints e ON e.tenant_id = r.tenant_id AND e.id = r.endpoint_id" \
+    "     WHERE r.event_ids @> ARRAY[p.id] AND r.tenant_id = p.tenant_id) r) c"
 #define BEFORE_BOUND \
     "(coalesce('epoch'::timestamptz + $3::bigint * interval '1 microsecond', 'infinity'), " \
     "coalesce($4::text, ''))"

@@ -70,22 +70,33 @@ static const struct db_stmt stmt_delete_unsent = {
     "DELETE FROM hookd.events e WHERE e.tenant_id = $1 AND e.id = $2"
     " AND NOT EXISTS (SELECT 1 FROM hookd.pending_events p"
     "                  WHERE p.tenant_id = e.tenant_id AND p.event_id = e.id)"
-    " AND NOT EXISTS (SELECT 1 FROM hookd.pending_rest r WHERE e.id = ANY (r.event_ids))"
+    " AND NOT EXISTS (SELECT 1 FROM hookd.pending_rest r"
+    "                  WHERE r.event_ids @> ARRAY[e.id] AND r.tenant_id = e.tenant_id)"
     " AND NOT EXISTS (SELECT 1 FROM hookd.deliveries d"
     "                  WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id)",
     2
 };
+/* An event's deliveries with their attempts, then the deliveries claims
+ * left to be queued (hookd.pending_rest, one row per claim and endpoint):
+ * pending (parked, 'disabled', at a disabled endpoint), without an attempt
+ * yet. */
 static const struct db_stmt stmt_notifications = {
     "events_notifications",
     "SELECT d.id, e.url, d.state, d.attempt_count,"
     "       CASE WHEN d.state IN ('pending', 'delivering') THEN hookd.rfc3339(d.next_attempt_at) END,"
     "       a.number, hookd.rfc3339(a.started), a.duration_ms, a.status, a.error,"
-    "       a.response_body, hookd.rfc3339(a.next_attempt_at)"
+    "       a.response_body, hookd.rfc3339(a.next_attempt_at), 0"
     "  FROM hookd.deliveries d"
     "  JOIN hookd.endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id"
     "  LEFT JOIN hookd.attempts a ON a.tenant_id = d.tenant_id AND a.delivery_id = d.id"
     " WHERE d.tenant_id = $1 AND d.event_id = $2"
-    " ORDER BY d.id, a.number",
+    " UNION ALL"
+    " SELECT -r.id, e.url, CASE WHEN e.state = 'active' THEN 'pending' ELSE 'disabled' END, 0,"
+    "        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1"
+    "  FROM hookd.pending_rest r"
+    "  JOIN hookd.endpoints e ON e.tenant_id = r.tenant_id AND e.id = r.endpoint_id"
+    " WHERE r.event_ids @> ARRAY[$2::text] AND r.tenant_id = $1"
+    " ORDER BY 13, 1, 6",
     2
 };
 

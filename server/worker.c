@@ -25,9 +25,12 @@
 #define BUSY_POLL_MS 1
 /* Opened secrets and signing keys each worker keeps (secret_cache.h). */
 #define SECRET_CACHE_ENTRIES 256
-/* Claims' leftover deliveries (rows of hookd.pending_rest, one per claim)
- * one record queues at most. */
+/* Claims' leftover deliveries (rows of hookd.pending_rest, one per claim
+ * and endpoint) one record queues at most. */
 #define REST_BATCH 16
+/* After a record that found no leftovers wanted (their endpoints' queues
+ * are deep: they keep them), records go without them for this long. */
+#define REST_IDLE_MS 50
 /* After a record that queued leftovers failed, records go without them for
  * this long: whatever made hookd.queue_rest fail must not hold up the
  * attempt records it shares a transaction with. */
@@ -51,7 +54,8 @@ struct worker {
     bool rest_waiting;               /* claims left deliveries to be queued (with the
                                       * next record) */
     long record_rest;                /* the leftovers the record sent may queue */
-    int64_t rest_paused_until_ms;    /* records queue none before (REST_RETRY_MS) */
+    int64_t rest_paused_until_ms;    /* records queue none before (REST_RETRY_MS,
+                                      * REST_IDLE_MS) */
     long claim_room;                 /* the free slots it was sent for */
     long claim_fan_out;              /* the outbox events it was sent for */
     long fan_out_next;               /* outbox events the next claim asks for (claim_size.h) */
@@ -359,9 +363,12 @@ static void finish_record(struct worker *w, bool wait)
     if (rc == 0)
         return;
     w->record_sent = false;
-    /* A full batch of claims' leftovers: more may wait. */
+    /* A full batch of claims' leftovers: more may wait. None, though some
+     * wait: their endpoints do not want them yet; look again in a while. */
     if (rest_queued >= REST_BATCH)
         w->rest_waiting = true;
+    else if (rc > 0 && w->record_rest > 0 && rest_queued == 0)
+        w->rest_paused_until_ms = clock_mono_ms() + REST_IDLE_MS;
     if (rc < 0) {
         if (w->record_rest > 0) {
             w->rest_waiting = true;
@@ -389,8 +396,8 @@ static void finish_record(struct worker *w, bool wait)
  * unless a record is being written already. */
 static void start_record(struct worker *w)
 {
-    long rest = clock_mono_ms() >= w->rest_paused_until_ms ? REST_BATCH : 0;
-    if (w->record_sent || (w->n_done == 0 && !(w->rest_waiting && rest > 0)))
+    long rest = w->rest_waiting && clock_mono_ms() >= w->rest_paused_until_ms ? REST_BATCH : 0;
+    if (w->record_sent || (w->n_done == 0 && rest == 0))
         return;
     struct db_conn *db = worker_conn(w, &w->record_db);
     if (db == NULL)

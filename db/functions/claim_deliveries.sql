@@ -14,7 +14,8 @@
 -- ahead, below): the signature and the result (send_limit) changed, hence
 -- the DROP of the old signature. Then (0015_outbox_rest.sql) the deliveries
 -- an event's claim cannot claim are queued by hookd.queue_rest instead of
--- here, and the result has rest_waiting (DROP again).
+-- here, and the result has rest_waiting (DROP again); since
+-- 0019_rest_per_endpoint.sql they are written one row per endpoint.
 
 -- Claims up to p_limit deliveries for p_claim_id with a lease of p_lease_s:
 -- first the queue's due deliveries, then new events from the outbox, whose
@@ -46,10 +47,11 @@
 -- left after its queued due deliveries; otherwise they are to be queued
 -- ('pending', or 'disabled' at a disabled endpoint, 'pending' behind an
 -- open circuit), so a slow or throttled endpoint never holds back the
--- others' events. Those are not inserted here but listed in one row of
--- hookd.pending_rest, and hookd.queue_rest (queue_rest.sql) queues them in
--- another transaction, so that a slow endpoint's queue is not written in
--- the claims of a busy one (an endpoint's claims are serial). The
+-- others' events. Those are not inserted here but listed in one row per
+-- endpoint of hookd.pending_rest, and hookd.queue_rest (queue_rest.sql)
+-- queues them in another transaction, as fast as their endpoint can take
+-- them, so that a slow endpoint's queue is not written in the claims of a
+-- busy one (an endpoint's claims are serial). The
 -- events are taken up to, not including, the first one that has a target
 -- which would merely have to wait a moment: an endpoint whose room is used
 -- up (by this claim's new deliveries, or by a short queue of due ones) and
@@ -365,8 +367,8 @@ BEGIN
 
     -- Step 5: the taken events' born-claimed deliveries are inserted, the
     -- others (to be queued: at an endpoint without room, slow, throttled,
-    -- behind an open circuit or disabled) are written as one row of
-    -- hookd.pending_rest for hookd.queue_rest, which the worker runs on its
+    -- behind an open circuit or disabled) are written as one row per
+    -- endpoint of hookd.pending_rest for hookd.queue_rest, which the worker runs on its
     -- other connection, beside the attempt records, so that a slow
     -- endpoint's queue is not written on the critical path of a busy
     -- endpoint's serial claims; the outbox rows are deleted.
@@ -393,12 +395,10 @@ BEGIN
                 ON CONFLICT (tenant_id, event_id, endpoint_id) DO NOTHING
                 RETURNING d.tenant_id, d.id, d.endpoint_id, d.event_id),
             rest AS (
-                INSERT INTO hookd.pending_rest (tenant_ids, event_ids, endpoint_ids)
-                SELECT array_agg(t.tenant_id ORDER BY t.seq, t.endpoint_id),
-                       array_agg(t.event_id ORDER BY t.seq, t.endpoint_id),
-                       array_agg(t.endpoint_id ORDER BY t.seq, t.endpoint_id)
+                INSERT INTO hookd.pending_rest (tenant_id, endpoint_id, event_ids)
+                SELECT t.tenant_id, t.endpoint_id, array_agg(t.event_id ORDER BY t.seq)
                   FROM t WHERE NOT t.born
-                HAVING count(*) > 0)
+                 GROUP BY t.tenant_id, t.endpoint_id)
             SELECT coalesce(array_agg(ins.tenant_id), '{}'), coalesce(array_agg(ins.id), '{}'),
                    coalesce(array_agg(ins.endpoint_id), '{}'), coalesce(array_agg(ins.event_id), '{}')
               INTO v_born_tenants, v_born_ids, v_born_endpoints, v_born_events

@@ -74,14 +74,21 @@ SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS
             trim_scale(round(h.hour_ok::numeric / nullif(h.hour_n, 0), 4)),
             coalesce(h.day_n, 0), coalesce(h.day_ok, 0),
             trim_scale(round(h.day_ok::numeric / nullif(h.day_n, 0), 4)),
+            -- the claims' leftovers not queued yet (hookd.pending_rest) are
+            -- pending, or parked at a disabled endpoint
             (SELECT count(*) FROM hookd.deliveries q WHERE q.tenant_id = e.tenant_id
-                AND q.endpoint_id = e.id AND q.state IN ('pending', 'delivering')),
+                AND q.endpoint_id = e.id AND q.state IN ('pending', 'delivering'))
+            + CASE WHEN e.state = 'active' THEN r.n ELSE 0 END,
             (SELECT count(*) FROM hookd.deliveries q WHERE q.tenant_id = e.tenant_id
                 AND q.endpoint_id = e.id AND q.state = 'failed'),
             (SELECT count(*) FROM hookd.deliveries q WHERE q.tenant_id = e.tenant_id
                 AND q.endpoint_id = e.id AND q.state = 'disabled')
+            + CASE WHEN e.state = 'active' THEN 0 ELSE r.n END
        FROM hookd.endpoints e
        LEFT JOIN h ON h.endpoint_id = e.id
+      CROSS JOIN LATERAL (
+        SELECT coalesce(sum(cardinality(r.event_ids)), 0) AS n FROM hookd.pending_rest r
+         WHERE r.tenant_id = e.tenant_id AND r.endpoint_id = e.id) r
        LEFT JOIN LATERAL (
         SELECT a.started, a.status, a.error, a.duration_ms FROM hookd.attempts a
           JOIN hookd.deliveries d ON d.tenant_id = a.tenant_id AND d.id = a.delivery_id

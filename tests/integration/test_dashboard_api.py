@@ -342,6 +342,42 @@ def test_event_list_counts_pending_failed_and_parked(tenant, workers):
         bad.close()
 
 
+def test_leftovers_not_yet_queued_count_as_pending(tenant, db):
+    """A claim's leftover delivery that waits in hookd.pending_rest (its
+    endpoint's queue is deep) is pending in the event list, the event's
+    notifications and the endpoint's queue. Broken if any view leaves it
+    out until it is queued."""
+    r = Receiver()
+    try:
+        subscribe(tenant, r)
+        [endpoint] = endpoints(tenant)
+        event = tenant.publish().json()["data"]["id"]   # no workers: it stays in the outbox
+        with db.cursor() as cur:
+            cur.execute("SELECT id FROM hookd.endpoints WHERE tenant_id = %s", (tenant.id,))
+            [(endpoint_id,)] = cur.fetchall()
+            cur.execute("INSERT INTO hookd.pending_rest (tenant_id, endpoint_id, event_ids)"
+                        " VALUES (%s, %s, %s)", (tenant.id, endpoint_id, [event]))
+        pending = {"pending": 1, "delivered": 0, "failed": 0, "disabled": 0}
+        assert event_list(tenant, f"?id={event}")["data"][0]["deliveries"] == pending
+        assert event_list(tenant)["data"][0]["deliveries"] == pending
+        assert notifications(tenant, event) == [{
+            "webhook_url": endpoint["webhook_url"], "state": "pending", "attempt_count": 0,
+            "next_attempt_at": None, "attempts": []}]
+        assert endpoints(tenant)[0]["queue"] == {"pending": 1, "failed": 0, "disabled": 0}
+        # At a disabled endpoint it is parked.
+        assert tenant.post_form("/events/endpoints/disable",
+                                {"webhook_url": endpoint["webhook_url"]}).status == 200
+        parked = {"pending": 0, "delivered": 0, "failed": 0, "disabled": 1}
+        assert event_list(tenant, f"?id={event}")["data"][0]["deliveries"] == parked
+        assert event_list(tenant)["data"][0]["deliveries"] == parked
+        assert [n["state"] for n in notifications(tenant, event)] == ["disabled"]
+        assert endpoints(tenant)[0]["queue"] == {"pending": 0, "failed": 0, "disabled": 1}
+    finally:
+        r.close()
+        with db.cursor() as cur:
+            cur.execute("DELETE FROM hookd.pending_rest WHERE tenant_id = %s", (tenant.id,))
+
+
 def walk(tenant, query):
     """Every page of the list; returns the ids in order and the page count."""
     ids, pages, cursor = [], 0, None

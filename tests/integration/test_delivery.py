@@ -457,17 +457,21 @@ def test_a_failing_queue_rest_does_not_hold_up_the_attempt_records(tenant, worke
             cur.execute("UPDATE hookd.endpoints SET state = 'disabled'"
                         " WHERE tenant_id = %s AND url = %s", (tenant.id, gone["webhook_url"]))
             assert cur.rowcount == 1
-            cur.execute("CREATE OR REPLACE FUNCTION hookd.queue_rest(p_limit integer)"
-                        " RETURNS integer LANGUAGE plpgsql AS $$ BEGIN"
+            cur.execute("CREATE OR REPLACE FUNCTION hookd.queue_rest(p_limit integer,"
+                        " p_depth integer DEFAULT 128) RETURNS integer LANGUAGE plpgsql AS $$ BEGIN"
                         " IF p_limit > 0 THEN RAISE EXCEPTION 'queue_rest broken by a test'; END IF;"
                         " RETURN 0; END $$")
         w = workers()
         event = tenant.publish().json()["data"]
         # Its delivery to the disabled endpoint is a claim's leftover, which
-        # cannot be queued; the other one is delivered and recorded anyway.
+        # cannot be queued (it is listed parked, without a delivery row);
+        # the other one is delivered and recorded anyway.
         wait_state(tenant, event["id"], "delivered")
         assert "queue_rest broken by a test" in w.read_log()
-        assert [n["state"] for n in notifications(tenant, event["id"])] == ["delivered"]
+        assert [n["state"] for n in notifications(tenant, event["id"])] == ["delivered", "disabled"]
+        with db.cursor() as cur:
+            cur.execute("SELECT count(*) FROM hookd.deliveries WHERE event_id = %s", (event["id"],))
+            assert cur.fetchone()[0] == 1
     finally:
         with db.cursor() as cur, open(fn_file) as f:
             cur.execute(f.read())

@@ -153,13 +153,15 @@ def test_outbox_gauge_matches_the_database(server, tenant, db):
     assert m.get("hookd_events_published_total", type="order.updated") >= 1
 
 
-def test_to_queue_gauge_counts_the_claims_leftovers(server, tenant, db):
+def test_to_queue_gauge_counts_the_claims_leftovers(server, tenant, receiver, db):
     """With no worker running, a claim's leftover deliveries stay in
     hookd.pending_rest; the gauge counts deliveries, not rows."""
-    event = tenant.publish().json()["data"]["id"]
+    subscribe(tenant, receiver)
+    events = [tenant.publish().json()["data"]["id"] for _ in range(3)]
     with db.cursor() as cur:
-        cur.execute("INSERT INTO hookd.pending_rest (tenant_ids, event_ids, endpoint_ids)"
-                    " VALUES (%s, %s, %s) RETURNING id", ([tenant.id] * 3, [event] * 3, [1, 2, 3]))
+        cur.execute("INSERT INTO hookd.pending_rest (tenant_id, endpoint_id, event_ids)"
+                    " SELECT tenant_id, id, %s FROM hookd.endpoints WHERE tenant_id = %s"
+                    " RETURNING id", (events, tenant.id))
         rest_id = cur.fetchone()[0]
     try:
         time.sleep(1.2)

@@ -177,12 +177,15 @@ def test_a_function_file_that_fails_rolls_back_the_whole_run():
     (a pending migration, other function files) applied or recorded, or if
     migrate then succeeds or blames the wrong file. The failure is the one a
     signature change without DROP FUNCTION gives: the database's
-    record_attempts returns bigint, the file's integer."""
+    record_attempts returns bigint, the file's integer. The pending
+    migration is 0014 (its reloptions show whether it stayed), not the
+    last one, which need not be re-runnable."""
     url = fresh_database()
     assert migrate(url).returncode == 0
-    last = file_name(MIGRATIONS[-1])
+    pending = "0014_queue_vacuum"
+    assert pending in map(file_name, MIGRATIONS)
     with cursor(url) as cur:
-        cur.execute("DELETE FROM hookd.schema_migrations WHERE name = %s", (last,))
+        cur.execute("DELETE FROM hookd.schema_migrations WHERE name = %s", (pending,))
         cur.execute("UPDATE hookd.schema_functions SET checksum = 'older'")
         recorded = recorded_functions(cur)
         cur.execute("CREATE OR REPLACE FUNCTION hookd.new_event_id() RETURNS text"
@@ -197,7 +200,7 @@ def test_a_function_file_that_fails_rolls_back_the_whole_run():
         assert "function file db/functions/record_attempts.sql failed" in r.stderr
         assert "cannot change return type" in r.stderr
 
-        cur.execute("SELECT name FROM hookd.schema_migrations WHERE name = %s", (last,))
+        cur.execute("SELECT name FROM hookd.schema_migrations WHERE name = %s", (pending,))
         assert cur.fetchall() == [], "the pending migration was recorded"
         cur.execute("SELECT reloptions FROM pg_class WHERE oid = 'hookd.pending_events'::regclass")
         assert not any("autovacuum_vacuum_threshold" in o for o in cur.fetchone()[0] or []), \
@@ -308,3 +311,36 @@ def test_a_fresh_install_leaves_the_queue_tables_unanalyzed():
         cur.execute("EXPLAIN EXECUTE probe(1, 1)")
         plan = "\n".join(row[0] for row in cur.fetchall())
         assert "deliveries_pkey" in plan, plan
+
+
+def test_0019_regroups_0015s_leftovers_per_endpoint():
+    """Leftovers written in 0015's shape (one row of arrays per claim) are
+    kept by 0019, one row per claim and endpoint with its events in claim
+    order; those of an endpoint that no longer exists are dropped. Broken
+    if an upgrade loses or reorders a delivery waiting to be queued."""
+    url = fresh_database()
+    assert migrate(url).returncode == 0
+    with cursor(url) as cur:
+        cur.execute("INSERT INTO hookd.tenants (name, api_key_hash, api_key_hint, passphrase_sealed)"
+                    " VALUES ('t', decode(repeat('ab', 32), 'hex'), 'h', '\\x00') RETURNING id")
+        tenant = cur.fetchone()[0]
+        cur.execute("INSERT INTO hookd.endpoints (tenant_id, url, secret_sealed)"
+                    " SELECT %s, 'http://127.0.0.1/' || n, '\\x00' FROM generate_series(1, 2) n"
+                    " RETURNING id", (tenant,))
+        a, b = sorted(row[0] for row in cur.fetchall())
+        cur.execute("DELETE FROM hookd.schema_migrations WHERE name = '0019_rest_per_endpoint'")
+        cur.execute("DROP TABLE hookd.pending_rest")
+        cur.execute("CREATE TABLE hookd.pending_rest (id bigint GENERATED ALWAYS AS IDENTITY"
+                    " PRIMARY KEY, tenant_ids bigint[] NOT NULL, event_ids text[] NOT NULL,"
+                    " endpoint_ids bigint[] NOT NULL, created timestamptz NOT NULL DEFAULT now())")
+        cur.execute("INSERT INTO hookd.pending_rest (tenant_ids, event_ids, endpoint_ids)"
+                    " VALUES (%s, %s, %s), (%s, %s, %s)",
+                    ([tenant] * 5, ["E3", "E3", "E1", "E1", "E2"], [b, a, b, a, 999999],
+                     [tenant], ["E4"], [a]))
+        r = migrate(url)
+        assert r.returncode == 0, r.stderr
+        cur.execute("SELECT tenant_id, endpoint_id, event_ids FROM hookd.pending_rest ORDER BY id")
+        assert cur.fetchall() == [(tenant, a, ["E3", "E1"]), (tenant, b, ["E3", "E1"]),
+                                  (tenant, a, ["E4"])]
+        cur.execute("SELECT to_regclass('hookd.pending_rest_0015')")
+        assert cur.fetchone()[0] is None

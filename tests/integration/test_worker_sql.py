@@ -779,9 +779,8 @@ def test_a_claim_leaves_the_deliveries_it_cannot_claim_to_queue_rest(tenant, rec
                 return cur.fetchall()
 
             def rest():
-                cur.execute("SELECT t.tenant_id, t.event_id, t.endpoint_id FROM hookd.pending_rest r,"
-                            " unnest(r.tenant_ids, r.event_ids, r.endpoint_ids)"
-                            " AS t(tenant_id, event_id, endpoint_id)"
+                cur.execute("SELECT r.tenant_id, t.event_id, r.endpoint_id FROM hookd.pending_rest r,"
+                            " unnest(r.event_ids) AS t(event_id)"
                             " WHERE r.event_ids && %s::text[] ORDER BY 2, 3", (events,))
                 return cur.fetchall()
 
@@ -792,6 +791,10 @@ def test_a_claim_leaves_the_deliveries_it_cannot_claim_to_queue_rest(tenant, rec
             assert deliveries() == sorted((e, fine, "delivering") for e in events), \
                 "the others are left for queue_rest"
             assert rest() == sorted((tenant.id, e, p) for e in events for p in (gone, held))
+            cur.execute("SELECT endpoint_id, event_ids FROM hookd.pending_rest"
+                        " WHERE event_ids && %s::text[] ORDER BY endpoint_id", (events,))
+            assert cur.fetchall() == [(gone, events), (held, events)], \
+                "one row per endpoint, its events in the outbox's order"
             assert outbox(conn, events) == 0
             rows, closing = claim(conn, str(uuid.uuid4()), fan_out=1000)
             assert mine(rows, tenant) == []
@@ -819,9 +822,8 @@ def test_queue_rest_skips_what_exists_or_was_deleted(tenant, receiver, db):
     conn = psycopg2.connect(DATABASE_URL)
     try:
         with conn.cursor() as cur:
-            cur.execute("INSERT INTO hookd.pending_rest (tenant_ids, event_ids, endpoint_ids)"
-                        " VALUES (%s, %s, %s)",
-                        ([tenant.id, tenant.id], [event, "EVnosuchevent"], [endpoint, endpoint]))
+            cur.execute("INSERT INTO hookd.pending_rest (tenant_id, endpoint_id, event_ids)"
+                        " VALUES (%s, %s, %s)", (tenant.id, endpoint, [event, "EVnosuchevent"]))
             cur.execute("SELECT hookd.queue_rest(1000)")
             assert cur.fetchone()[0] >= 1
             cur.execute("SELECT count(*) FROM hookd.deliveries WHERE endpoint_id = %s", (endpoint,))
@@ -829,6 +831,65 @@ def test_queue_rest_skips_what_exists_or_was_deleted(tenant, receiver, db):
             cur.execute("SELECT count(*) FROM hookd.pending_rest WHERE %s = ANY (event_ids)",
                         (event,))
             assert cur.fetchone()[0] == 0
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def test_queue_rest_queues_an_endpoints_leftovers_only_while_its_queue_is_short(
+        tenant, receiver, db):
+    """Broken if queue_rest queues the leftovers of an endpoint whose queue
+    holds its depth already (they stay compact until it runs short), never
+    queues them once it is short, holds back a disabled endpoint's (parked
+    at once, as its queue was), or ignores an endpoint's own cap (depth: at
+    least four caps). In one transaction that is rolled back."""
+    events = publish(db, tenant, 6)   # before any endpoint: no deliveries
+    short = subscribe(db, tenant, receiver, path="/short")
+    parked = subscribe(db, tenant, receiver, path="/parked")
+    wide = subscribe(db, tenant, receiver, path="/wide")
+    conn = psycopg2.connect(DATABASE_URL)
+    try:
+        with conn.cursor() as cur:
+            def leave(endpoint, ids):
+                cur.execute("INSERT INTO hookd.pending_rest (tenant_id, endpoint_id, event_ids)"
+                            " VALUES (%s, %s, %s)", (tenant.id, endpoint, ids))
+
+            def queue_rest_depth_2():
+                cur.execute("SELECT hookd.queue_rest(1000, 2)")
+                return cur.fetchone()[0]
+
+            def queued(endpoint):
+                cur.execute("SELECT event_id, state FROM hookd.deliveries WHERE endpoint_id = %s"
+                            " ORDER BY event_id", (endpoint,))
+                return cur.fetchall()
+
+            def compact(endpoint):
+                cur.execute("SELECT event_ids FROM hookd.pending_rest WHERE endpoint_id = %s"
+                            " ORDER BY id", (endpoint,))
+                return [row[0] for row in cur.fetchall()]
+
+            leave(short, events[:2])
+            leave(parked, events[:2])
+            assert queue_rest_depth_2() == 2
+            assert queued(short) == sorted((e, "pending") for e in events[:2])
+            leave(short, events[2:4])
+            leave(parked, events[2:4])
+            cur.execute("UPDATE hookd.endpoints SET state = 'disabled' WHERE id = %s", (parked,))
+            cur.execute("UPDATE hookd.endpoints SET max_in_flight = 2 WHERE id = %s", (wide,))
+            leave(wide, events)
+            assert queue_rest_depth_2() == 2, "parked's and wide's rows, not short's"
+            assert compact(short) == [events[2:4]]
+            assert queued(short) == sorted((e, "pending") for e in events[:2])
+            assert queued(parked) == sorted([(e, "pending") for e in events[:2]] +
+                                            [(e, "disabled") for e in events[2:4]])
+            assert queued(wide) == sorted((e, "pending") for e in events), "8 > 6 queued"
+            assert queue_rest_depth_2() == 0
+            cur.execute("UPDATE hookd.deliveries SET state = 'delivered' WHERE endpoint_id = %s"
+                        " AND event_id = %s", (short, events[0]))
+            assert queue_rest_depth_2() == 1, "short's queue is short again"
+            assert compact(short) == []
+            assert queued(short) == sorted([(events[0], "delivered"), (events[1], "pending")] +
+                                           [(e, "pending") for e in events[2:4]])
     finally:
         conn.rollback()
         conn.close()
