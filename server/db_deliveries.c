@@ -116,6 +116,7 @@ static char *records_json(const struct attempt_record *records, size_t count)
         rc = (i > 0 ? buf_append(&b, ",", 1) : 0) || buf_append(&b, "{", 1) ||
              json_write_key(&b, "tenant_id", 1) || json_write_int(&b, r->tenant_id) ||
              json_write_key(&b, "id", 0) || json_write_int(&b, r->delivery_id) ||
+             json_write_key(&b, "event_id", 0) || json_write_string(&b, r->event_id) ||
              json_write_key(&b, "endpoint_id", 0) || json_write_int(&b, r->endpoint_id) ||
              json_write_key(&b, "number", 0) || json_write_int(&b, r->attempt) ||
              json_write_key(&b, "started_ms", 0) || json_write_int(&b, r->started_ms) ||

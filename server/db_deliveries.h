@@ -49,7 +49,8 @@ struct claimed_delivery {
 struct attempt_record {
     int64_t tenant_id;
     int64_t delivery_id;
-    int64_t endpoint_id;
+    char event_id[sizeof(((struct claimed_delivery *)0)->event_id)]; /* with endpoint_id, */
+    int64_t endpoint_id;         /* the delivery's other unique key (record_attempts.sql) */
     int attempt;
     int64_t started_ms;          /* Unix time in ms */
     long duration_ms;

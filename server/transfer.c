@@ -236,6 +236,7 @@ void transfer_outcome(struct transfer *t, CURLcode code, const struct retry_poli
     memset(out, 0, sizeof(*out));
     out->tenant_id = t->delivery.tenant_id;
     out->delivery_id = t->delivery.delivery_id;
+    snprintf(out->event_id, sizeof(out->event_id), "%s", t->delivery.event_id);
     out->endpoint_id = t->delivery.endpoint_id;
     out->attempt = t->delivery.attempt;
     out->started_ms = t->started_ms;

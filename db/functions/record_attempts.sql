@@ -27,6 +27,14 @@
 --   the lock's probe was planned as a bitmap scan of a tenant_id-led index
 --   filtered by id, which test_the_record_reaches_deliveries_only_by_key
 --   caught when test_worker_sql.py ran alone);
+-- * since then the records carry each delivery's event_id, and the probe
+--   names both unique keys of hookd.deliveries: the primary key alone could
+--   tie with the (tenant_id, event_id, endpoint_id) index on statistics of
+--   a one-row table, and the plan kept walked the tenant's deliveries (see
+--   the probe below); and PostgreSQL's key checks of the attempt rows
+--   (which it plans on (tenant_id, id) alone, and can tie the same way)
+--   are planned afresh while the table's statistics describe fewer than
+--   1,000 rows (see the attempts' insert below);
 -- * a batch of successes at healthy endpoints (the common case) skips the
 --   health statements: nothing in them would change. A success at an
 --   endpoint with a failure streak, an open circuit or a first failure
@@ -46,6 +54,7 @@ SET enable_memoize = off SET enable_bitmapscan = off SET plan_cache_mode = force
 DECLARE
     v_tenants      bigint[];
     v_ids          bigint[];
+    v_events       text[];
     v_endpoints    bigint[];
     v_numbers      integer[];
     v_started      bigint[];
@@ -64,14 +73,15 @@ DECLARE
     v_off_ids      bigint[];
     v_more_tenants bigint[];
     v_more_ids     bigint[];
+    v_checks_afresh boolean; -- plan the attempts' key checks afresh (a small table's statistics)
 BEGIN
-    SELECT array_agg(x.tenant_id), array_agg(x.id), array_agg(x.endpoint_id),
+    SELECT array_agg(x.tenant_id), array_agg(x.id), array_agg(x.event_id), array_agg(x.endpoint_id),
            array_agg(x.number), array_agg(x.started_ms), array_agg(x.duration_ms),
            array_agg(x.status), array_agg(x.response_body), array_agg(x.error),
            array_agg(x.state), array_agg(x.retry_in_ms), bool_and(x.state = 'delivered')
-      INTO v_tenants, v_ids, v_endpoints, v_numbers, v_started, v_durations, v_statuses,
+      INTO v_tenants, v_ids, v_events, v_endpoints, v_numbers, v_started, v_durations, v_statuses,
            v_bodies, v_errors, v_states, v_retries, v_all_ok
-      FROM json_to_recordset(p_records) AS x(tenant_id bigint, id bigint,
+      FROM json_to_recordset(p_records) AS x(tenant_id bigint, id bigint, event_id text,
            endpoint_id bigint, number int, started_ms bigint, duration_ms int, status int,
            response_body text, error text, state text, retry_in_ms bigint);
     IF v_ids IS NULL THEN
@@ -103,18 +113,59 @@ BEGIN
     -- changed since this statement's snapshot is followed to its latest
     -- version and its claim checked there (a lost lease: the new claim
     -- keeps it). Locked, a row keeps its ctid until the commit...
-    SELECT array_agg(l.row_id), array_agg(o.i) INTO v_rows, v_pos
-      FROM unnest(v_tenants, v_ids) WITH ORDINALITY AS o(tenant_id, id, i)
-     CROSS JOIN LATERAL (
-        SELECT x.ctid AS row_id FROM hookd.deliveries x
-         WHERE x.tenant_id = o.tenant_id AND x.id = o.id AND x.claim_id = p_claim_id
-           FOR NO KEY UPDATE) l;
+    --
+    -- The probe names both unique keys, (tenant_id, id) and (tenant_id,
+    -- event_id, endpoint_id), so that whichever index the plan takes is a
+    -- lookup of one entry. With the primary key alone, a plan made while
+    -- hookd.deliveries was estimated at one row (analyzed with one row, or
+    -- analyzed empty: every index then costs the same) could take the
+    -- second index on tenant_id alone, and, kept while the table grew,
+    -- walked every delivery of the tenant for each record
+    -- (test_the_record_probe_is_a_full_key_lookup_after_a_one_row_analyze).
+    -- A worker older than event_id in the records (a rolling upgrade) sends
+    -- none: its records are probed by primary key in a statement planned
+    -- afresh, on the table's current size.
+    IF array_position(v_events, NULL) IS NULL THEN
+        SELECT array_agg(l.row_id), array_agg(o.i) INTO v_rows, v_pos
+          FROM unnest(v_tenants, v_ids, v_events, v_endpoints) WITH ORDINALITY
+               AS o(tenant_id, id, event_id, endpoint_id, i)
+         CROSS JOIN LATERAL (
+            SELECT x.ctid AS row_id FROM hookd.deliveries x
+             WHERE x.tenant_id = o.tenant_id AND x.id = o.id
+               AND x.event_id = o.event_id AND x.endpoint_id = o.endpoint_id
+               AND x.claim_id = p_claim_id
+               FOR NO KEY UPDATE) l;
+    ELSE
+        EXECUTE $sql$
+        SELECT array_agg(l.row_id), array_agg(o.i)
+          FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS o(tenant_id, id, i)
+         CROSS JOIN LATERAL (
+            SELECT x.ctid AS row_id FROM hookd.deliveries x
+             WHERE x.tenant_id = o.tenant_id AND x.id = o.id AND x.claim_id = $3
+               FOR NO KEY UPDATE) l
+        $sql$ INTO v_rows, v_pos USING v_tenants, v_ids, p_claim_id;
+    END IF;
     IF v_rows IS NULL THEN
         RETURN 0;
     END IF;
 
     -- ...so they take their outcome by ctid (a TID scan: the plan has no
     -- other way to the rows), and their attempts are inserted.
+    --
+    -- Each attempt row's foreign key is checked by PostgreSQL's own query on
+    -- (tenant_id, id), on a plan the connection keeps (generic, as every
+    -- plan in this function). Made while hookd.deliveries was estimated at
+    -- one row, it ties with the (tenant_id, event_id, endpoint_id) index as
+    -- the probe above did, and took it: 452 buffers read per attempt row
+    -- instead of 3 once the tenant had 20,000 deliveries. So while the
+    -- statistics describe fewer than 1,000 rows, this statement and its
+    -- checks are planned afresh, on the table's current size; the plan kept
+    -- is made once they describe more, and takes the primary key.
+    SELECT c.reltuples BETWEEN 0 AND 999 INTO v_checks_afresh
+      FROM pg_class c WHERE c.oid = 'hookd.deliveries'::regclass;
+    IF v_checks_afresh THEN
+        PERFORM set_config('plan_cache_mode', 'force_custom_plan', true);
+    END IF;
     WITH u AS (
         UPDATE hookd.deliveries d
            SET state = v_states[k.i], attempt_count = v_numbers[k.i],
@@ -133,6 +184,9 @@ BEGIN
           FROM u
         RETURNING delivery_id)
     SELECT coalesce(array_agg(a.delivery_id), '{}') INTO v_written FROM a;
+    IF v_checks_afresh THEN
+        PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
+    END IF;
 
     IF NOT v_health THEN
         RETURN cardinality(v_written);

@@ -335,3 +335,208 @@ def test_the_event_list_walks_its_index_as_events_grow(fresh_db):
                 "hookd.events was analyzed again during the test: it proves nothing"
     assert after["seq"] == before["seq"], (before, after)
     assert after["events_by_type_time"] > before["events_by_type_time"], (before, after)
+
+
+# The worker's functions on a database whose hookd.deliveries is estimated at
+# one row or none. Every index of the table led by tenant_id then costs the
+# same as the primary key for a lookup by (tenant_id, id), and the same as
+# deliveries_queue for an endpoint's requests in flight: a plan kept from
+# then may take any of them. These tests call the functions on one
+# connection, as a worker does, and read the plans (auto_explain) once the
+# tenant has thousands of deliveries.
+
+def add_endpoint(cur, tenant_id, name):
+    """An active endpoint subscribed to order.updated (written directly: no
+    request is ever sent to it); returns its id."""
+    cur.execute("INSERT INTO hookd.endpoints (tenant_id, url, secret_sealed)"
+                " VALUES (%s, %s, '\\x00') RETURNING id", (tenant_id, f"http://127.0.0.1:9/{name}"))
+    endpoint_id = cur.fetchone()[0]
+    cur.execute("INSERT INTO hookd.subscriptions (tenant_id, id, endpoint_id, event_type)"
+                " VALUES (%s, %s, %s, 'order.updated')", (tenant_id, f"ES{name}", endpoint_id))
+    return endpoint_id
+
+
+def add_deliveries(cur, tenant_id, endpoint_id, count, state="delivered", claim_id=None):
+    """count new events, each with one delivery to endpoint_id in state (with
+    claim_id: claimed by it, its lease an hour long), written directly; the
+    statistics are not updated. Returns [(delivery id, event id)]."""
+    cur.execute("SELECT count(*) FROM hookd.events")
+    first = cur.fetchone()[0]
+    cur.execute("INSERT INTO hookd.events (tenant_id, id, type, version, occurred, body)"
+                " SELECT %s, 'EV' || lpad((%s + n)::text, 18, 'd'), 'order.updated', '1.0.0',"
+                "        now(), '{}' FROM generate_series(1, %s) n", (tenant_id, first, count))
+    cur.execute("INSERT INTO hookd.deliveries (tenant_id, event_id, endpoint_id, state, claim_id,"
+                "                              next_attempt_at)"
+                " SELECT %s, 'EV' || lpad((%s + n)::text, 18, 'd'), %s, %s, %s,"
+                "        now() + interval '1 hour' FROM generate_series(1, %s) n"
+                " RETURNING id, event_id", (tenant_id, first, endpoint_id, state, claim_id, count))
+    return cur.fetchall()
+
+
+def record(cur, tenant_id, endpoint_id, claim_id, deliveries, with_event_id=True):
+    """hookd.record_attempts of a success for each of deliveries, with the
+    records' event_id or without it (the records of a worker older than
+    event_id); returns how many were recorded."""
+    records = [{"tenant_id": tenant_id, "id": delivery_id, "endpoint_id": endpoint_id,
+                "number": 1, "started_ms": int(time.time() * 1000), "duration_ms": 1,
+                "status": 204, "response_body": "", "error": None, "state": "delivered",
+                "retry_in_ms": 0, **({"event_id": event_id} if with_event_id else {})}
+               for delivery_id, event_id in deliveries]
+    cur.execute("SELECT hookd.record_attempts(%s::json, %s, 5, 3600)",
+                (json.dumps(records), claim_id))
+    return cur.fetchone()[0]
+
+
+def reads_of_deliveries(nodes, text):
+    """The scans of hookd.deliveries in the plans of the statements whose
+    text contains text."""
+    return [n for q, n in nodes if text in q and n.get("Relation Name") == "deliveries"
+            and n["Node Type"] != "ModifyTable"]
+
+
+@pytest.mark.parametrize("with_event_id", [True, False])
+def test_the_record_reaches_deliveries_by_key_after_a_one_row_analyze(fresh_db, with_event_id):
+    """hookd.record_attempts locks each recorded delivery through a probe,
+    and PostgreSQL checks each attempt row's foreign key, on plans the
+    worker's connection keeps. Made while hookd.deliveries was analyzed with
+    one row, both took the (tenant_id, event_id, endpoint_id) index on
+    tenant_id (it costs the same as the primary key then): with thousands
+    of deliveries they walked all of the tenant's for every record (a call
+    of 179.9 s was seen). The records carry event_id and the probe names
+    both unique keys, so any index is a lookup of one entry; the records of
+    an older worker (no event_id, during a rolling upgrade) are still
+    recorded, by a probe planned afresh; the key checks are planned afresh
+    while the statistics describe a small table, and the plan kept once they
+    describe the grown one takes the primary key."""
+    url, tenant_id, _ = fresh_db
+    setup = connect(url)
+    worker = connect(url)
+    try:
+        with setup.cursor() as cur:
+            endpoint_id = add_endpoint(cur, tenant_id, "probe")
+            early = str(uuid.uuid4())
+            first = add_deliveries(cur, tenant_id, endpoint_id, 1, "delivering", early)
+            cur.execute("VACUUM (ANALYZE) hookd.deliveries")
+            cur.execute("SELECT reltuples FROM pg_class WHERE oid = 'hookd.deliveries'::regclass")
+            assert cur.fetchone()[0] == 1, "the statistics are those of a one-delivery table"
+            analyzed = analyze_count(cur, "deliveries")
+        with worker.cursor() as cur:  # the plans are made and kept
+            assert record(cur, tenant_id, endpoint_id, early, first, with_event_id) == 1
+        with setup.cursor() as cur:
+            add_deliveries(cur, tenant_id, endpoint_id, 3000)
+            late = str(uuid.uuid4())
+            claimed = add_deliveries(cur, tenant_id, endpoint_id, 9, "delivering", late)
+
+        recorded = []
+
+        def record_three(cur):
+            batch, claimed[:3] = claimed[:3], []
+            recorded.append(record(cur, tenant_id, endpoint_id, late, batch, with_event_id))
+
+        small = explained(worker, record_three)
+        with setup.cursor() as cur:
+            assert analyze_count(cur, "deliveries") == analyzed, \
+                "hookd.deliveries was analyzed again during the test: it proves nothing"
+            cur.execute("VACUUM (ANALYZE) hookd.deliveries")
+        with worker.cursor() as cur:  # new plans, on the grown table's statistics
+            record_three(cur)
+        grown = explained(worker, record_three)
+        with setup.cursor() as cur:
+            cur.execute("SELECT count(*) FROM hookd.attempts WHERE tenant_id = %s", (tenant_id,))
+            assert cur.fetchone()[0] == 10, "every record was written"
+    finally:
+        worker.close()
+        setup.close()
+    assert recorded == [3, 3, 3]
+    for nodes in (small, grown):
+        probes = reads_of_deliveries(nodes, "x.ctid AS row_id")
+        assert probes, "the probe's plan was seen: " + repr([q for q, _ in nodes])
+        for node in probes:
+            cond = node.get("Index Cond", "")
+            full_key = (node.get("Index Name") == "deliveries_pkey" and "id = " in cond) or \
+                ("event_id = " in cond and "endpoint_id = " in cond)
+            assert node["Node Type"] == "Index Scan" and full_key, node
+        checks = reads_of_deliveries(nodes, 'FROM ONLY "hookd"."deliveries"')
+        assert len(checks) == 3 and all(n.get("Index Name") == "deliveries_pkey"
+                                        for n in checks), checks
+
+
+def claim(cur, claim_id):
+    """hookd.claim_deliveries with the worker's usual limits, fanning out up
+    to 10 new events; returns the ids of the claimed deliveries."""
+    cur.execute("SELECT delivery_id FROM hookd.claim_deliveries(%s, '{}', 10, 100, 60, 32, 0, 5, 0)",
+                (claim_id,))
+    return [row[0] for row in cur.fetchall() if row[0] is not None]
+
+
+def counts_of_in_flight(nodes):
+    """The scans of hookd.deliveries (and of its indexes) in the plans of the
+    claim's two in-flight counts (the room of the endpoints it locked, the
+    slow ones among the others)."""
+    return [n for q, n in nodes if "f.state = 'delivering' AND f.next_attempt_at > now()" in q
+            and (n.get("Relation Name") == "deliveries"
+                 or n.get("Index Name", "").startswith("deliveries"))]
+
+
+@pytest.mark.parametrize("held", [False, True])
+def test_the_claim_counts_in_flight_by_endpoint_after_an_empty_analyze(fresh_db, held):
+    """hookd.claim_deliveries counts each endpoint's requests in flight on a
+    plan the worker's connection keeps: for the endpoints it locked, and
+    (held) for those of new events that another claim holds. Made while
+    hookd.deliveries was analyzed empty (every index led by tenant_id then
+    costs the same), the count took the (tenant_id, event_id, endpoint_id)
+    index on tenant_id and walked all of the tenant's deliveries for each
+    endpoint, claim after claim. The count is planned afresh while the
+    statistics describe a small table, so it takes deliveries_queue once the
+    tenant has thousands of deliveries; and the plan kept once they describe
+    the grown table takes it too."""
+    url, tenant_id, _ = fresh_db
+    setup = connect(url)
+    worker = connect(url)
+    holder = connect(url)
+    holder.autocommit = False
+    try:
+        with setup.cursor() as cur:
+            endpoint_id = add_endpoint(cur, tenant_id, "count")
+            cur.execute("VACUUM (ANALYZE) hookd.deliveries")
+            cur.execute("SELECT reltuples, relpages FROM pg_class"
+                        " WHERE oid = 'hookd.deliveries'::regclass")
+            assert cur.fetchone() == (0, 0), "the statistics are those of an empty table"
+
+        def hold():
+            """Another claim's lock of the endpoint, when held."""
+            if held:
+                with holder.cursor() as cur:
+                    cur.execute("SELECT 1 FROM hookd.endpoints WHERE id = %s FOR NO KEY UPDATE",
+                                (endpoint_id,))
+
+        def claim_new_event(cur):
+            publish(cur, tenant_id, "publish")
+            hold()
+            claim(cur, str(uuid.uuid4()))
+            holder.rollback()
+
+        with worker.cursor() as cur:  # the counts' plans are made while the table is empty
+            for _ in range(3):
+                claim_new_event(cur)
+        with setup.cursor() as cur:
+            add_deliveries(cur, tenant_id, endpoint_id, 3000)
+            add_deliveries(cur, tenant_id, endpoint_id, 40, "delivering", str(uuid.uuid4()))
+        small = explained(worker, claim_new_event)
+        with setup.cursor() as cur:
+            cur.execute("VACUUM (ANALYZE) hookd.deliveries")
+        with worker.cursor() as cur:
+            claim_new_event(cur)
+        grown = explained(worker, claim_new_event)
+    finally:
+        holder.close()
+        worker.close()
+        setup.close()
+    for nodes in (small, grown):
+        counts = counts_of_in_flight(nodes)
+        assert counts, "the counts' plans were seen: " + repr([q for q, _ in nodes])
+        assert all(n["Node Type"] in ("Index Scan", "Bitmap Heap Scan", "Bitmap Index Scan")
+                   for n in counts), counts
+        indexes = [n for n in counts if "Index Name" in n]
+        assert indexes and all(n["Index Name"] == "deliveries_queue"
+                               and "endpoint_id = " in n["Index Cond"] for n in indexes), indexes
