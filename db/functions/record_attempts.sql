@@ -121,7 +121,7 @@ BEGIN
     -- analyzed empty: every index then costs the same) could take the
     -- second index on tenant_id alone, and, kept while the table grew,
     -- walked every delivery of the tenant for each record
-    -- (test_the_record_probe_is_a_full_key_lookup_after_a_one_row_analyze).
+    -- (test_the_record_reaches_deliveries_by_key_after_a_one_row_analyze).
     -- A worker older than event_id in the records (a rolling upgrade) sends
     -- none: its records are probed by primary key in a statement planned
     -- afresh, on the table's current size.
