@@ -155,30 +155,37 @@ BEGIN
     IF v_seqs IS NOT NULL THEN
         -- Each event by its full key (a LATERAL probe with LIMIT cannot be
         -- turned into a join that scans hookd.events, whatever the cached
-        -- plan thinks of its size), then its type's and '*' subscriptions.
-        SELECT array_agg(t.seq ORDER BY t.seq, t.endpoint_id),
-               array_agg(t.tenant_id ORDER BY t.seq, t.endpoint_id),
-               array_agg(t.event_id ORDER BY t.seq, t.endpoint_id),
-               array_agg(t.endpoint_id ORDER BY t.seq, t.endpoint_id),
-               array_agg(t.kind ORDER BY t.seq, t.endpoint_id)
+        -- plan thinks of its size); then the targets of each tenant and
+        -- type of the batch, once (its type's and '*' subscriptions, their
+        -- endpoints' kind), joined to its events.
+        WITH ev AS MATERIALIZED (
+            SELECT p.seq, p.tenant_id, p.event_id, ev.type
+              FROM unnest(v_seqs, v_ev_tenants, v_ev_ids) AS p(seq, tenant_id, event_id)
+             CROSS JOIN LATERAL (
+                SELECT ev.type FROM hookd.events ev
+                 WHERE ev.tenant_id = p.tenant_id AND ev.id = p.event_id LIMIT 1) ev),
+        target AS MATERIALIZED (
+            SELECT ty.tenant_id, ty.type, e.id AS endpoint_id,
+                   CASE WHEN e.state <> 'active' THEN 'disabled'
+                        WHEN e.circuit_open_until > now() THEN 'held'
+                        ELSE 'open' END AS kind
+              FROM (SELECT DISTINCT ev.tenant_id, ev.type FROM ev) ty
+             CROSS JOIN LATERAL (
+                SELECT s.endpoint_id FROM hookd.subscriptions s
+                 WHERE s.tenant_id = ty.tenant_id AND s.event_type = ty.type
+                UNION
+                SELECT s.endpoint_id FROM hookd.subscriptions s
+                 WHERE s.tenant_id = ty.tenant_id AND s.event_type = '*') s
+             CROSS JOIN LATERAL (
+                SELECT e.id, e.state, e.circuit_open_until FROM hookd.endpoints e
+                 WHERE e.tenant_id = ty.tenant_id AND e.id = s.endpoint_id LIMIT 1) e)
+        SELECT array_agg(ev.seq ORDER BY ev.seq, t.endpoint_id),
+               array_agg(ev.tenant_id ORDER BY ev.seq, t.endpoint_id),
+               array_agg(ev.event_id ORDER BY ev.seq, t.endpoint_id),
+               array_agg(t.endpoint_id ORDER BY ev.seq, t.endpoint_id),
+               array_agg(t.kind ORDER BY ev.seq, t.endpoint_id)
           INTO v_t_seqs, v_t_tenants, v_t_events, v_t_endpoints, v_t_kinds
-          FROM (SELECT DISTINCT p.seq, p.tenant_id, p.event_id, e.id AS endpoint_id,
-                       CASE WHEN e.state <> 'active' THEN 'disabled'
-                            WHEN e.circuit_open_until > now() THEN 'held'
-                            ELSE 'open' END AS kind
-                  FROM unnest(v_seqs, v_ev_tenants, v_ev_ids) AS p(seq, tenant_id, event_id)
-                 CROSS JOIN LATERAL (
-                    SELECT ev.type FROM hookd.events ev
-                     WHERE ev.tenant_id = p.tenant_id AND ev.id = p.event_id LIMIT 1) ev
-                 CROSS JOIN LATERAL (
-                    SELECT s.endpoint_id FROM hookd.subscriptions s
-                     WHERE s.tenant_id = p.tenant_id AND s.event_type = ev.type
-                    UNION
-                    SELECT s.endpoint_id FROM hookd.subscriptions s
-                     WHERE s.tenant_id = p.tenant_id AND s.event_type = '*') s
-                 CROSS JOIN LATERAL (
-                    SELECT e.id, e.state, e.circuit_open_until FROM hookd.endpoints e
-                     WHERE e.tenant_id = p.tenant_id AND e.id = s.endpoint_id LIMIT 1) e) t;
+          FROM ev JOIN target t ON t.tenant_id = ev.tenant_id AND t.type = ev.type;
     END IF;
 
     -- Step 2: the endpoints with due queued work (a loose index scan of
