@@ -15,7 +15,10 @@
 -- the DROP of the old signature. Then (0015_outbox_rest.sql) the deliveries
 -- an event's claim cannot claim are queued by hookd.queue_rest instead of
 -- here, and the result has rest_waiting (DROP again); since
--- 0019_rest_per_endpoint.sql they are written one row per endpoint.
+-- 0019_rest_per_endpoint.sql they are written one row per endpoint. Since
+-- 0020_slow_endpoints_left_alone.sql an endpoint found full and slow is
+-- left out of claims for a moment (slow_until), as if behind an open
+-- circuit.
 
 -- Claims up to p_limit deliveries for p_claim_id with a lease of p_lease_s:
 -- first the queue's due deliveries, then new events from the outbox, whose
@@ -99,13 +102,18 @@ DECLARE
     v_seqs       bigint[];
     v_ev_tenants bigint[];
     v_ev_ids     text[];
-    -- their deliveries-to-be: event (by seq), endpoint, and its kind:
-    -- 'open' (active, circuit closed), 'held' (circuit open), 'disabled'
+    -- their deliveries-to-be: event (by seq) and endpoint, at endpoints
+    -- that are open (active, circuit closed, not marked slow)...
     v_t_seqs      bigint[];
     v_t_tenants   bigint[];
     v_t_events    text[];
     v_t_endpoints bigint[];
-    v_t_kinds     text[];
+    -- ...and at the others (disabled, behind an open circuit, marked slow):
+    -- to be queued (step 5), whatever the claim finds
+    v_h_seqs      bigint[];
+    v_h_tenants   bigint[];
+    v_h_events    text[];
+    v_h_endpoints bigint[];
     -- the endpoints this claim locked, with their room (after step 3: the
     -- room left for new events) and whether new deliveries that do not fit
     -- go to the queue at once (spill)
@@ -118,6 +126,7 @@ DECLARE
     v_spills     boolean[];
     v_aheads     integer[];  -- what each may claim beyond its cap, when no other claim has any
     v_send_limits integer[]; -- its cap less the requests of other claims
+    v_slow_holds interval[]; -- how long to leave it out of claims, when full and slow
     -- the open endpoints of new events that other claims hold and that are
     -- slow (their new deliveries are queued at once)
     v_slow_tenants bigint[];
@@ -157,7 +166,7 @@ BEGIN
         -- turned into a join that scans hookd.events, whatever the cached
         -- plan thinks of its size); then the targets of each tenant and
         -- type of the batch, once (its type's and '*' subscriptions, their
-        -- endpoints' kind), joined to its events.
+        -- endpoints, open or not), joined to its events.
         WITH ev AS MATERIALIZED (
             SELECT p.seq, p.tenant_id, p.event_id, ev.type
               FROM unnest(v_seqs, v_ev_tenants, v_ev_ids) AS p(seq, tenant_id, event_id)
@@ -166,9 +175,8 @@ BEGIN
                  WHERE ev.tenant_id = p.tenant_id AND ev.id = p.event_id LIMIT 1) ev),
         target AS MATERIALIZED (
             SELECT ty.tenant_id, ty.type, e.id AS endpoint_id,
-                   CASE WHEN e.state <> 'active' THEN 'disabled'
-                        WHEN e.circuit_open_until > now() THEN 'held'
-                        ELSE 'open' END AS kind
+                   e.state = 'active' AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= now())
+                   AND (e.slow_until IS NULL OR e.slow_until <= now()) AS open
               FROM (SELECT DISTINCT ev.tenant_id, ev.type FROM ev) ty
              CROSS JOIN LATERAL (
                 SELECT s.endpoint_id FROM hookd.subscriptions s
@@ -177,14 +185,18 @@ BEGIN
                 SELECT s.endpoint_id FROM hookd.subscriptions s
                  WHERE s.tenant_id = ty.tenant_id AND s.event_type = '*') s
              CROSS JOIN LATERAL (
-                SELECT e.id, e.state, e.circuit_open_until FROM hookd.endpoints e
+                SELECT e.id, e.state, e.circuit_open_until, e.slow_until FROM hookd.endpoints e
                  WHERE e.tenant_id = ty.tenant_id AND e.id = s.endpoint_id LIMIT 1) e)
-        SELECT array_agg(ev.seq ORDER BY ev.seq, t.endpoint_id),
-               array_agg(ev.tenant_id ORDER BY ev.seq, t.endpoint_id),
-               array_agg(ev.event_id ORDER BY ev.seq, t.endpoint_id),
-               array_agg(t.endpoint_id ORDER BY ev.seq, t.endpoint_id),
-               array_agg(t.kind ORDER BY ev.seq, t.endpoint_id)
-          INTO v_t_seqs, v_t_tenants, v_t_events, v_t_endpoints, v_t_kinds
+        SELECT array_agg(ev.seq ORDER BY ev.seq, t.endpoint_id) FILTER (WHERE t.open),
+               array_agg(ev.tenant_id ORDER BY ev.seq, t.endpoint_id) FILTER (WHERE t.open),
+               array_agg(ev.event_id ORDER BY ev.seq, t.endpoint_id) FILTER (WHERE t.open),
+               array_agg(t.endpoint_id ORDER BY ev.seq, t.endpoint_id) FILTER (WHERE t.open),
+               array_agg(ev.seq ORDER BY ev.seq, t.endpoint_id) FILTER (WHERE NOT t.open),
+               array_agg(ev.tenant_id ORDER BY ev.seq, t.endpoint_id) FILTER (WHERE NOT t.open),
+               array_agg(ev.event_id ORDER BY ev.seq, t.endpoint_id) FILTER (WHERE NOT t.open),
+               array_agg(t.endpoint_id ORDER BY ev.seq, t.endpoint_id) FILTER (WHERE NOT t.open)
+          INTO v_t_seqs, v_t_tenants, v_t_events, v_t_endpoints,
+               v_h_seqs, v_h_tenants, v_h_events, v_h_endpoints
           FROM ev JOIN target t ON t.tenant_id = ev.tenant_id AND t.type = ev.type;
     END IF;
 
@@ -210,8 +222,7 @@ BEGIN
           FROM (SELECT due.tenant_id, due.endpoint_id, due.due FROM due
                 UNION ALL
                 SELECT f.tenant_id, f.endpoint_id, NULL::timestamptz
-                  FROM unnest(v_t_tenants, v_t_endpoints, v_t_kinds) AS f(tenant_id, endpoint_id, kind)
-                 WHERE f.kind = 'open') w
+                  FROM unnest(v_t_tenants, v_t_endpoints) AS f(tenant_id, endpoint_id)) w
          GROUP BY w.tenant_id, w.endpoint_id),
     locked AS (
         SELECT e.tenant_id, e.id, w.due,
@@ -231,6 +242,7 @@ BEGIN
              WHERE e.tenant_id = w.tenant_id AND e.id = w.endpoint_id
                AND e.state = 'active'
                AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= now())
+               AND (e.slow_until IS NULL OR e.slow_until <= now())
                FOR NO KEY UPDATE SKIP LOCKED) e)
     SELECT array_agg(l.tenant_id ORDER BY l.due NULLS LAST, l.tenant_id, l.id),
            array_agg(l.id ORDER BY l.due NULLS LAST, l.tenant_id, l.id),
@@ -279,8 +291,12 @@ BEGIN
                      ORDER BY l.ord),
            array_agg(l.rate_room < 1 OR (l.cap + f.ahead - f.n <= 0 AND 2 * f.n_old >= f.n)
                      ORDER BY l.ord),
-           array_agg(greatest(l.cap - f.n_others, 0) ORDER BY l.ord)
-      INTO v_rooms, v_spills, v_send_limits
+           array_agg(greatest(l.cap - f.n_others, 0) ORDER BY l.ord),
+           array_agg(CASE WHEN l.rate_room >= 1 AND l.cap + f.ahead - f.n <= 0
+                           AND 2 * f.n_old >= f.n AND f.n > 0
+                          THEN least(interval '500 milliseconds', (now() - f.oldest) / 20) END
+                     ORDER BY l.ord)
+      INTO v_rooms, v_spills, v_send_limits, v_slow_holds
       FROM unnest(v_tenants, v_ids, v_caps, v_rate_rooms, v_aheads) WITH ORDINALITY
            AS l(tenant_id, id, cap, rate_room, ahead, ord)
      CROSS JOIN LATERAL (
@@ -289,13 +305,23 @@ BEGIN
                count(*) FILTER (WHERE f.claim_id IS DISTINCT FROM p_claim_id) AS n_others,
                count(*) FILTER (WHERE f.claim_id IS DISTINCT FROM p_claim_id
                                   AND f.updated > now() - interval '1 second') AS n_others_recent,
-               count(*) FILTER (WHERE f.updated < now() - interval '100 milliseconds') AS n_old
+               count(*) FILTER (WHERE f.updated < now() - interval '100 milliseconds') AS n_old,
+               min(f.updated) AS oldest
           FROM hookd.deliveries f
          WHERE f.tenant_id = l.tenant_id AND f.endpoint_id = l.id
            AND f.state = 'delivering' AND f.next_attempt_at > now()
            AND NOT (f.claim_id = p_claim_id AND f.id = ANY (coalesce(p_finished, '{}')))) f) f;
     IF v_counts_afresh THEN
         PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
+    END IF;
+
+    -- The endpoints found full and slow are left out of claims for a moment
+    -- (0020_slow_endpoints_left_alone.sql): a twentieth of their oldest request's
+    -- age, half a second at most.
+    IF v_ids IS NOT NULL AND EXISTS (SELECT 1 FROM unnest(v_slow_holds) h WHERE h IS NOT NULL) THEN
+        UPDATE hookd.endpoints e SET slow_until = now() + k.hold
+          FROM unnest(v_tenants, v_ids, v_slow_holds) AS k(tenant_id, id, hold)
+         WHERE k.hold IS NOT NULL AND e.tenant_id = k.tenant_id AND e.id = k.id;
     END IF;
 
     -- Step 3: the queue's due deliveries fill each endpoint's room first,
@@ -345,8 +371,7 @@ BEGIN
         END IF;
         SELECT array_agg(u.tenant_id), array_agg(u.id) INTO v_slow_tenants, v_slow_ids
           FROM (SELECT DISTINCT t.tenant_id, t.endpoint_id AS id
-                  FROM unnest(v_t_tenants, v_t_endpoints, v_t_kinds) AS t(tenant_id, endpoint_id, kind)
-                 WHERE t.kind = 'open'
+                  FROM unnest(v_t_tenants, v_t_endpoints) AS t(tenant_id, endpoint_id)
                 EXCEPT
                 SELECT * FROM unnest(v_tenants, v_ids)) u
          CROSS JOIN LATERAL (
@@ -372,12 +397,11 @@ BEGIN
     -- deliveries could be neither born claimed nor queued at once.
     IF v_t_seqs IS NOT NULL THEN
         WITH t AS (
-            SELECT t.seq, t.kind, ep.id IS NOT NULL AS locked,
+            SELECT t.seq, ep.id IS NOT NULL AS locked,
                    coalesce(ep.spill, s.id IS NOT NULL) AS spill,
                    row_number() OVER (PARTITION BY t.tenant_id, t.endpoint_id ORDER BY t.seq)
                      <= coalesce(ep.room_left, 0) AS fits
-              FROM unnest(v_t_seqs, v_t_tenants, v_t_endpoints, v_t_kinds)
-                   AS t(seq, tenant_id, endpoint_id, kind)
+              FROM unnest(v_t_seqs, v_t_tenants, v_t_endpoints) AS t(seq, tenant_id, endpoint_id)
               LEFT JOIN unnest(v_tenants, v_ids, v_rooms, v_spills)
                    AS ep(tenant_id, id, room_left, spill)
                 ON ep.tenant_id = t.tenant_id AND ep.id = t.endpoint_id
@@ -385,9 +409,9 @@ BEGIN
                 ON s.tenant_id = t.tenant_id AND s.id = t.endpoint_id),
         ev AS (
             SELECT t.seq,
-                   bool_and(t.kind <> 'open' OR t.fits OR t.spill) AS ok,
-                   bool_or(t.kind = 'open' AND NOT t.locked AND NOT t.spill) AS blocked,
-                   count(*) FILTER (WHERE t.kind = 'open' AND t.fits) AS born
+                   bool_and(t.fits OR t.spill) AS ok,
+                   bool_or(NOT t.locked AND NOT t.spill) AS blocked,
+                   count(*) FILTER (WHERE t.fits) AS born
               FROM t GROUP BY t.seq),
         run AS (
             SELECT ev.seq, ev.ok, ev.blocked,
@@ -408,18 +432,23 @@ BEGIN
     -- endpoint's queue is not written on the critical path of a busy
     -- endpoint's serial claims; the outbox rows are deleted.
     IF v_seqs IS NOT NULL THEN
-        IF v_t_seqs IS NOT NULL THEN
+        IF v_t_seqs IS NOT NULL OR v_h_seqs IS NOT NULL THEN
             WITH ep AS (
                 SELECT * FROM unnest(v_tenants, v_ids, v_rooms) AS e(tenant_id, id, room_left)),
             t AS (
                 SELECT t.seq, t.tenant_id, t.event_id, t.endpoint_id,
-                       t.kind = 'open' AND ep.id IS NOT NULL
+                       ep.id IS NOT NULL
                        AND row_number() OVER (PARTITION BY t.tenant_id, t.endpoint_id ORDER BY t.seq)
                            <= ep.room_left AS born
-                  FROM unnest(v_t_seqs, v_t_tenants, v_t_events, v_t_endpoints, v_t_kinds)
-                       AS t(seq, tenant_id, event_id, endpoint_id, kind)
+                  FROM unnest(v_t_seqs, v_t_tenants, v_t_events, v_t_endpoints)
+                       AS t(seq, tenant_id, event_id, endpoint_id)
                   LEFT JOIN ep ON ep.tenant_id = t.tenant_id AND ep.id = t.endpoint_id
-                 WHERE v_stop IS NULL OR t.seq < v_stop),
+                 WHERE v_stop IS NULL OR t.seq < v_stop
+                UNION ALL
+                SELECT h.seq, h.tenant_id, h.event_id, h.endpoint_id, false
+                  FROM unnest(v_h_seqs, v_h_tenants, v_h_events, v_h_endpoints)
+                       AS h(seq, tenant_id, event_id, endpoint_id)
+                 WHERE v_stop IS NULL OR h.seq < v_stop),
             ins AS (
                 INSERT INTO hookd.deliveries AS d (tenant_id, event_id, endpoint_id, state,
                                                   claim_id, lease_until, next_attempt_at)
@@ -452,7 +481,8 @@ BEGIN
               JOIN hookd.endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id
              WHERE d.state IN ('pending', 'delivering') AND d.next_attempt_at <= now()
                AND e.state = 'active'
-               AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= now()))
+               AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= now())
+               AND (e.slow_until IS NULL OR e.slow_until <= now()))
           INTO v_busy;
     END IF;
     v_busy := v_busy OR v_blocked;

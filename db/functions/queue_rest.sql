@@ -9,7 +9,8 @@
 -- Queues the deliveries that claims left (hookd.pending_rest: one row per
 -- claim and endpoint), up to p_limit rows, oldest first, of the endpoints
 -- that want them: a disabled endpoint at once (they are parked,
--- 'disabled', as its queued deliveries were), an active one while fewer
+-- 'disabled', as its queued deliveries were), one that is gone at once
+-- (its rows are dropped), an active one while fewer
 -- than its depth of deliveries are queued for it (pending or claimed): the
 -- larger of p_depth, four times its own cap and one second of its rate
 -- limit. An endpoint that cannot keep up (a slow receiver, an open circuit,
@@ -40,12 +41,12 @@ BEGIN
              ORDER BY r.tenant_id, r.endpoint_id LIMIT 1) n),
     wanting AS (
         SELECT ep.tenant_id, ep.endpoint_id
-          FROM ep CROSS JOIN LATERAL (
+          FROM ep LEFT JOIN LATERAL (
             SELECT e.state, greatest(p_depth, 4 * coalesce(e.max_in_flight, 0),
                                      ceil(coalesce(e.rate_limit, 0))::integer) AS depth
               FROM hookd.endpoints e
-             WHERE e.tenant_id = ep.tenant_id AND e.id = ep.endpoint_id LIMIT 1) e
-         WHERE e.state <> 'active' OR (
+             WHERE e.tenant_id = ep.tenant_id AND e.id = ep.endpoint_id LIMIT 1) e ON true
+         WHERE e.state IS DISTINCT FROM 'active' OR (
             SELECT count(*) FROM (
                 SELECT 1 FROM hookd.deliveries d
                  WHERE d.tenant_id = ep.tenant_id AND d.endpoint_id = ep.endpoint_id

@@ -494,6 +494,46 @@ def test_an_endpoint_whose_requests_are_mostly_old_is_slow(tenant, receiver, db)
     assert states(db, fresh) == {"pending": 1}
 
 
+def test_a_full_slow_endpoint_is_left_out_of_claims_for_a_moment(tenant, receiver, db):
+    """Broken if a claim that finds an endpoint full and slow does not mark
+    it (slow_until: a twentieth of its oldest request's age, half a second
+    at most), if claims during the mark still weigh it (then a full endpoint
+    whose requests look young keeps its new event in the outbox) instead of
+    leaving its new deliveries to be queued, or if the mark outlives its
+    moment."""
+    endpoint = subscribe(db, tenant, receiver)
+    publish_only(db, tenant, 4)
+    fill_with_requests(db, str(uuid.uuid4()), endpoint, [4, 4, 0, 0])
+    first = publish_only(db, tenant, 1)
+    claim(db, str(uuid.uuid4()), fan_out=1000)
+    queue_rest(db, first)
+    with db.cursor() as cur:
+        cur.execute("SELECT extract(epoch FROM slow_until - now()) FROM hookd.endpoints"
+                    " WHERE id = %s", (endpoint,))
+        left = cur.fetchone()[0]
+        assert 0.1 < left <= 0.2, "4 s / 20, from the claim's start"
+        cur.execute("UPDATE hookd.endpoints SET slow_until = now() + interval '1 hour'"
+                    " WHERE id = %s", (endpoint,))
+        cur.execute("UPDATE hookd.deliveries SET updated = now() WHERE endpoint_id = %s"
+                    " AND state = 'delivering'", (endpoint,))
+    marked = publish_only(db, tenant, 1)
+    rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
+    assert mine(rows, tenant) == []
+    queue_rest(db, marked)
+    assert outbox(db, marked) == 0 and states(db, marked) == {"pending": 1}, \
+        "marked slow: its new delivery is queued without a look at its requests"
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET slow_until = now() - interval '1 second'"
+                    " WHERE id = %s", (endpoint,))
+    fresh = publish_only(db, tenant, 1)
+    rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
+    assert mine(rows, tenant) == []
+    assert outbox(db, fresh) == 1, "the mark is over: full of young requests, it is only busy"
+    with db.cursor() as cur:
+        cur.execute("SELECT slow_until < now() FROM hookd.endpoints WHERE id = %s", (endpoint,))
+        assert cur.fetchone()[0] is True, "not marked again: its requests are young"
+
+
 def test_an_event_without_subscribers_leaves_the_outbox(tenant, db):
     events = publish_only(db, tenant, 2, "product.created")
     rows, closing = claim(db, str(uuid.uuid4()), fan_out=1000)
@@ -816,16 +856,20 @@ def test_queue_rest_skips_what_exists_or_was_deleted(tenant, receiver, db):
     """Broken if a leftover whose delivery exists already is queued twice or
     fails the batch, or if one whose event is gone makes queue_rest fail
     (and with it every record of the worker that runs it) instead of being
-    dropped."""
+    dropped, or if the row of an endpoint that is gone stays forever."""
     endpoint = subscribe(db, tenant, receiver)
     [event] = publish(db, tenant, 1)   # fanned out: its delivery exists
     conn = psycopg2.connect(DATABASE_URL)
     try:
         with conn.cursor() as cur:
             cur.execute("INSERT INTO hookd.pending_rest (tenant_id, endpoint_id, event_ids)"
-                        " VALUES (%s, %s, %s)", (tenant.id, endpoint, [event, "EVnosuchevent"]))
+                        " VALUES (%s, %s, %s), (%s, -1, %s) RETURNING id",
+                        (tenant.id, endpoint, [event, "EVnosuchevent"], tenant.id, [event]))
+            rows = [row[0] for row in cur.fetchall()]
             cur.execute("SELECT hookd.queue_rest(1000)")
-            assert cur.fetchone()[0] >= 1
+            assert cur.fetchone()[0] >= 2
+            cur.execute("SELECT count(*) FROM hookd.pending_rest WHERE id = ANY (%s)", (rows,))
+            assert cur.fetchone()[0] == 0, "the row of an endpoint that is gone was dropped"
             cur.execute("SELECT count(*) FROM hookd.deliveries WHERE endpoint_id = %s", (endpoint,))
             assert cur.fetchone()[0] == 1
             cur.execute("SELECT count(*) FROM hookd.pending_rest WHERE %s = ANY (event_ids)",
