@@ -32,9 +32,8 @@
     "      FROM hookd.deliveries d WHERE d.tenant_id = p.tenant_id AND d.event_id = p.id) q," \
     "   (SELECT count(*) FILTER (WHERE e.state = 'active') AS pending," \
     "           count(*) FILTER (WHERE e.state <> 'active') AS disabled" \
-    "      FROM hookd.pending_rest r" \
-    "      JOIN hookd.endpoints e ON e.tenant_id = r.tenant_id AND e.id = r.endpoint_id" \
-    "     WHERE r.event_ids @> ARRAY[p.id] AND r.tenant_id = p.tenant_id) r) c"
+    "      FROM hookd.event_leftovers(p.tenant_id, p.id, p.occurred) r" \
+    "      JOIN hookd.endpoints e ON e.tenant_id = p.tenant_id AND e.id = r.endpoint_id) r) c"
 #define BEFORE_BOUND \
     "(coalesce('epoch'::timestamptz + $3::bigint * interval '1 microsecond', 'infinity'), " \
     "coalesce($4::text, ''))"

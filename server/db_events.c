@@ -70,8 +70,7 @@ static const struct db_stmt stmt_delete_unsent = {
     "DELETE FROM hookd.events e WHERE e.tenant_id = $1 AND e.id = $2"
     " AND NOT EXISTS (SELECT 1 FROM hookd.pending_events p"
     "                  WHERE p.tenant_id = e.tenant_id AND p.event_id = e.id)"
-    " AND NOT EXISTS (SELECT 1 FROM hookd.pending_rest r"
-    "                  WHERE r.event_ids @> ARRAY[e.id] AND r.tenant_id = e.tenant_id)"
+    " AND NOT EXISTS (SELECT 1 FROM hookd.event_leftovers(e.tenant_id, e.id, e.occurred))"
     " AND NOT EXISTS (SELECT 1 FROM hookd.deliveries d"
     "                  WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id)",
     2
@@ -91,11 +90,12 @@ static const struct db_stmt stmt_notifications = {
     "  LEFT JOIN hookd.attempts a ON a.tenant_id = d.tenant_id AND a.delivery_id = d.id"
     " WHERE d.tenant_id = $1 AND d.event_id = $2"
     " UNION ALL"
-    " SELECT -r.id, e.url, CASE WHEN e.state = 'active' THEN 'pending' ELSE 'disabled' END, 0,"
+    " SELECT -r.rest_id, e.url, CASE WHEN e.state = 'active' THEN 'pending' ELSE 'disabled' END, 0,"
     "        NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 1"
-    "  FROM hookd.pending_rest r"
-    "  JOIN hookd.endpoints e ON e.tenant_id = r.tenant_id AND e.id = r.endpoint_id"
-    " WHERE r.event_ids @> ARRAY[$2::text] AND r.tenant_id = $1"
+    "  FROM hookd.events ev"
+    " CROSS JOIN LATERAL hookd.event_leftovers(ev.tenant_id, ev.id, ev.occurred) r"
+    "  JOIN hookd.endpoints e ON e.tenant_id = ev.tenant_id AND e.id = r.endpoint_id"
+    " WHERE ev.tenant_id = $1 AND ev.id = $2"
     " ORDER BY 13, 1, 6",
     2
 };

@@ -108,12 +108,14 @@ DECLARE
     v_t_tenants   bigint[];
     v_t_events    text[];
     v_t_endpoints bigint[];
+    v_t_occurred  timestamptz[];
     -- ...and at the others (disabled, behind an open circuit, marked slow):
     -- to be queued (step 5), whatever the claim finds
     v_h_seqs      bigint[];
     v_h_tenants   bigint[];
     v_h_events    text[];
     v_h_endpoints bigint[];
+    v_h_occurred  timestamptz[];
     -- the endpoints this claim locked, with their room (after step 3: the
     -- room left for new events) and whether new deliveries that do not fit
     -- go to the queue at once (spill)
@@ -168,10 +170,10 @@ BEGIN
         -- type of the batch, once (its type's and '*' subscriptions, their
         -- endpoints, open or not), joined to its events.
         WITH ev AS MATERIALIZED (
-            SELECT p.seq, p.tenant_id, p.event_id, ev.type
+            SELECT p.seq, p.tenant_id, p.event_id, ev.type, ev.occurred
               FROM unnest(v_seqs, v_ev_tenants, v_ev_ids) AS p(seq, tenant_id, event_id)
              CROSS JOIN LATERAL (
-                SELECT ev.type FROM hookd.events ev
+                SELECT ev.type, ev.occurred FROM hookd.events ev
                  WHERE ev.tenant_id = p.tenant_id AND ev.id = p.event_id LIMIT 1) ev),
         target AS MATERIALIZED (
             SELECT ty.tenant_id, ty.type, e.id AS endpoint_id,
@@ -187,16 +189,21 @@ BEGIN
              CROSS JOIN LATERAL (
                 SELECT e.id, e.state, e.circuit_open_until, e.slow_until FROM hookd.endpoints e
                  WHERE e.tenant_id = ty.tenant_id AND e.id = s.endpoint_id LIMIT 1) e)
-        SELECT array_agg(ev.seq ORDER BY ev.seq, t.endpoint_id) FILTER (WHERE t.open),
-               array_agg(ev.tenant_id ORDER BY ev.seq, t.endpoint_id) FILTER (WHERE t.open),
-               array_agg(ev.event_id ORDER BY ev.seq, t.endpoint_id) FILTER (WHERE t.open),
-               array_agg(t.endpoint_id ORDER BY ev.seq, t.endpoint_id) FILTER (WHERE t.open),
-               array_agg(ev.seq ORDER BY ev.seq, t.endpoint_id) FILTER (WHERE NOT t.open),
-               array_agg(ev.tenant_id ORDER BY ev.seq, t.endpoint_id) FILTER (WHERE NOT t.open),
-               array_agg(ev.event_id ORDER BY ev.seq, t.endpoint_id) FILTER (WHERE NOT t.open),
-               array_agg(t.endpoint_id ORDER BY ev.seq, t.endpoint_id) FILTER (WHERE NOT t.open)
-          INTO v_t_seqs, v_t_tenants, v_t_events, v_t_endpoints,
-               v_h_seqs, v_h_tenants, v_h_events, v_h_endpoints
+        -- (Aggregates of one query take its rows in one pass: the arrays
+        -- of each kind line up. Their order does not matter: steps 4 and 5
+        -- order by seq where it does.)
+        SELECT array_agg(ev.seq) FILTER (WHERE t.open),
+               array_agg(ev.tenant_id) FILTER (WHERE t.open),
+               array_agg(ev.event_id) FILTER (WHERE t.open),
+               array_agg(t.endpoint_id) FILTER (WHERE t.open),
+               array_agg(ev.occurred) FILTER (WHERE t.open),
+               array_agg(ev.seq) FILTER (WHERE NOT t.open),
+               array_agg(ev.tenant_id) FILTER (WHERE NOT t.open),
+               array_agg(ev.event_id) FILTER (WHERE NOT t.open),
+               array_agg(t.endpoint_id) FILTER (WHERE NOT t.open),
+               array_agg(ev.occurred) FILTER (WHERE NOT t.open)
+          INTO v_t_seqs, v_t_tenants, v_t_events, v_t_endpoints, v_t_occurred,
+               v_h_seqs, v_h_tenants, v_h_events, v_h_endpoints, v_h_occurred
           FROM ev JOIN target t ON t.tenant_id = ev.tenant_id AND t.type = ev.type;
     END IF;
 
@@ -293,7 +300,7 @@ BEGIN
                      ORDER BY l.ord),
            array_agg(greatest(l.cap - f.n_others, 0) ORDER BY l.ord),
            array_agg(CASE WHEN l.rate_room >= 1 AND l.cap + f.ahead - f.n <= 0
-                           AND 2 * f.n_old >= f.n AND f.n > 0
+                           AND 2 * f.n_older >= f.n AND f.n > 0
                           THEN least(interval '500 milliseconds', (now() - f.oldest) / 20) END
                      ORDER BY l.ord)
       INTO v_rooms, v_spills, v_send_limits, v_slow_holds
@@ -306,6 +313,7 @@ BEGIN
                count(*) FILTER (WHERE f.claim_id IS DISTINCT FROM p_claim_id
                                   AND f.updated > now() - interval '1 second') AS n_others_recent,
                count(*) FILTER (WHERE f.updated < now() - interval '100 milliseconds') AS n_old,
+               count(*) FILTER (WHERE f.updated < now() - interval '1 second') AS n_older,
                min(f.updated) AS oldest
           FROM hookd.deliveries f
          WHERE f.tenant_id = l.tenant_id AND f.endpoint_id = l.id
@@ -315,9 +323,13 @@ BEGIN
         PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
     END IF;
 
-    -- The endpoints found full and slow are left out of claims for a moment
-    -- (0020_slow_endpoints_left_alone.sql): a twentieth of their oldest request's
-    -- age, half a second at most.
+    -- The endpoints found full and slow, with at least half of their
+    -- requests older than a second, are left out of claims for a moment
+    -- (0020_slow_endpoints_left_alone.sql): a twentieth of their oldest
+    -- request's age, half a second at most. (A second, not the 100 ms that
+    -- make an endpoint's new deliveries go to the queue: what a worker
+    -- claimed ahead counts as in flight before it is sent, and a busy
+    -- worker's may wait that long; marked, a fast endpoint went unclaimed.)
     IF v_ids IS NOT NULL AND EXISTS (SELECT 1 FROM unnest(v_slow_holds) h WHERE h IS NOT NULL) THEN
         UPDATE hookd.endpoints e SET slow_until = now() + k.hold
           FROM unnest(v_tenants, v_ids, v_slow_holds) AS k(tenant_id, id, hold)
@@ -436,18 +448,18 @@ BEGIN
             WITH ep AS (
                 SELECT * FROM unnest(v_tenants, v_ids, v_rooms) AS e(tenant_id, id, room_left)),
             t AS (
-                SELECT t.seq, t.tenant_id, t.event_id, t.endpoint_id,
+                SELECT t.seq, t.tenant_id, t.event_id, t.endpoint_id, t.occurred,
                        ep.id IS NOT NULL
                        AND row_number() OVER (PARTITION BY t.tenant_id, t.endpoint_id ORDER BY t.seq)
                            <= ep.room_left AS born
-                  FROM unnest(v_t_seqs, v_t_tenants, v_t_events, v_t_endpoints)
-                       AS t(seq, tenant_id, event_id, endpoint_id)
+                  FROM unnest(v_t_seqs, v_t_tenants, v_t_events, v_t_endpoints, v_t_occurred)
+                       AS t(seq, tenant_id, event_id, endpoint_id, occurred)
                   LEFT JOIN ep ON ep.tenant_id = t.tenant_id AND ep.id = t.endpoint_id
                  WHERE v_stop IS NULL OR t.seq < v_stop
                 UNION ALL
-                SELECT h.seq, h.tenant_id, h.event_id, h.endpoint_id, false
-                  FROM unnest(v_h_seqs, v_h_tenants, v_h_events, v_h_endpoints)
-                       AS h(seq, tenant_id, event_id, endpoint_id)
+                SELECT h.seq, h.tenant_id, h.event_id, h.endpoint_id, h.occurred, false
+                  FROM unnest(v_h_seqs, v_h_tenants, v_h_events, v_h_endpoints, v_h_occurred)
+                       AS h(seq, tenant_id, event_id, endpoint_id, occurred)
                  WHERE v_stop IS NULL OR h.seq < v_stop),
             ins AS (
                 INSERT INTO hookd.deliveries AS d (tenant_id, event_id, endpoint_id, state,
@@ -459,8 +471,10 @@ BEGIN
                 ON CONFLICT (tenant_id, event_id, endpoint_id) DO NOTHING
                 RETURNING d.tenant_id, d.id, d.endpoint_id, d.event_id),
             rest AS (
-                INSERT INTO hookd.pending_rest (tenant_id, endpoint_id, event_ids)
-                SELECT t.tenant_id, t.endpoint_id, array_agg(t.event_id ORDER BY t.seq)
+                INSERT INTO hookd.pending_rest (tenant_id, endpoint_id, event_ids,
+                                                first_occurred, last_occurred)
+                SELECT t.tenant_id, t.endpoint_id, array_agg(t.event_id ORDER BY t.seq),
+                       min(t.occurred), max(t.occurred)
                   FROM t WHERE NOT t.born
                  GROUP BY t.tenant_id, t.endpoint_id)
             SELECT coalesce(array_agg(ins.tenant_id), '{}'), coalesce(array_agg(ins.id), '{}'),

@@ -17,7 +17,8 @@
 -- a backlog) keeps the rest here, one row per claim, instead of one queued
 -- row per event written long before it can be sent. A delivery that exists
 -- already, or whose event was deleted meanwhile, is skipped; rows another
--- transaction holds are skipped. Returns how many rows it took. The worker
+-- transaction holds are skipped. Returns how many rows it took; the
+-- workers hear of what it queued (hookd_pending), as of new events. The worker
 -- runs it beside its attempt records, and on its own when a claim says rows
 -- wait (rest_waiting); any worker takes any worker's. Every table is
 -- reached by key (LATERAL probes with LIMIT), so the cached generic plan
@@ -27,7 +28,8 @@ CREATE OR REPLACE FUNCTION hookd.queue_rest(p_limit integer, p_depth integer DEF
 RETURNS integer
 LANGUAGE plpgsql SET enable_seqscan = off SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
-    v_ids bigint[];
+    v_ids    bigint[];
+    v_queued bigint;
 BEGIN
     -- The endpoints with rows (a loose index scan: one probe per endpoint),
     -- those that want them, and their oldest rows.
@@ -76,6 +78,10 @@ BEGIN
         SELECT 1 FROM hookd.events ev
          WHERE ev.tenant_id = r.tenant_id AND ev.id = t.event_id LIMIT 1) ev
     ON CONFLICT (tenant_id, event_id, endpoint_id) DO NOTHING;
+    GET DIAGNOSTICS v_queued = ROW_COUNT;
+    IF v_queued > 0 THEN
+        PERFORM pg_notify('hookd_pending', ''); -- workers claim them at once
+    END IF;
     DELETE FROM hookd.pending_rest r WHERE r.id = ANY (v_ids);
     RETURN cardinality(v_ids);
 END $$;

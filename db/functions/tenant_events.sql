@@ -51,8 +51,7 @@ LANGUAGE sql STABLE SET enable_seqscan = off AS $$
              FROM hookd.deliveries d WHERE d.tenant_id = p.tenant_id AND d.event_id = p.id) q,
           (SELECT count(*) FILTER (WHERE e.state = 'active') AS pending,
                   count(*) FILTER (WHERE e.state <> 'active') AS disabled
-             FROM hookd.pending_rest r
-             JOIN hookd.endpoints e ON e.tenant_id = r.tenant_id AND e.id = r.endpoint_id
-            WHERE r.event_ids @> ARRAY[p.id] AND r.tenant_id = p.tenant_id) r) c
+             FROM hookd.event_leftovers(p.tenant_id, p.id, p.occurred) r
+             JOIN hookd.endpoints e ON e.tenant_id = p.tenant_id AND e.id = r.endpoint_id) r) c
      ORDER BY p.occurred DESC, p.id DESC
 $$;

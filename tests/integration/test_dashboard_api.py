@@ -351,19 +351,24 @@ def test_leftovers_not_yet_queued_count_as_pending(tenant, db):
     try:
         subscribe(tenant, r)
         [endpoint] = endpoints(tenant)
-        event = tenant.publish().json()["data"]["id"]   # no workers: it stays in the outbox
+        earlier = tenant.publish().json()["data"]["id"]  # no workers: they stay in the outbox
+        event = tenant.publish().json()["data"]["id"]
         with db.cursor() as cur:
             cur.execute("SELECT id FROM hookd.endpoints WHERE tenant_id = %s", (tenant.id,))
             [(endpoint_id,)] = cur.fetchall()
-            cur.execute("INSERT INTO hookd.pending_rest (tenant_id, endpoint_id, event_ids)"
-                        " VALUES (%s, %s, %s)", (tenant.id, endpoint_id, [event]))
+            # As claims write them: one row each, with its range of times.
+            cur.execute("INSERT INTO hookd.pending_rest (tenant_id, endpoint_id, event_ids,"
+                        " first_occurred, last_occurred)"
+                        " SELECT tenant_id, %s, ARRAY[id], occurred, occurred FROM hookd.events"
+                        " WHERE tenant_id = %s AND id IN (%s, %s) ORDER BY occurred",
+                        (endpoint_id, tenant.id, earlier, event))
         pending = {"pending": 1, "delivered": 0, "failed": 0, "disabled": 0}
         assert event_list(tenant, f"?id={event}")["data"][0]["deliveries"] == pending
         assert event_list(tenant)["data"][0]["deliveries"] == pending
         assert notifications(tenant, event) == [{
             "webhook_url": endpoint["webhook_url"], "state": "pending", "attempt_count": 0,
             "next_attempt_at": None, "attempts": []}]
-        assert endpoints(tenant)[0]["queue"] == {"pending": 1, "failed": 0, "disabled": 0}
+        assert endpoints(tenant)[0]["queue"] == {"pending": 2, "failed": 0, "disabled": 0}
         # At a disabled endpoint it is parked.
         assert tenant.post_form("/events/endpoints/disable",
                                 {"webhook_url": endpoint["webhook_url"]}).status == 200
@@ -371,7 +376,7 @@ def test_leftovers_not_yet_queued_count_as_pending(tenant, db):
         assert event_list(tenant, f"?id={event}")["data"][0]["deliveries"] == parked
         assert event_list(tenant)["data"][0]["deliveries"] == parked
         assert [n["state"] for n in notifications(tenant, event)] == ["disabled"]
-        assert endpoints(tenant)[0]["queue"] == {"pending": 0, "failed": 0, "disabled": 1}
+        assert endpoints(tenant)[0]["queue"] == {"pending": 0, "failed": 0, "disabled": 2}
     finally:
         r.close()
         with db.cursor() as cur:

@@ -495,18 +495,29 @@ def test_an_endpoint_whose_requests_are_mostly_old_is_slow(tenant, receiver, db)
 
 
 def test_a_full_slow_endpoint_is_left_out_of_claims_for_a_moment(tenant, receiver, db):
-    """Broken if a claim that finds an endpoint full and slow does not mark
-    it (slow_until: a twentieth of its oldest request's age, half a second
-    at most), if claims during the mark still weigh it (then a full endpoint
+    """Broken if a claim that finds an endpoint full and slow (half of its
+    requests older than a second) does not mark it (slow_until: a twentieth
+    of its oldest request's age, half a second at most), or marks one whose
+    requests are younger, if claims during the mark still weigh it (then a full endpoint
     whose requests look young keeps its new event in the outbox) instead of
     leaving its new deliveries to be queued, or if the mark outlives its
     moment."""
     endpoint = subscribe(db, tenant, receiver)
     publish_only(db, tenant, 4)
-    fill_with_requests(db, str(uuid.uuid4()), endpoint, [4, 4, 0, 0])
+    fill_with_requests(db, str(uuid.uuid4()), endpoint, [0.5, 0.5, 0, 0])
     first = publish_only(db, tenant, 1)
     claim(db, str(uuid.uuid4()), fan_out=1000)
     queue_rest(db, first)
+    assert states(db, first) == {"pending": 1}, "slow (100 ms): its new delivery is queued"
+    with db.cursor() as cur:
+        cur.execute("SELECT slow_until FROM hookd.endpoints WHERE id = %s", (endpoint,))
+        assert cur.fetchone()[0] is None, "not marked: its requests are under a second old"
+        cur.execute("UPDATE hookd.deliveries SET updated = updated - interval '3.5 s'"
+                    " WHERE endpoint_id = %s AND state = 'delivering'"
+                    " AND updated < now() - interval '0.2 s'", (endpoint,))
+    second = publish_only(db, tenant, 1)
+    claim(db, str(uuid.uuid4()), fan_out=1000)
+    queue_rest(db, second)
     with db.cursor() as cur:
         cur.execute("SELECT extract(epoch FROM slow_until - now()) FROM hookd.endpoints"
                     " WHERE id = %s", (endpoint,))
@@ -835,6 +846,12 @@ def test_a_claim_leaves_the_deliveries_it_cannot_claim_to_queue_rest(tenant, rec
                         " WHERE event_ids && %s::text[] ORDER BY endpoint_id", (events,))
             assert cur.fetchall() == [(gone, events), (held, events)], \
                 "one row per endpoint, its events in the outbox's order"
+            cur.execute("SELECT bool_and(r.first_occurred = o.first AND r.last_occurred = o.last)"
+                        "  FROM hookd.pending_rest r,"
+                        "       (SELECT min(occurred) AS first, max(occurred) AS last"
+                        "          FROM hookd.events WHERE id = ANY (%s)) o"
+                        " WHERE r.event_ids && %s::text[]", (events, events))
+            assert cur.fetchone()[0] is True, "each row carries its events' range of occurrence"
             assert outbox(conn, events) == 0
             rows, closing = claim(conn, str(uuid.uuid4()), fan_out=1000)
             assert mine(rows, tenant) == []
