@@ -20,8 +20,9 @@
 #                ceiling: curl_blast, libcurl multi POSTing the same body the
 #                same number of times with the concurrency hookd may use
 #   4 latency    publish-to-receipt percentiles at a steady rate (open loop)
-#   5 isolation  a healthy endpoint's deliveries/s alone, then beside an
-#                endpoint whose receiver answers after 10 s
+#   5 isolation  a healthy endpoint's deliveries/s alone and beside an
+#                endpoint whose receiver answers after 10 s (phases alone,
+#                beside, beside, alone)
 #   6 memory     hookd's peak RSS (VmHWM) in each scenario; every scenario
 #                runs its own hookd process
 #

@@ -71,7 +71,8 @@ def mine(rows, tenant):
 
 def outcome(row, state="delivered", status=204, retry_in_ms=0):
     return {"tenant_id": row["tenant_id"], "id": row["delivery_id"],
-            "endpoint_id": row["endpoint_id"], "number": row["attempt"],
+            "endpoint_id": row["endpoint_id"], "event_id": row["event_id"],
+            "number": row["attempt"],
             "started_ms": int(time.time() * 1000), "duration_ms": 3, "status": status,
             "response_body": "", "error": None, "state": state, "retry_in_ms": retry_in_ms}
 
