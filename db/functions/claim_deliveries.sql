@@ -355,6 +355,11 @@ BEGIN
         -- queue when it is slow or out of tokens (above), or when its queue
         -- took all its room and still holds a full cap of due deliveries
         -- besides (a backlog); behind a shorter one they wait in the outbox.
+        -- (The count reads them in deliveries_queue's order, as the pick
+        -- above: its plan, made while the table was analyzed empty, once
+        -- took the (tenant_id, event_id, endpoint_id) index on tenant_id
+        -- and walked all of the tenant's deliveries; no plan that has to
+        -- sort wins against the index that gives the order.)
         SELECT array_agg(e.room - k.n ORDER BY e.ord),
                array_agg(e.slow OR (e.due IS NOT NULL AND e.room - k.n <= 0 AND q.deep) ORDER BY e.ord)
           INTO v_rooms, v_spills
@@ -370,7 +375,7 @@ BEGIN
                  WHERE e.due IS NOT NULL AND e.room - k.n <= 0 AND NOT e.slow
                    AND d.tenant_id = e.tenant_id AND d.endpoint_id = e.id
                    AND d.state IN ('pending', 'delivering') AND d.next_attempt_at <= now()
-                 LIMIT e.room + e.cap) d) q;
+                 ORDER BY d.next_attempt_at LIMIT e.room + e.cap) d) q;
     END IF;
 
     -- The open endpoints of new events that other claims hold: slow ones

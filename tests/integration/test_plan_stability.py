@@ -540,3 +540,60 @@ def test_the_claim_counts_in_flight_by_endpoint_after_an_empty_analyze(fresh_db,
         indexes = [n for n in counts if "Index Name" in n]
         assert indexes and all(n["Index Name"] == "deliveries_queue"
                                and "endpoint_id = " in n["Index Cond"] for n in indexes), indexes
+
+
+def step_3_scans(nodes):
+    """The scans of hookd.deliveries (and of its indexes) in the plans of
+    the claim's step 3: the pick of an endpoint's due deliveries and the
+    count that says whether its queue is deep."""
+    return [n for q, n in nodes
+            if ("LIMIT ep.room" in q or "LIMIT e.room + e.cap" in q)
+            and (n.get("Relation Name") == "deliveries"
+                 or n.get("Index Name", "").startswith("deliveries"))]
+
+
+def test_the_claim_reads_an_endpoints_queue_by_endpoint_after_an_empty_analyze(fresh_db):
+    """Step 3 of hookd.claim_deliveries picks an endpoint's due deliveries
+    and, when they fill its room, counts whether a full cap more waits (a
+    deep queue). Planned while hookd.deliveries was analyzed empty, the
+    count could take an index led by tenant_id alone and walk all of the
+    tenant's deliveries, claim after claim. Both read in deliveries_queue's
+    order, so that no plan but one by endpoint on that index can win."""
+    url, tenant_id, _ = fresh_db
+    setup = connect(url)
+    worker = connect(url)
+    try:
+        def queue(count):
+            """count more due deliveries queued for the endpoint."""
+            with setup.cursor() as cur:
+                add_deliveries(cur, tenant_id, endpoint_id, count, "pending")
+                cur.execute("UPDATE hookd.deliveries SET next_attempt_at = now() - interval '1 s'"
+                            " WHERE endpoint_id = %s AND state = 'pending'", (endpoint_id,))
+
+        with setup.cursor() as cur:
+            endpoint_id = add_endpoint(cur, tenant_id, "deep")
+            # A cap of 1: two due deliveries make a deep queue.
+            cur.execute("UPDATE hookd.endpoints SET max_in_flight = 1 WHERE id = %s", (endpoint_id,))
+            cur.execute("VACUUM (ANALYZE) hookd.deliveries")
+        queue(6)
+        with worker.cursor() as cur:  # step 3's plans are made while the table is nearly empty
+            for _ in range(3):
+                assert len(claim(cur, str(uuid.uuid4()))) == 1
+                with setup.cursor() as done:  # its request is over: the cap is free again
+                    done.execute("UPDATE hookd.deliveries SET state = 'delivered'"
+                                 " WHERE endpoint_id = %s AND state = 'delivering'", (endpoint_id,))
+        queue(3000)
+        with setup.cursor() as cur:
+            cur.execute("SELECT reltuples, relpages FROM pg_class"
+                        " WHERE oid = 'hookd.deliveries'::regclass")
+            assert cur.fetchone() == (0, 0), "the statistics are those of an empty table"
+        nodes = explained(worker, lambda cur: claim(cur, str(uuid.uuid4())))
+    finally:
+        worker.close()
+        setup.close()
+    scans = step_3_scans(nodes)
+    assert any("LIMIT e.room + e.cap" in q for q, n in nodes), "the deep count ran"
+    indexes = [n for n in scans if "Index Name" in n]
+    assert indexes and all(n["Index Name"] == "deliveries_queue"
+                           and "endpoint_id = " in n["Index Cond"] for n in indexes), \
+        [(n["Index Name"], n["Index Cond"]) for n in indexes]
