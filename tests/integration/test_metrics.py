@@ -195,10 +195,16 @@ def test_counters_move_with_publishing_delivering_and_failing(started, db):
         good.wait_for(3)
         bad.wait_for(2)  # the subscribe test, then the delivery
 
+        # Waits for the bad endpoint's attempt itself: this process's
+        # workers also take other tests' due deliveries from the shared
+        # queue, and one whose receiver is gone (no response: a retry) once
+        # met a bare "a retry was counted" first (CI, 924a225).
         def moved():
             m = scrape(s.port)
             return m if (m.get("hookd_deliveries_total", outcome="delivered")
                          >= before.get("hookd_deliveries_total", outcome="delivered") + 3
+                         and m.get("hookd_delivery_attempts_total", result="5xx")
+                         >= before.get("hookd_delivery_attempts_total", result="5xx") + 1
                          and m.get("hookd_delivery_retries_total") >= 1) else None
         after = wait_until(moved)
         assert after.get("hookd_events_published_total", type="order.updated") == \
