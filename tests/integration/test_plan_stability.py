@@ -597,3 +597,39 @@ def test_the_claim_reads_an_endpoints_queue_by_endpoint_after_an_empty_analyze(f
     assert indexes and all(n["Index Name"] == "deliveries_queue"
                            and "endpoint_id = " in n["Index Cond"] for n in indexes), \
         [(n["Index Name"], n["Index Cond"]) for n in indexes]
+
+
+def test_an_events_leftovers_are_found_by_time_in_a_long_backlog(fresh_db):
+    """hookd.event_leftovers (the event views' pending deliveries that
+    claims left in hookd.pending_rest) reads the rows whose time range
+    holds the event through pending_rest_by_time, not every row of the
+    tenant: a slow endpoint's compact backlog has no bound. Broken if the
+    lookup walks the tenant's rows, or misses the event's row or a row from
+    before 0020 (no bounds)."""
+    url, tenant_id, _ = fresh_db
+    conn = connect(url)
+    try:
+        with conn.cursor() as cur:
+            # A claim's row per second for 5,000 s, each of 40 events.
+            cur.execute("INSERT INTO hookd.pending_rest (tenant_id, endpoint_id, event_ids,"
+                        "                                first_occurred, last_occurred)"
+                        " SELECT %s, 1, array_agg('EV' || lpad((n * 40 + i)::text, 18, 'r')),"
+                        "        timestamptz '2026-01-01' + n * interval '1 s',"
+                        "        timestamptz '2026-01-01' + n * interval '1 s' + interval '0.9 s'"
+                        "   FROM generate_series(0, 4999) n, generate_series(0, 39) i GROUP BY n",
+                        (tenant_id,))
+            cur.execute("INSERT INTO hookd.pending_rest (tenant_id, endpoint_id, event_ids)"
+                        " VALUES (%s, 2, ARRAY['EV' || lpad('100007', 18, 'r')]) RETURNING id",
+                        (tenant_id,))
+            unbounded = cur.fetchone()[0]
+            cur.execute("ANALYZE hookd.pending_rest")
+            event, occurred = "EV" + "100007".rjust(18, "r"), "2026-01-01T00:41:40.5Z"  # n = 2500
+            cur.execute("SELECT endpoint_id, rest_id = %s FROM hookd.event_leftovers(%s, %s, %s)"
+                        " ORDER BY 1", (unbounded, tenant_id, event, occurred))
+            assert cur.fetchall() == [(1, False), (2, True)]
+            cur.execute("EXPLAIN (FORMAT JSON) SELECT * FROM hookd.event_leftovers(%s, %s, %s)",
+                        (tenant_id, event, occurred))
+            plan = json.dumps(cur.fetchone()[0])
+    finally:
+        conn.close()
+    assert "pending_rest_by_time" in plan, plan
