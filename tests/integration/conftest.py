@@ -390,6 +390,22 @@ def plans_of(notices):
             stack.extend(node.get("Plans", []))
     return nodes
 
+
+def explained(conn, run):
+    """Runs run(cursor) on conn with auto_explain logging every plan,
+    nested statements included; returns the plans' nodes (plans_of)."""
+    with conn.cursor() as cur:
+        cur.execute("LOAD 'auto_explain'")
+        cur.execute("SET auto_explain.log_min_duration = 0")
+        cur.execute("SET auto_explain.log_nested_statements = on")
+        cur.execute("SET auto_explain.log_format = 'json'")
+        cur.execute("SET client_min_messages = 'log'")
+        del conn.notices[:]
+        run(cur)
+        cur.execute("SET client_min_messages = 'notice'")
+    return plans_of(conn.notices)
+
+
 def table_counts(db, tenant_id):
     """Row counts of every tenant-owned table, to prove an error changed nothing."""
     counts = {}

@@ -24,7 +24,7 @@ import uuid
 import psycopg2
 import pytest
 
-from conftest import (DATABASE_URL, SEEN_SECRETS, Server, Tenant, hookd_env, plans_of,
+from conftest import (DATABASE_URL, SEEN_SECRETS, Server, Tenant, explained, hookd_env,
                       run_hookd)
 
 GROWING = ("events", "pending_events", "deliveries", "attempts")
@@ -113,20 +113,6 @@ def add_events(cur, tenant_id, count):
                 " SELECT %s, 'EV' || lpad(n::text, 18, '0'), 'order.updated', '1.0.0', now(),"
                 "        '{\"n\":' || n || '}'"
                 "   FROM generate_series(1, %s) n", (tenant_id, count))
-
-
-def explained(conn, run):
-    """Runs run() on conn with auto_explain on; returns the plans' nodes."""
-    with conn.cursor() as cur:
-        cur.execute("LOAD 'auto_explain'")
-        cur.execute("SET auto_explain.log_min_duration = 0")
-        cur.execute("SET auto_explain.log_nested_statements = on")
-        cur.execute("SET auto_explain.log_format = 'json'")
-        cur.execute("SET client_min_messages = 'log'")
-        del conn.notices[:]
-        run(cur)
-        cur.execute("SET client_min_messages = 'notice'")
-    return plans_of(conn.notices)
 
 
 def analyze_count(cur, table):
@@ -247,19 +233,13 @@ def test_post_events_checks_its_outbox_rows_by_key_after_a_slow_start(fresh_db, 
 
 
 def add_attempts(cur, tenant_id, endpoint_id, count):
-    """count more events, each delivered to endpoint_id with one attempt
-    just now, written directly; the statistics are not updated."""
-    cur.execute("SELECT coalesce(max(id), 0) FROM hookd.deliveries")
-    first = cur.fetchone()[0]
-    cur.execute("INSERT INTO hookd.events (tenant_id, id, type, version, occurred, body)"
-                " SELECT %s, 'EV' || lpad((%s + n)::text, 18, 'a'), 'order.updated', '1.0.0',"
-                "        now(), '{}' FROM generate_series(1, %s) n", (tenant_id, first, count))
-    cur.execute("INSERT INTO hookd.deliveries (tenant_id, event_id, endpoint_id, state, attempt_count)"
-                " SELECT %s, 'EV' || lpad((%s + n)::text, 18, 'a'), %s, 'delivered', 1"
-                "   FROM generate_series(1, %s) n", (tenant_id, first, endpoint_id, count))
+    """count more events, each delivered to endpoint_id (add_deliveries)
+    with one attempt just now, written directly; the statistics are not
+    updated."""
+    ids = [delivery for delivery, _ in add_deliveries(cur, tenant_id, endpoint_id, count)]
     cur.execute("INSERT INTO hookd.attempts (tenant_id, delivery_id, number, started, duration_ms,"
-                " status) SELECT d.tenant_id, d.id, 1, now(), 1, 204 FROM hookd.deliveries d"
-                "  WHERE d.tenant_id = %s AND d.id > %s", (tenant_id, first))
+                " status) SELECT %s, d, 1, now(), 1, 204 FROM unnest(%s::bigint[]) d",
+                (tenant_id, ids))
 
 
 def test_the_endpoint_overview_reaches_deliveries_by_key_as_attempts_grow(fresh_db, receiver):

@@ -19,7 +19,7 @@ import uuid
 import psycopg2
 import pytest
 
-from conftest import DATABASE_URL, SEEN_SECRETS, plans_of
+from conftest import DATABASE_URL, SEEN_SECRETS, explained
 
 CLAIM_COLUMNS = ("tenant_id", "delivery_id", "endpoint_id", "event_id", "attempt", "url", "body",
                  "secret_hex", "previous_secret_hex", "signing_key_hex", "endpoints_locked", "busy",
@@ -788,14 +788,10 @@ def test_the_record_reaches_deliveries_only_by_key(tenant, receiver, db):
     conn = psycopg2.connect(DATABASE_URL)
     conn.autocommit = True
     try:
-        with conn.cursor() as cur:
-            cur.execute("LOAD 'auto_explain'")
-            cur.execute("SET auto_explain.log_min_duration = 0")
-            cur.execute("SET auto_explain.log_nested_statements = on")
-            cur.execute("SET auto_explain.log_format = 'json'")
-            cur.execute("SET client_min_messages = 'log'")
-        assert record(conn, claim_id, outcomes, breaker=1) == 3
-        nodes = plans_of(conn.notices)
+        recorded = []
+        nodes = explained(conn, lambda cur: recorded.append(record(conn, claim_id, outcomes,
+                                                                   breaker=1)))
+        assert recorded == [3]
     finally:
         conn.close()
 
