@@ -177,8 +177,7 @@ BEGIN
                  WHERE ev.tenant_id = p.tenant_id AND ev.id = p.event_id LIMIT 1) ev),
         target AS MATERIALIZED (
             SELECT ty.tenant_id, ty.type, e.id AS endpoint_id,
-                   e.state = 'active' AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= now())
-                   AND (e.slow_until IS NULL OR e.slow_until <= now()) AS open
+                   hookd.endpoint_open(e.state, e.circuit_open_until, e.slow_until) AS open
               FROM (SELECT DISTINCT ev.tenant_id, ev.type FROM ev) ty
              CROSS JOIN LATERAL (
                 SELECT s.endpoint_id FROM hookd.subscriptions s
@@ -247,9 +246,7 @@ BEGIN
           FROM wanted w CROSS JOIN LATERAL (
             SELECT * FROM hookd.endpoints e
              WHERE e.tenant_id = w.tenant_id AND e.id = w.endpoint_id
-               AND e.state = 'active'
-               AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= now())
-               AND (e.slow_until IS NULL OR e.slow_until <= now())
+               AND hookd.endpoint_open(e.state, e.circuit_open_until, e.slow_until)
                FOR NO KEY UPDATE SKIP LOCKED) e)
     SELECT array_agg(l.tenant_id ORDER BY l.due NULLS LAST, l.tenant_id, l.id),
            array_agg(l.id ORDER BY l.due NULLS LAST, l.tenant_id, l.id),
@@ -499,9 +496,7 @@ BEGIN
             SELECT 1 FROM hookd.deliveries d
               JOIN hookd.endpoints e ON e.tenant_id = d.tenant_id AND e.id = d.endpoint_id
              WHERE d.state IN ('pending', 'delivering') AND d.next_attempt_at <= now()
-               AND e.state = 'active'
-               AND (e.circuit_open_until IS NULL OR e.circuit_open_until <= now())
-               AND (e.slow_until IS NULL OR e.slow_until <= now()))
+               AND hookd.endpoint_open(e.state, e.circuit_open_until, e.slow_until))
           INTO v_busy;
     END IF;
     v_busy := v_busy OR v_blocked;
