@@ -20,20 +20,6 @@
 #define EVENT_COLUMNS \
     "p.id, p.type, p.version, hookd.rfc3339(p.occurred)," \
     " (extract(epoch FROM p.occurred) * 1000000)::bigint"
-/* Deliveries by state; 'delivering' is still pending for a reader, and so
- * are the ones claims left to be queued (hookd.pending_rest), or parked
- * ('disabled') at a disabled endpoint. */
-#define DELIVERY_COUNTS \
-    " (SELECT q.pending + r.pending, q.delivered, q.failed, q.disabled + r.disabled FROM" \
-    "   (SELECT count(*) FILTER (WHERE d.state IN ('pending', 'delivering')) AS pending," \
-    "           count(*) FILTER (WHERE d.state = 'delivered') AS delivered," \
-    "           count(*) FILTER (WHERE d.state = 'failed') AS failed," \
-    "           count(*) FILTER (WHERE d.state = 'disabled') AS disabled" \
-    "      FROM hookd.deliveries d WHERE d.tenant_id = p.tenant_id AND d.event_id = p.id) q," \
-    "   (SELECT count(*) FILTER (WHERE e.state = 'active') AS pending," \
-    "           count(*) FILTER (WHERE e.state <> 'active') AS disabled" \
-    "      FROM hookd.event_leftovers(p.tenant_id, p.id, p.occurred) r" \
-    "      JOIN hookd.endpoints e ON e.tenant_id = p.tenant_id AND e.id = r.endpoint_id) r) c"
 #define BEFORE_BOUND \
     "(coalesce('epoch'::timestamptz + $3::bigint * interval '1 microsecond', 'infinity'), " \
     "coalesce($4::text, ''))"
@@ -53,7 +39,8 @@ static const struct db_stmt stmt_by_id = {
     "  SELECT e.tenant_id, e.id, e.type, e.version, e.occurred FROM hookd.events e"
     "   WHERE e.tenant_id = $1 AND e.id = $5 AND ($2::text IS NULL OR e.type = $2)"
     "     AND (e.occurred, e.id) < " BEFORE_BOUND ")"
-    " SELECT " EVENT_COLUMNS ", c.* FROM p CROSS JOIN LATERAL" DELIVERY_COUNTS,
+    " SELECT " EVENT_COLUMNS ", c.*"
+    "   FROM p CROSS JOIN LATERAL hookd.event_states(p.tenant_id, p.id, p.occurred) c",
     5
 };
 

@@ -5,9 +5,9 @@
 --
 -- hookd.tenant_events: a page of GET /events, newest first, optionally of
 -- one type, from before a position (see server/db_event_list.c for how it
--- reads events_by_type_time). (The file's name sorts after rfc3339.sql,
--- whose function it calls: a SQL function's body is checked when the
--- function is created.)
+-- reads events_by_type_time). (The file's name sorts after rfc3339.sql and
+-- event_states.sql, whose functions it calls: a SQL function's body is
+-- checked when the function is created.)
 --
 -- Plans. As a prepared statement on one of the API's long-lived
 -- connections, this statement kept the plan of its first calls until the
@@ -40,18 +40,6 @@ LANGUAGE sql STABLE SET enable_seqscan = off AS $$
        ORDER BY x.occurred DESC, x.id DESC LIMIT p_limit)
     SELECT p.id, p.type, p.version, hookd.rfc3339(p.occurred),
            (extract(epoch FROM p.occurred) * 1000000)::bigint, c.*
-      FROM p CROSS JOIN LATERAL (
-        -- the claims' leftovers not queued yet (hookd.pending_rest) are
-        -- pending, or parked at a disabled endpoint
-        SELECT q.pending + r.pending, q.delivered, q.failed, q.disabled + r.disabled FROM
-          (SELECT count(*) FILTER (WHERE d.state IN ('pending', 'delivering')) AS pending,
-                  count(*) FILTER (WHERE d.state = 'delivered') AS delivered,
-                  count(*) FILTER (WHERE d.state = 'failed') AS failed,
-                  count(*) FILTER (WHERE d.state = 'disabled') AS disabled
-             FROM hookd.deliveries d WHERE d.tenant_id = p.tenant_id AND d.event_id = p.id) q,
-          (SELECT count(*) FILTER (WHERE e.state = 'active') AS pending,
-                  count(*) FILTER (WHERE e.state <> 'active') AS disabled
-             FROM hookd.event_leftovers(p.tenant_id, p.id, p.occurred) r
-             JOIN hookd.endpoints e ON e.tenant_id = p.tenant_id AND e.id = r.endpoint_id) r) c
+      FROM p CROSS JOIN LATERAL hookd.event_states(p.tenant_id, p.id, p.occurred) c
      ORDER BY p.occurred DESC, p.id DESC
 $$;
