@@ -951,3 +951,35 @@ def test_queue_rest_queues_an_endpoints_leftovers_only_while_its_queue_is_short(
     finally:
         conn.rollback()
         conn.close()
+
+
+def test_queue_rest_wakes_the_workers_when_it_queues(tenant, receiver, db):
+    """Broken if the deliveries queue_rest queues wait for a worker's poll
+    interval (a second) instead of waking the workers as new events do
+    (NOTIFY hookd_pending on commit): a drain once crawled at 1,024/s."""
+    events = publish(db, tenant, 1)   # before any endpoint: no deliveries
+    endpoint = subscribe(db, tenant, receiver)
+    listener = psycopg2.connect(DATABASE_URL)
+    listener.autocommit = True
+    conn = psycopg2.connect(DATABASE_URL)
+    try:
+        with listener.cursor() as cur:
+            cur.execute("LISTEN hookd_pending")
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO hookd.pending_rest (tenant_id, endpoint_id, event_ids)"
+                        " VALUES (%s, %s, %s)", (tenant.id, endpoint, events))
+            cur.execute("SELECT hookd.queue_rest(1000)")
+            assert cur.fetchone()[0] >= 1
+        conn.commit()
+        deadline = time.monotonic() + 5
+        while not listener.notifies and time.monotonic() < deadline:
+            listener.poll()
+            time.sleep(0.02)
+        assert [n.channel for n in listener.notifies][:1] == ["hookd_pending"]
+        assert states(db, events) == {"pending": 1}
+    finally:
+        with conn.cursor() as cur:
+            cur.execute("DELETE FROM hookd.deliveries WHERE event_id = ANY (%s)", (events,))
+        conn.commit()
+        conn.close()
+        listener.close()
