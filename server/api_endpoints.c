@@ -130,20 +130,40 @@ invalid:
     return -1;
 }
 
+/* An optional switch: absent (NULL), "" (back to the default), or true or
+ * false (JSON booleans, or their text). 0 or -1 with a 400. */
+static int read_switch(struct request *req, const char *name, const char **out,
+                       struct hk_error *err)
+{
+    const struct param *p = params_get(&req->form, name);
+    *out = NULL;
+    if (p == NULL)
+        return 0;
+    if (p->kind == PARAM_TEXT && strlen(p->value) == p->value_len &&
+        (strcmp(p->value, "") == 0 || strcmp(p->value, "true") == 0 ||
+         strcmp(p->value, "false") == 0)) {
+        *out = p->value;
+        return 0;
+    }
+    hk_error_field(err, HK_ERR_INVALID, name);
+    return -1;
+}
+
 void api_endpoint_configure(struct request *req, struct response *resp)
 {
-    static const char *const fields[] = { "webhook_url", "max_in_flight", "rate_limit", NULL };
+    static const char *const fields[] = { "webhook_url", "max_in_flight", "rate_limit",
+                                          "sign_v1a", NULL };
     struct hk_error err;
     struct db_conn *db;
-    const char *url, *max_in_flight, *rate_limit;
+    struct endpoint_settings set;
     struct json_object *data = NULL;
     if (api_check_params(req, NULL, fields, &err) != 0 ||
-        api_webhook_url(req, true, &url, &err) != 0 ||
-        read_limit(req, "max_in_flight", 1, 10000, true, &max_in_flight, &err) != 0 ||
-        read_limit(req, "rate_limit", 0, 1000000, false, &rate_limit, &err) != 0 ||
+        api_webhook_url(req, true, &set.url, &err) != 0 ||
+        read_limit(req, "max_in_flight", 1, 10000, true, &set.max_in_flight, &err) != 0 ||
+        read_limit(req, "rate_limit", 0, 1000000, false, &set.rate_limit, &err) != 0 ||
+        read_switch(req, "sign_v1a", &set.sign_v1a, &err) != 0 ||
         (db = request_db(req, &err)) == NULL ||
-        db_endpoints_configure(db, req->tenant_id, url, max_in_flight, rate_limit, &data,
-                               &err) != 0) {
+        db_endpoints_configure(db, req->tenant_id, &set, &data, &err) != 0) {
         response_error(resp, &err);
         return;
     }

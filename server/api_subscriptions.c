@@ -75,7 +75,8 @@ static int read_subscription_params(struct request *req, const char **type, cons
 
 /* Stores a webhook.test event and POSTs it to url, signed like every
  * delivery: with the endpoint's secret (a new one, into secret, when the
- * URL has no endpoint yet) and the tenant's signing key. On refusal the
+ * URL has no endpoint yet) and, when the endpoint signs v1a (its own
+ * setting, else HOOKD_ENDPOINT_SIGN_V1A), the tenant's signing key. On refusal the
  * event is removed again (a refused subscription changes nothing) and err
  * is 400. */
 static int test_webhook_url(struct request *req, const char *type, const char *url,
@@ -93,8 +94,9 @@ static int test_webhook_url(struct request *req, const char *type, const char *u
 
     token_event_id(event_id);
     struct db_conn *db = request_db(req, err);
-    int known;
-    if (db == NULL || (known = db_endpoints_secret(db, req->tenant_id, url, secret, err)) < 0 ||
+    int known, sign_v1a;
+    if (db == NULL ||
+        (known = db_endpoints_secret(db, req->tenant_id, url, secret, &sign_v1a, err)) < 0 ||
         db_tenants_signing_keys(db, req->tenant_id, pk, sk, err) != 0 ||
         db_events_store_unqueued(db, req->tenant_id, event_id, "webhook.test", data_json, &body,
                                  err) != 0)
@@ -103,7 +105,8 @@ static int test_webhook_url(struct request *req, const char *type, const char *u
         signature_secret_new(secret);
     long long now = (long long)time(NULL);
     const char *secrets[] = { secret };
-    signature = signature_header(secrets, 1, sk, event_id, now, body, strlen(body));
+    bool v1a = sign_v1a < 0 ? req->app->cfg->endpoint_sign_v1a : sign_v1a == 1;
+    signature = signature_header(secrets, 1, v1a ? sk : NULL, event_id, now, body, strlen(body));
     /* The receiver may fetch the test event while we wait: it is committed,
      * and the connection goes back to the pool for the length of the call. */
     request_db_release(req);

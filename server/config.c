@@ -210,6 +210,11 @@ static const struct setting settings[] = {
     { "HOOKD_ENDPOINT_RATE_LIMIT", "endpoint-rate-limit", SETTING_LONG,
       FIELD(endpoint_rate_limit), "0", 0, 1000000,
       "Requests per second to one endpoint; 0 means no limit (per-endpoint override as above).", NULL },
+    { "HOOKD_ENDPOINT_SIGN_V1A", "endpoint-sign-v1a", SETTING_BOOL, FIELD(endpoint_sign_v1a),
+      "false", 0, 0,
+      "Sign deliveries with v1a (Ed25519, the tenant's key) besides v1 (HMAC-SHA256, the "
+      "endpoint's secret); per-endpoint override as above. An Ed25519 signature costs about "
+      "five times an HMAC.", NULL },
     { "HOOKD_BREAKER_THRESHOLD", "breaker-threshold", SETTING_LONG, FIELD(breaker_threshold),
       "5", 1, 100000, "Consecutive failed attempts after which an endpoint's circuit opens: its "
       "queued deliveries wait with the failing one, then a single probe is sent.", NULL },

@@ -62,6 +62,7 @@ struct config {
     long tenant_rate_limit;
     long endpoint_max_in_flight;
     long endpoint_rate_limit;
+    bool endpoint_sign_v1a;
     long breaker_threshold;
     long disable_after_s;
 };

@@ -26,8 +26,9 @@ static const struct db_stmt stmt_claim = {
     "SELECT tenant_id, delivery_id, endpoint_id, event_id, attempt, url, body, secret_hex,"
     "       previous_secret_hex, signing_key_hex, endpoints_locked, busy, fanned_out,"
     "       send_limit, rest_waiting"
-    "  FROM hookd.claim_deliveries($1::uuid, $2::bigint[], $3, $4, $5, $6, $7, $8, $9)",
-    9
+    "  FROM hookd.claim_deliveries($1::uuid, $2::bigint[], $3, $4, $5, $6, $7, $8, $9,"
+    "                              $10::boolean)",
+    10
 };
 
 static const struct db_stmt stmt_renew = {
@@ -179,7 +180,9 @@ int db_deliveries_claim_send(struct db_conn *conn, const char *claim_id,
     snprintf(rate, sizeof(rate), "%ld", rules->rate_limit);
     snprintf(breaker, sizeof(breaker), "%ld", rules->breaker_threshold);
     snprintf(ahead, sizeof(ahead), "%ld", req->ahead);
-    const char *values[] = { claim_id, finished, fan_out, lim, lease, cap, rate, breaker, ahead };
+    const char *values[] = { claim_id, finished, fan_out, lim,     lease,
+                             cap,      rate,     breaker, ahead,
+                             rules->sign_v1a ? "true" : "false" };
     int rc = db_send(conn, &stmt_claim, values, err);
     free(finished);
     return rc;

@@ -26,6 +26,7 @@
 struct endpoint_rules {
     long max_in_flight;       /* default concurrent requests per endpoint */
     long rate_limit;          /* default requests per second; 0 = none */
+    bool sign_v1a;            /* default: sign v1a (Ed25519) besides v1 */
     long breaker_threshold;   /* consecutive failures that open the circuit */
     long disable_after_s;     /* continuous failure that disables the endpoint */
 };

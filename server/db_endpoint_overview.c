@@ -24,7 +24,7 @@ static const struct db_stmt stmt_list = {
 
 enum {
     COL_URL, COL_STATE, COL_REASON, COL_CREATED, COL_TYPES, COL_CIRCUIT, COL_OPEN_UNTIL,
-    COL_STREAK, COL_MAX_IN_FLIGHT, COL_RATE_LIMIT, COL_PREVIOUS_EXPIRES, COL_LAST_AT,
+    COL_STREAK, COL_MAX_IN_FLIGHT, COL_RATE_LIMIT, COL_SIGN_V1A, COL_PREVIOUS_EXPIRES, COL_LAST_AT,
     COL_LAST_STATUS, COL_LAST_ERROR, COL_LAST_DURATION, COL_HOUR_N, COL_HOUR_OK, COL_HOUR_RATE,
     COL_DAY_N, COL_DAY_OK, COL_DAY_RATE, COL_PENDING, COL_FAILED, COL_PARKED
 };
@@ -52,6 +52,7 @@ static struct json_object *row_to_endpoint(const PGresult *res, int row)
     json_object_object_add(o, "failure_streak", db_json_int(res, row, COL_STREAK));
     json_object_object_add(o, "max_in_flight", db_json_int(res, row, COL_MAX_IN_FLIGHT));
     json_object_object_add(o, "rate_limit", db_json_number(res, row, COL_RATE_LIMIT));
+    json_object_object_add(o, "sign_v1a", db_json_bool(res, row, COL_SIGN_V1A));
     json_object_object_add(o, "previous_secret_expires",
                            db_json_text(res, row, COL_PREVIOUS_EXPIRES));
     struct json_object *last = NULL;

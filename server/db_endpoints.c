@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db_json.h"
 #include "secrets.h"
 
 static const struct db_stmt stmt_secret = {
     "endpoints_secret",
-    "SELECT encode(secret_sealed, 'hex') FROM hookd.endpoints WHERE tenant_id = $1 AND url = $2",
+    "SELECT encode(secret_sealed, 'hex'), sign_v1a FROM hookd.endpoints"
+    " WHERE tenant_id = $1 AND url = $2",
     2
 };
 static const struct db_stmt stmt_rotate = {
@@ -23,8 +25,10 @@ static const struct db_stmt stmt_rotate = {
 };
 
 int db_endpoints_secret(struct db_conn *conn, int64_t tenant_id, const char *url,
-                        char secret[SIGNATURE_SECRET_LEN + 1], struct hk_error *err)
+                        char secret[SIGNATURE_SECRET_LEN + 1], int *sign_v1a,
+                        struct hk_error *err)
 {
+    *sign_v1a = -1;
     char tenant[24];
     snprintf(tenant, sizeof(tenant), "%lld", (long long)tenant_id);
     const char *values[] = { tenant, url };
@@ -44,6 +48,8 @@ int db_endpoints_secret(struct db_conn *conn, int64_t tenant_id, const char *url
         }
         memcpy(secret, opened, len + 1);
         secrets_free(opened, len);
+        if (!PQgetisnull(res, 0, 1))
+            *sign_v1a = PQgetvalue(res, 0, 1)[0] == 't';
     }
     PQclear(res);
     return found;
@@ -112,10 +118,12 @@ static const struct db_stmt stmt_configure = {
     "                            ELSE nullif($3, '')::int END,"
     "       rate_limit = CASE WHEN $4::text IS NULL THEN rate_limit"
     "                         ELSE nullif($4, '')::double precision END,"
-    "       rate_tokens = NULL, rate_updated = NULL"
+    "       rate_tokens = NULL, rate_updated = NULL,"
+    "       sign_v1a = CASE WHEN $5::text IS NULL THEN sign_v1a"
+    "                       ELSE nullif($5, '')::boolean END"
     " WHERE tenant_id = $1 AND url = $2"
-    " RETURNING url, max_in_flight, rate_limit",
-    4
+    " RETURNING url, max_in_flight, rate_limit, sign_v1a",
+    5
 };
 
 /* Runs an endpoint statement whose first column counts the endpoints it
@@ -168,13 +176,14 @@ int db_endpoints_disable_because(struct db_conn *conn, int64_t tenant_id, const 
     return 0;
 }
 
-int db_endpoints_configure(struct db_conn *conn, int64_t tenant_id, const char *url,
-                           const char *max_in_flight, const char *rate_limit,
-                           struct json_object **out, struct hk_error *err)
+int db_endpoints_configure(struct db_conn *conn, int64_t tenant_id,
+                           const struct endpoint_settings *set, struct json_object **out,
+                           struct hk_error *err)
 {
     char tenant[24];
     snprintf(tenant, sizeof(tenant), "%lld", (long long)tenant_id);
-    const char *values[] = { tenant, url, max_in_flight, rate_limit };
+    const char *values[] = { tenant, set->url, set->max_in_flight, set->rate_limit,
+                             set->sign_v1a };
     PGresult *res = db_query(conn, &stmt_configure, values, err);
     if (res == NULL)
         return -1;
@@ -193,6 +202,7 @@ int db_endpoints_configure(struct db_conn *conn, int64_t tenant_id, const char *
                            PQgetisnull(res, 0, 2)
                                ? NULL
                                : json_object_new_double(strtod(PQgetvalue(res, 0, 2), NULL)));
+    json_object_object_add(o, "sign_v1a", db_json_bool(res, 0, 3));
     PQclear(res);
     *out = o;
     return 0;

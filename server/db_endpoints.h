@@ -9,10 +9,12 @@
 #include "db.h"
 #include "signature.h"
 
-/* The endpoint's current secret into secret (when found). Returns 1 found,
- * 0 not found, -1 error. */
+/* The endpoint's current secret into secret, and into *sign_v1a whether it
+ * signs v1a (1 or 0; -1 for the configured default), when found. Returns 1
+ * found, 0 not found, -1 error. */
 int db_endpoints_secret(struct db_conn *conn, int64_t tenant_id, const char *url,
-                        char secret[SIGNATURE_SECRET_LEN + 1], struct hk_error *err)
+                        char secret[SIGNATURE_SECRET_LEN + 1], int *sign_v1a,
+                        struct hk_error *err)
     __attribute__((warn_unused_result));
 /* Replaces the secret with new_secret; the old one keeps signing for
  * overlap_s seconds, until the time written to expires (RFC 3339).
@@ -34,13 +36,20 @@ int db_endpoints_disable(struct db_conn *conn, int64_t tenant_id, const char *ur
 int db_endpoints_disable_because(struct db_conn *conn, int64_t tenant_id, const char *url,
                                  const char *reason, struct hk_error *err)
     __attribute__((warn_unused_result));
-/* Sets the endpoint's limits: max_in_flight (1..10000) and rate_limit
- * (requests per second, 0 = none); NULL keeps a value, "" resets it to the
- * configured default. *out gets {webhook_url, max_in_flight, rate_limit}
- * as stored (null = default). */
-int db_endpoints_configure(struct db_conn *conn, int64_t tenant_id, const char *url,
-                           const char *max_in_flight, const char *rate_limit,
-                           struct json_object **out, struct hk_error *err)
+/* An endpoint's own settings, as text (checked by the caller): NULL keeps
+ * a value, "" resets it to the configured default. */
+struct endpoint_settings {
+    const char *url;             /* which endpoint */
+    const char *max_in_flight;   /* 1..10000 */
+    const char *rate_limit;      /* requests per second, 0 = none */
+    const char *sign_v1a;        /* "true" or "false": sign v1a (Ed25519) too */
+};
+
+/* Sets the endpoint's settings. *out gets {webhook_url, max_in_flight,
+ * rate_limit, sign_v1a} as stored (null = default). */
+int db_endpoints_configure(struct db_conn *conn, int64_t tenant_id,
+                           const struct endpoint_settings *set, struct json_object **out,
+                           struct hk_error *err)
     __attribute__((warn_unused_result));
 
 #endif

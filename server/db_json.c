@@ -17,6 +17,13 @@ struct json_object *db_json_int(const PGresult *res, int row, int col)
     return json_object_new_int64(strtoll(PQgetvalue(res, row, col), NULL, 10));
 }
 
+struct json_object *db_json_bool(const PGresult *res, int row, int col)
+{
+    if (PQgetisnull(res, row, col))
+        return NULL;
+    return json_object_new_boolean(PQgetvalue(res, row, col)[0] == 't');
+}
+
 struct json_object *db_json_number(const PGresult *res, int row, int col)
 {
     if (PQgetisnull(res, row, col))

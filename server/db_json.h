@@ -10,6 +10,8 @@
 
 struct json_object *db_json_text(const PGresult *res, int row, int col);
 struct json_object *db_json_int(const PGresult *res, int row, int col);
+/* A boolean column (t/f). */
+struct json_object *db_json_bool(const PGresult *res, int row, int col);
 /* A number keeping PostgreSQL's own text for it (0.6667, not
  * 0.66669999999999996), so what SQL rounded stays rounded. */
 struct json_object *db_json_number(const PGresult *res, int row, int col);

@@ -667,6 +667,7 @@ struct worker_pool *worker_pool_start(const struct config *cfg, struct hk_error 
     pool->rules = (struct endpoint_rules){
         .max_in_flight = cfg->endpoint_max_in_flight,
         .rate_limit = cfg->endpoint_rate_limit,
+        .sign_v1a = cfg->endpoint_sign_v1a,
         .breaker_threshold = cfg->breaker_threshold,
         .disable_after_s = cfg->disable_after_s,
     };

@@ -40,12 +40,14 @@ function healthCell(window, label) {
     h('div', { class: 'tiny muted' }, window.attempts ? `${fmtCount(window.succeeded)} of ${fmtCount(window.attempts)}` : 'no attempts'));
 }
 
-/* The endpoint's own delivery limits, when it has any. */
+/* The endpoint's own delivery settings, when it has any. */
 function limits(e) {
   const parts = [];
   if (e.rate_limit !== null && e.rate_limit !== undefined) parts.push(`≤ ${e.rate_limit}/s`);
   if (e.max_in_flight !== null && e.max_in_flight !== undefined) parts.push(`${e.max_in_flight} in flight`);
-  return parts.length ? h('div', { class: 'tiny muted', title: 'Limits set with POST /events/endpoints/configure' }, parts.join(' · ')) : null;
+  if (e.sign_v1a === true) parts.push('signs v1a');
+  if (e.sign_v1a === false) parts.push('no v1a');
+  return parts.length ? h('div', { class: 'tiny muted', title: 'Set with POST /events/endpoints/configure' }, parts.join(' · ')) : null;
 }
 
 function circuitPill(e) {

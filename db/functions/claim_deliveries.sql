@@ -18,7 +18,11 @@
 -- 0019_rest_per_endpoint.sql they are written one row per endpoint. Since
 -- 0020_slow_endpoints_left_alone.sql an endpoint found full and slow is
 -- left out of claims for a moment (slow_until), as if behind an open
--- circuit.
+-- circuit. Since 0022_endpoint_sign_v1a.sql the tenant's signing key is
+-- returned only for endpoints that sign v1a (their sign_v1a, else
+-- p_sign_v1a): p_sign_v1a is new, hence the DROP of the 9-argument form
+-- (a call with 9 arguments, from a worker older than it, gets the default
+-- true: v1a as before).
 
 -- Claims up to p_limit deliveries for p_claim_id with a lease of p_lease_s:
 -- first the queue's due deliveries, then new events from the outbox, whose
@@ -89,7 +93,8 @@ CREATE OR REPLACE FUNCTION hookd.claim_deliveries(
     p_max_in_flight     integer,
     p_rate_limit        double precision,
     p_breaker_threshold integer,
-    p_ahead             integer)
+    p_ahead             integer,
+    p_sign_v1a          boolean DEFAULT true)
 RETURNS TABLE (tenant_id bigint, delivery_id bigint, endpoint_id bigint, event_id text,
                attempt integer, url text, body text, secret_hex text,
                previous_secret_hex text, signing_key_hex text,
@@ -548,7 +553,7 @@ BEGIN
                encode(en.secret_sealed, 'hex'),
                CASE WHEN en.previous_secret_expires > now()
                     THEN encode(en.previous_secret_sealed, 'hex') END,
-               encode(t.signing_key_sealed, 'hex'),
+               CASE WHEN coalesce(en.sign_v1a, p_sign_v1a) THEN encode(t.signing_key_sealed, 'hex') END,
                NULL::integer, NULL::boolean, NULL::integer, sl.send_limit, NULL::boolean
           FROM (SELECT * FROM unnest(coalesce(v_pick_tenants, '{}'), coalesce(v_pick_ids, '{}'),
                                      coalesce(v_pick_endpoints, '{}'), coalesce(v_pick_events, '{}'),
@@ -561,7 +566,8 @@ BEGIN
             SELECT ev.body FROM hookd.events ev
              WHERE ev.tenant_id = c.tenant_id AND ev.id = c.event_id LIMIT 1) ev
          CROSS JOIN LATERAL (
-            SELECT en.url, en.secret_sealed, en.previous_secret_sealed, en.previous_secret_expires
+            SELECT en.url, en.secret_sealed, en.previous_secret_sealed, en.previous_secret_expires,
+                   en.sign_v1a
               FROM hookd.endpoints en
              WHERE en.tenant_id = c.tenant_id AND en.id = c.endpoint_id LIMIT 1) en
          CROSS JOIN LATERAL (

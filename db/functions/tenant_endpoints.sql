@@ -19,6 +19,9 @@
 -- sequential scan, hash or merge join to choose from: every attempt of the
 -- window reaches its delivery by primary key, whatever the statistics say.
 -- Planning costs well under a millisecond; the dashboard asks rarely.
+-- (o_sign_v1a came with 0022_endpoint_sign_v1a.sql: a new result column,
+-- hence the DROP.)
+DROP FUNCTION IF EXISTS hookd.tenant_endpoints(bigint);
 CREATE OR REPLACE FUNCTION hookd.tenant_endpoints(p_tenant_id bigint)
 RETURNS TABLE (
     o_url text,
@@ -31,6 +34,7 @@ RETURNS TABLE (
     o_failure_streak integer,
     o_max_in_flight integer,
     o_rate_limit double precision,
+    o_sign_v1a boolean,
     o_previous_secret_expires text,
     o_last_at text,
     o_last_status integer,
@@ -66,7 +70,7 @@ SET enable_seqscan = off SET enable_hashjoin = off SET enable_mergejoin = off AS
             CASE WHEN e.circuit_open_until IS NULL THEN 'closed'
                  WHEN e.circuit_open_until > now() THEN 'open' ELSE 'half-open' END,
             hookd.rfc3339(e.circuit_open_until), e.failure_streak, e.max_in_flight,
-            e.rate_limit,
+            e.rate_limit, e.sign_v1a,
             CASE WHEN e.previous_secret_expires > now()
                  THEN hookd.rfc3339(e.previous_secret_expires) END,
             hookd.rfc3339(l.started), l.status, l.error, l.duration_ms,

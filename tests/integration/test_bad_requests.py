@@ -189,7 +189,7 @@ ROUTES = [
           [("webhook_url", b'"@DEAD@"', b"@DEADQ@")], (400, "Require webhook_url.")),
     Route("configure", "/events/endpoints/configure",
           [("webhook_url", b'"@DEAD@"', b"@DEADQ@"), ("max_in_flight", b"5", b"5"),
-           ("rate_limit", b"1.5", b"1.5")],
+           ("rate_limit", b"1.5", b"1.5"), ("sign_v1a", b"true", b"true")],
           (400, "Require webhook_url.")),
     Route("endpoint-test", "/events/endpoints/test",
           [("webhook_url", b'"@DEAD@"', b"@DEADQ@")], (400, "Require webhook_url.")),
@@ -877,7 +877,7 @@ def test_sql_looking_webhook_url_is_stored_and_matched_literally(ctx):
     r = t.post_json("/events/endpoints/configure",
                     {"webhook_url": url, "max_in_flight": 3, "rate_limit": "2.5"})
     assert r.status == 200 and r.json()["data"] == {"webhook_url": url, "max_in_flight": 3,
-                                                    "rate_limit": 2.5}, r
+                                                    "rate_limit": 2.5, "sign_v1a": None}, r
     r = t.post_form("/events/endpoints/disable", {"webhook_url": url})
     assert r.status == 200 and r.json()["data"] == {"webhook_url": url, "status": "disabled"}
     r = t.post_form("/events/endpoints/enable", {"webhook_url": url})

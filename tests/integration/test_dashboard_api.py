@@ -59,7 +59,7 @@ def test_endpoints_list_reports_real_attempts(tenant, workers):
         assert e["created"].endswith("Z") and len(e["created"]) == 24
         assert e["circuit"] == "closed" and e["circuit_open_until"] is None
         assert e["failure_streak"] == 0
-        assert e["max_in_flight"] is None and e["rate_limit"] is None
+        assert e["max_in_flight"] is None and e["rate_limit"] is None and e["sign_v1a"] is None
         assert e["previous_secret_expires"] is None
         last = e["last_attempt"]
         assert last["status"] == 204 and last["error"] is None
@@ -82,7 +82,7 @@ def test_endpoints_list_shows_limits_rotation_and_disabled_state(tenant, workers
         subscribe(tenant, r)
         assert tenant.post_form("/events/endpoints/configure",
                                 {"webhook_url": r.url(), "max_in_flight": "3",
-                                 "rate_limit": "2.5"}).status == 200
+                                 "rate_limit": "2.5", "sign_v1a": "true"}).status == 200
         rotated = tenant.post_form("/events/endpoints/rotate-secret", {"webhook_url": r.url()})
         SEEN_SECRETS.add(rotated.json()["data"]["secret"])
         assert tenant.post_form("/events/endpoints/disable", {"webhook_url": r.url()}).status == 200
@@ -90,7 +90,7 @@ def test_endpoints_list_shows_limits_rotation_and_disabled_state(tenant, workers
         event = tenant.publish().json()["data"]
         wait_state(tenant, event["id"], "disabled")
         [e] = endpoints(tenant)
-        assert e["max_in_flight"] == 3 and e["rate_limit"] == 2.5
+        assert e["max_in_flight"] == 3 and e["rate_limit"] == 2.5 and e["sign_v1a"] is True
         assert e["previous_secret_expires"] == rotated.json()["data"]["previous_secret_expires"]
         assert e["status"] == "disabled" and e["disabled_reason"] == "Disabled on request."
         assert e["queue"] == {"pending": 0, "failed": 0, "disabled": 1}

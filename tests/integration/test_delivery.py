@@ -86,9 +86,8 @@ def test_event_is_delivered_signed_and_byte_identical(tenant, receiver, workers)
     assert h["User-Agent"].startswith("hookd/")
     assert h["webhook-id"] == event["id"]
     assert abs(int(h["webhook-timestamp"]) - time.time()) < 30
-    sigs = h["webhook-signature"].split(" ")
-    assert [s.split(",")[0] for s in sigs] == ["v1", "v1a"]
-    assert sigs[0] == v1(sub["secret"], h, got["body"])
+    # v1 only: v1a (Ed25519) is signed where an endpoint asks for it
+    assert h["webhook-signature"] == v1(sub["secret"], h, got["body"])
     assert got["body"] == tenant.get(f"/events/{event['id']}").body
     [n] = wait_state(tenant, event["id"], "delivered")
     assert n["webhook_url"] == receiver.url()
@@ -100,8 +99,10 @@ def test_event_is_delivered_signed_and_byte_identical(tenant, receiver, workers)
 
 def test_signatures_verify_with_independent_implementations(tenant, receiver, workers):
     """standardwebhooks (npm) checks v1; Node's crypto checks v1a with the
-    public key served at GET /events/signing-key."""
+    public key served at GET /events/signing-key, at an endpoint that signs
+    v1a. (The subscribe test POST, before that, has v1 only.)"""
     sub = subscribe(tenant, receiver)
+    set_sign_v1a(tenant, receiver, "true")
     key = tenant.get("/events/signing-key").json()["data"]
     assert key["algorithm"] == "ed25519" and key["public_key"].startswith("whpk_")
     workers()
@@ -115,13 +116,67 @@ def test_signatures_verify_with_independent_implementations(tenant, receiver, wo
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     results = [json.loads(line) for line in out.stdout.splitlines()]
-    assert results == [{"v1": True, "v1a": True}] * 4
+    assert results == [{"v1": True, "v1a": False}] + [{"v1": True, "v1a": True}] * 3
     # And the verifier is not a yes-machine: a tampered body fails both.
     job["deliveries"] = [{"headers": deliveries[1]["headers"],
                           "body": deliveries[1]["body"].decode().replace('"i"', '"j"')}]
     out = subprocess.run(["node", os.path.join(INTEROP, "verify.js")], input=json.dumps(job),
                          capture_output=True, text=True, timeout=60)
     assert json.loads(out.stdout) == {"v1": False, "v1a": False}
+
+
+def set_sign_v1a(tenant, receiver, value):
+    r = tenant.post_form("/events/endpoints/configure",
+                         {"webhook_url": receiver.url(), "sign_v1a": value})
+    assert r.status == 200, r
+
+
+def signature_kinds(delivery):
+    return [s.split(",")[0] for s in delivery["headers"]["webhook-signature"].split(" ")]
+
+
+def test_v1a_is_signed_where_an_endpoint_asks_for_it(tenant, workers):
+    plain, signed = Receiver(), Receiver()
+    try:
+        subscribe(tenant, plain)
+        subscribe(tenant, signed)
+        set_sign_v1a(tenant, signed, "true")
+        workers()
+        event = tenant.publish().json()["data"]
+        got = signed.wait_for(2)[1]
+        assert got["headers"]["webhook-id"] == event["id"]
+        assert signature_kinds(got) == ["v1", "v1a"]
+        assert signature_kinds(plain.wait_for(2)[1]) == ["v1"]
+        # and back to the server's default (off)
+        set_sign_v1a(tenant, signed, "")
+        tenant.publish()
+        assert signature_kinds(signed.wait_for(3)[2]) == ["v1"]
+    finally:
+        plain.close()
+        signed.close()
+
+
+def test_the_server_default_signs_v1a_unless_an_endpoint_says_no(tenant, workers):
+    default, off = Receiver(), Receiver()
+    try:
+        subscribe(tenant, default)
+        subscribe(tenant, off)
+        set_sign_v1a(tenant, off, "false")
+        workers(HOOKD_ENDPOINT_SIGN_V1A="true")
+        tenant.publish()
+        assert signature_kinds(default.wait_for(2)[1]) == ["v1", "v1a"]
+        assert signature_kinds(off.wait_for(2)[1]) == ["v1"]
+    finally:
+        default.close()
+        off.close()
+
+
+def test_the_subscribe_test_post_signs_v1a_where_the_endpoint_does(tenant, receiver):
+    subscribe(tenant, receiver, "order.updated")
+    assert signature_kinds(receiver.requests[0]) == ["v1"]
+    set_sign_v1a(tenant, receiver, "true")
+    subscribe(tenant, receiver, "product.created")   # the same endpoint, tested again
+    assert signature_kinds(receiver.requests[1]) == ["v1", "v1a"]
 
 
 def test_fan_out_one_delivery_per_endpoint(tenant, workers):
@@ -315,8 +370,7 @@ def test_rotated_secret_signs_alongside_the_old_one(tenant, receiver, workers):
     tenant.publish()
     got = receiver.wait_for(2)[1]
     sigs = got["headers"]["webhook-signature"].split(" ")
-    assert sigs[:2] == [v1(new, got["headers"], got["body"]), v1(old, got["headers"], got["body"])]
-    assert sigs[2].startswith("v1a,")
+    assert sigs == [v1(new, got["headers"], got["body"]), v1(old, got["headers"], got["body"])]
 
 
 def test_rotate_secret_errors(tenant, other_tenant, receiver):

@@ -22,7 +22,7 @@ def test_in_flight_cap_holds_across_worker_processes(tenant, workers):
     try:
         subscribe(tenant, r)
         assert configure(tenant, r, max_in_flight=2) == {
-            "webhook_url": r.url(), "max_in_flight": 2, "rate_limit": None}
+            "webhook_url": r.url(), "max_in_flight": 2, "rate_limit": None, "sign_v1a": None}
         workers()
         workers()
         ids = [tenant.publish("order.updated", {"i": i}).json()["data"]["id"] for i in range(8)]
@@ -223,7 +223,45 @@ def test_configure_resets_to_defaults(tenant, receiver):
     subscribe(tenant, receiver)
     configure(tenant, receiver, max_in_flight=3, rate_limit=2.5)
     assert configure(tenant, receiver, rate_limit="") == {
-        "webhook_url": receiver.url(), "max_in_flight": 3, "rate_limit": None}
+        "webhook_url": receiver.url(), "max_in_flight": 3, "rate_limit": None, "sign_v1a": None}
+    assert configure(tenant, receiver, sign_v1a="false") == {
+        "webhook_url": receiver.url(), "max_in_flight": 3, "rate_limit": None, "sign_v1a": False}
+    assert configure(tenant, receiver, sign_v1a="") == {
+        "webhook_url": receiver.url(), "max_in_flight": 3, "rate_limit": None, "sign_v1a": None}
+
+
+@pytest.mark.parametrize("value", ["yes", "1", "TRUE", "t", " true", "true\u0000"])
+def test_configure_rejects_a_bad_sign_v1a_and_changes_nothing(tenant, receiver, value):
+    subscribe(tenant, receiver)
+    configure(tenant, receiver, sign_v1a="true", max_in_flight=4)
+    assert_error(tenant.post_form("/events/endpoints/configure",
+                                  {"webhook_url": receiver.url(), "sign_v1a": value,
+                                   "max_in_flight": "7"}),
+                 400, "Invalid field sign_v1a.")
+    assert configure(tenant, receiver)["sign_v1a"] is True
+    assert configure(tenant, receiver)["max_in_flight"] == 4
+
+
+@pytest.mark.parametrize("body", [{"sign_v1a": 1}, {"sign_v1a": "yes"}, {"sign_v1a": [True]},
+                                  {"sign_v1a": {"on": True}}])
+def test_configure_rejects_a_bad_json_sign_v1a(tenant, receiver, body):
+    subscribe(tenant, receiver)
+    assert_error(tenant.post_json("/events/endpoints/configure",
+                                  {"webhook_url": receiver.url(), **body}),
+                 400, "Invalid field sign_v1a.")
+    assert configure(tenant, receiver)["sign_v1a"] is None
+
+
+def test_configure_takes_json_booleans_for_sign_v1a(tenant, receiver):
+    subscribe(tenant, receiver)
+    for value in (True, False):
+        r = tenant.post_json("/events/endpoints/configure",
+                             {"webhook_url": receiver.url(), "sign_v1a": value})
+        assert r.status == 200, r
+        assert r.json()["data"]["sign_v1a"] is value
+    r = tenant.post_json("/events/endpoints/configure",
+                         {"webhook_url": receiver.url(), "sign_v1a": ""})
+    assert r.json()["data"]["sign_v1a"] is None
 
 
 def test_redeliver_sends_the_same_event_again(tenant, workers):

@@ -52,12 +52,16 @@ def publish(db, tenant, count, type_="order.updated"):
 
 
 def claim(db, claim_id, limit=1000, lease_s=60, cap=32, rate=0, breaker=5, finished=(),
-          fan_out=0, ahead=0):
-    """hookd.claim_deliveries: (the rows as dicts, the closing row as a dict)."""
+          fan_out=0, ahead=0, sign_v1a=None):
+    """hookd.claim_deliveries: (the rows as dicts, the closing row as a dict).
+    sign_v1a None calls it with nine arguments, as workers older than
+    0022_endpoint_sign_v1a.sql do."""
+    args = [claim_id, list(finished), fan_out, limit, lease_s, cap, rate, breaker, ahead]
+    if sign_v1a is not None:
+        args.append(sign_v1a)
     with db.cursor() as cur:
-        cur.execute("SELECT * FROM hookd.claim_deliveries(%s, %s::bigint[], %s, %s, %s, %s, %s, %s,"
-                    " %s)", (claim_id, list(finished), fan_out, limit, lease_s, cap, rate, breaker,
-                             ahead))
+        cur.execute("SELECT * FROM hookd.claim_deliveries(%s, %s::bigint[]"
+                    + ", %s" * (len(args) - 2) + ")", args)
         rows = [dict(zip(CLAIM_COLUMNS, row)) for row in cur.fetchall()]
     closing = [r for r in rows if r["delivery_id"] is None]
     assert len(closing) == 1, rows
@@ -983,3 +987,26 @@ def test_queue_rest_wakes_the_workers_when_it_queues(tenant, receiver, db):
         conn.commit()
         conn.close()
         listener.close()
+
+
+def test_the_claim_returns_the_signing_key_only_where_v1a_is_signed(tenant, receiver, db):
+    """v1a is signed where the endpoint says so (sign_v1a), else as the
+    worker's default says (p_sign_v1a); a worker older than the setting
+    (nine arguments) gets the key as before, except where the endpoint
+    said false."""
+    ids = {name: subscribe(db, tenant, receiver, "order.updated", "/" + name)
+           for name in ("default", "on", "off")}
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET sign_v1a = (CASE id WHEN %s THEN true"
+                    " WHEN %s THEN false END) WHERE tenant_id = %s",
+                    (ids["on"], ids["off"], tenant.id))
+    publish(db, tenant, 1)
+    signed = {}
+    for sign_v1a in (False, True, None):
+        claim_id = str(uuid.uuid4())
+        rows = mine(claim(db, claim_id, sign_v1a=sign_v1a)[0], tenant)
+        assert len(rows) == 3
+        signed[sign_v1a] = {name for name, id_ in ids.items()
+                            for r in rows if r["endpoint_id"] == id_ and r["signing_key_hex"]}
+        assert record(db, claim_id, [outcome(r, "pending", 500) for r in rows]) == 3
+    assert signed == {False: {"on"}, True: {"default", "on"}, None: {"default", "on"}}
