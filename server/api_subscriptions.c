@@ -94,10 +94,12 @@ static int test_webhook_url(struct request *req, const char *type, const char *u
 
     token_event_id(event_id);
     struct db_conn *db = request_db(req, err);
-    int known, sign_v1a;
+    int known;
+    bool v1a;
     if (db == NULL ||
-        (known = db_endpoints_secret(db, req->tenant_id, url, secret, &sign_v1a, err)) < 0 ||
-        db_tenants_signing_keys(db, req->tenant_id, pk, sk, err) != 0 ||
+        (known = db_endpoints_secret(db, req->tenant_id, url, req->app->cfg->endpoint_sign_v1a,
+                                     secret, &v1a, err)) < 0 ||
+        (v1a && db_tenants_signing_keys(db, req->tenant_id, pk, sk, err) != 0) ||
         db_events_store_unqueued(db, req->tenant_id, event_id, "webhook.test", data_json, &body,
                                  err) != 0)
         goto out;
@@ -105,7 +107,6 @@ static int test_webhook_url(struct request *req, const char *type, const char *u
         signature_secret_new(secret);
     long long now = (long long)time(NULL);
     const char *secrets[] = { secret };
-    bool v1a = sign_v1a < 0 ? req->app->cfg->endpoint_sign_v1a : sign_v1a == 1;
     signature = signature_header(secrets, 1, v1a ? sk : NULL, event_id, now, body, strlen(body));
     /* The receiver may fetch the test event while we wait: it is committed,
      * and the connection goes back to the pool for the length of the call. */

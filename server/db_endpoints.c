@@ -25,10 +25,10 @@ static const struct db_stmt stmt_rotate = {
 };
 
 int db_endpoints_secret(struct db_conn *conn, int64_t tenant_id, const char *url,
-                        char secret[SIGNATURE_SECRET_LEN + 1], int *sign_v1a,
-                        struct hk_error *err)
+                        bool default_v1a, char secret[SIGNATURE_SECRET_LEN + 1],
+                        bool *sign_v1a, struct hk_error *err)
 {
-    *sign_v1a = -1;
+    *sign_v1a = default_v1a;
     char tenant[24];
     snprintf(tenant, sizeof(tenant), "%lld", (long long)tenant_id);
     const char *values[] = { tenant, url };
@@ -194,14 +194,8 @@ int db_endpoints_configure(struct db_conn *conn, int64_t tenant_id,
     }
     struct json_object *o = json_object_new_object();
     json_object_object_add(o, "webhook_url", json_object_new_string(PQgetvalue(res, 0, 0)));
-    json_object_object_add(o, "max_in_flight",
-                           PQgetisnull(res, 0, 1)
-                               ? NULL
-                               : json_object_new_int(atoi(PQgetvalue(res, 0, 1))));
-    json_object_object_add(o, "rate_limit",
-                           PQgetisnull(res, 0, 2)
-                               ? NULL
-                               : json_object_new_double(strtod(PQgetvalue(res, 0, 2), NULL)));
+    json_object_object_add(o, "max_in_flight", db_json_int(res, 0, 1));
+    json_object_object_add(o, "rate_limit", db_json_number(res, 0, 2));
     json_object_object_add(o, "sign_v1a", db_json_bool(res, 0, 3));
     PQclear(res);
     *out = o;

@@ -4,17 +4,19 @@
 #define HOOKD_DB_ENDPOINTS_H
 
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "db.h"
 #include "signature.h"
 
-/* The endpoint's current secret into secret, and into *sign_v1a whether it
- * signs v1a (1 or 0; -1 for the configured default), when found. Returns 1
- * found, 0 not found, -1 error. */
+/* The endpoint's current secret into secret (when found), and into
+ * *sign_v1a whether its deliveries are signed with v1a: its own setting, or
+ * default_v1a when it has none or is not found. Returns 1 found, 0 not
+ * found, -1 error. */
 int db_endpoints_secret(struct db_conn *conn, int64_t tenant_id, const char *url,
-                        char secret[SIGNATURE_SECRET_LEN + 1], int *sign_v1a,
-                        struct hk_error *err)
+                        bool default_v1a, char secret[SIGNATURE_SECRET_LEN + 1],
+                        bool *sign_v1a, struct hk_error *err)
     __attribute__((warn_unused_result));
 /* Replaces the secret with new_secret; the old one keeps signing for
  * overlap_s seconds, until the time written to expires (RFC 3339).
