@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from conftest import SEEN_SECRETS, Answer, Receiver, Server
+from conftest import SEEN_SECRETS, SUBSCRIBE_TIMEOUT_MS, Answer, Receiver, Server
 
 INTEROP = os.path.join(os.path.dirname(__file__), "..", "interop")
 
@@ -135,40 +135,30 @@ def signature_kinds(delivery):
     return [s.split(",")[0] for s in delivery["headers"]["webhook-signature"].split(" ")]
 
 
-def test_v1a_is_signed_where_an_endpoint_asks_for_it(tenant, workers):
-    plain, signed = Receiver(), Receiver()
+@pytest.mark.parametrize("server_default", [None, "true"])
+def test_v1a_is_signed_as_the_endpoint_says_else_as_the_server_default(tenant, workers,
+                                                                        server_default):
+    """Endpoints with no setting, on, off, and on then reset ("") to the
+    default, with the server's default off (unset) and on."""
+    settings = {"unset": [], "on": ["true"], "off": ["false"], "reset": ["true", ""]}
+    receivers = {name: Receiver() for name in settings}
     try:
-        subscribe(tenant, plain)
-        subscribe(tenant, signed)
-        set_sign_v1a(tenant, signed, "true")
-        workers()
+        for name, values in settings.items():
+            subscribe(tenant, receivers[name])
+            for value in values:
+                set_sign_v1a(tenant, receivers[name], value)
+        workers(**({"HOOKD_ENDPOINT_SIGN_V1A": server_default} if server_default else {}))
         event = tenant.publish().json()["data"]
-        got = signed.wait_for(2)[1]
-        assert got["headers"]["webhook-id"] == event["id"]
-        assert signature_kinds(got) == ["v1", "v1a"]
-        assert signature_kinds(plain.wait_for(2)[1]) == ["v1"]
-        # and back to the server's default (off)
-        set_sign_v1a(tenant, signed, "")
-        tenant.publish()
-        assert signature_kinds(signed.wait_for(3)[2]) == ["v1"]
+        got = {}
+        for name, r in receivers.items():
+            delivery = r.wait_for(2)[1]                  # [0] is the subscribe test POST
+            assert delivery["headers"]["webhook-id"] == event["id"]
+            got[name] = signature_kinds(delivery)
+        default = ["v1", "v1a"] if server_default else ["v1"]
+        assert got == {"unset": default, "on": ["v1", "v1a"], "off": ["v1"], "reset": default}
     finally:
-        plain.close()
-        signed.close()
-
-
-def test_the_server_default_signs_v1a_unless_an_endpoint_says_no(tenant, workers):
-    default, off = Receiver(), Receiver()
-    try:
-        subscribe(tenant, default)
-        subscribe(tenant, off)
-        set_sign_v1a(tenant, off, "false")
-        workers(HOOKD_ENDPOINT_SIGN_V1A="true")
-        tenant.publish()
-        assert signature_kinds(default.wait_for(2)[1]) == ["v1", "v1a"]
-        assert signature_kinds(off.wait_for(2)[1]) == ["v1"]
-    finally:
-        default.close()
-        off.close()
+        for r in receivers.values():
+            r.close()
 
 
 def test_the_subscribe_test_post_signs_v1a_where_the_endpoint_does(tenant, receiver):
@@ -177,6 +167,24 @@ def test_the_subscribe_test_post_signs_v1a_where_the_endpoint_does(tenant, recei
     set_sign_v1a(tenant, receiver, "true")
     subscribe(tenant, receiver, "product.created")   # the same endpoint, tested again
     assert signature_kinds(receiver.requests[1]) == ["v1", "v1a"]
+
+
+def test_the_subscribe_test_post_follows_the_server_default(tenant):
+    """A new endpoint, and one with no setting, take HOOKD_ENDPOINT_SIGN_V1A;
+    one that said false does not."""
+    api = Server("api", HOOKD_SUBSCRIBE_TIMEOUT_MS=SUBSCRIBE_TIMEOUT_MS,
+                 HOOKD_MIGRATE_ON_START="false", HOOKD_ENDPOINT_SIGN_V1A="true")
+    r = Receiver()
+    try:
+        t = tenant.on(api)
+        subscribe(t, r, "order.updated")                 # a new endpoint
+        subscribe(t, r, "product.created")               # known, no setting
+        set_sign_v1a(t, r, "false")
+        subscribe(t, r, "*")
+        assert [signature_kinds(x) for x in r.requests] == [["v1", "v1a"], ["v1", "v1a"], ["v1"]]
+    finally:
+        r.close()
+        api.stop()
 
 
 def test_fan_out_one_delivery_per_endpoint(tenant, workers):
