@@ -553,7 +553,10 @@ BEGIN
                encode(en.secret_sealed, 'hex'),
                CASE WHEN en.previous_secret_expires > now()
                     THEN encode(en.previous_secret_sealed, 'hex') END,
-               CASE WHEN coalesce(en.sign_v1a, p_sign_v1a) THEN encode(t.signing_key_sealed, 'hex') END,
+               -- the tenant's key only where v1a is signed (looked up only then)
+               CASE WHEN coalesce(en.sign_v1a, p_sign_v1a)
+                    THEN (SELECT encode(t.signing_key_sealed, 'hex') FROM hookd.tenants t
+                           WHERE t.id = c.tenant_id) END,
                NULL::integer, NULL::boolean, NULL::integer, sl.send_limit, NULL::boolean
           FROM (SELECT * FROM unnest(coalesce(v_pick_tenants, '{}'), coalesce(v_pick_ids, '{}'),
                                      coalesce(v_pick_endpoints, '{}'), coalesce(v_pick_events, '{}'),
@@ -570,8 +573,6 @@ BEGIN
                    en.sign_v1a
               FROM hookd.endpoints en
              WHERE en.tenant_id = c.tenant_id AND en.id = c.endpoint_id LIMIT 1) en
-         CROSS JOIN LATERAL (
-            SELECT t.signing_key_sealed FROM hookd.tenants t WHERE t.id = c.tenant_id LIMIT 1) t
          CROSS JOIN LATERAL (
             SELECT s.send_limit FROM unnest(v_tenants, v_ids, v_send_limits)
                                      AS s(tenant_id, id, send_limit)
