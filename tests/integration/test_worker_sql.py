@@ -487,6 +487,34 @@ def test_one_old_request_does_not_make_a_fast_endpoint_slow(tenant, receiver, db
     assert states(db, fresh) == {}
 
 
+def test_a_full_endpoint_does_not_hold_back_its_events_deliveries_elsewhere(tenant, receiver, db):
+    """A full endpoint whose requests are young keeps an event in the outbox
+    only while that holds nobody else back: when the event has a delivery
+    that can be born claimed at an endpoint with room, the full one takes
+    its delivery into its queue instead (a receiver that has just become
+    slow looks like that for its first 100 ms)."""
+    full = subscribe(db, tenant, receiver, path="/full")
+    fine = subscribe(db, tenant, receiver, path="/fine")
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET max_in_flight = 1 WHERE id = %s", (full,))
+        cur.execute("UPDATE hookd.endpoints SET max_in_flight = 3 WHERE id = %s", (fine,))
+    worker = str(uuid.uuid4())
+    publish_only(db, tenant, 1)
+    rows, _ = claim(db, worker, fan_out=1000)
+    assert sorted(r["endpoint_id"] for r in mine(rows, tenant)) == sorted([full, fine])
+    fresh = publish_only(db, tenant, 3)   # full: 1 request of 1; fine: 1 of 3
+    rows, _ = claim(db, worker, fan_out=1000)
+    assert sorted((r["endpoint_id"], r["event_id"]) for r in mine(rows, tenant)) == \
+        sorted([(fine, fresh[0]), (fine, fresh[1])]), "fine's room is not left idle"
+    assert outbox(db, fresh) == 1, "the third, with no room at either endpoint, waits"
+    queue_rest(db, fresh)
+    with db.cursor() as cur:
+        cur.execute("SELECT endpoint_id, state, event_id FROM hookd.deliveries"
+                    " WHERE event_id = ANY (%s) ORDER BY 1, 3", (fresh,))
+        assert cur.fetchall() == sorted([(fine, "delivering", fresh[0]), (fine, "delivering", fresh[1]),
+                                         (full, "pending", fresh[0]), (full, "pending", fresh[1])])
+
+
 def test_an_endpoint_whose_requests_are_mostly_old_is_slow(tenant, receiver, db):
     endpoint = subscribe(db, tenant, receiver)
     publish_only(db, tenant, 4)
