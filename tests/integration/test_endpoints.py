@@ -230,6 +230,31 @@ def test_configure_resets_to_defaults(tenant, receiver):
         "webhook_url": receiver.url(), "max_in_flight": 3, "rate_limit": None, "sign_v1a": None}
 
 
+@pytest.mark.parametrize("change,refilled", [
+    ({"sign_v1a": "true"}, False), ({"max_in_flight": "5"}, False), ({}, False),
+    ({"rate_limit": "2"}, False), ({"rate_limit": "2.0"}, False),
+    ({"rate_limit": "3"}, True), ({"rate_limit": ""}, True)])
+def test_configure_refills_the_rate_bucket_only_when_the_rate_limit_changes(
+        tenant, receiver, db, change, refilled):
+    """Configuring anything else must not hand the endpoint a fresh burst
+    beyond its rate limit (it did: every configure emptied the bucket's
+    record, which reads as full)."""
+    subscribe(tenant, receiver)
+    configure(tenant, receiver, rate_limit=2)
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET rate_tokens = 0, rate_updated = now()"
+                    " WHERE tenant_id = %s AND url = %s", (tenant.id, receiver.url()))
+    configure(tenant, receiver, **change)
+    with db.cursor() as cur:
+        cur.execute("SELECT rate_tokens, rate_updated FROM hookd.endpoints"
+                    " WHERE tenant_id = %s AND url = %s", (tenant.id, receiver.url()))
+        tokens, updated = cur.fetchone()
+    if refilled:
+        assert (tokens, updated) == (None, None), "a new limit starts with a full bucket"
+    else:
+        assert tokens == 0 and updated is not None, "the bucket is as it was"
+
+
 @pytest.mark.parametrize("value", ["yes", "1", "TRUE", "t", " true", "true\u0000"])
 def test_configure_rejects_a_bad_sign_v1a_and_changes_nothing(tenant, receiver, value):
     subscribe(tenant, receiver)
