@@ -365,10 +365,16 @@ static void finish_record(struct worker *w, bool wait)
     w->record_sent = false;
     /* A full batch of claims' leftovers: more may wait. None, though some
      * wait: their endpoints do not want them yet; look again in a while. */
-    if (rest_queued >= REST_BATCH)
+    if (rest_queued >= REST_BATCH) {
         w->rest_waiting = true;
-    else if (rc > 0 && w->record_rest > 0 && rest_queued == 0)
+    } else if (rc > 0 && w->record_rest > 0 && rest_queued == 0) {
         w->rest_paused_until_ms = clock_mono_ms() + REST_IDLE_MS;
+        /* A claim then says whether they still wait (rest_waiting): the
+         * last of a backlog may be among them, with nothing else to wake
+         * the worker before its poll interval. */
+        if (w->next_claim_ms > w->rest_paused_until_ms)
+            w->next_claim_ms = w->rest_paused_until_ms;
+    }
     if (rc < 0) {
         if (w->record_rest > 0) {
             w->rest_waiting = true;
@@ -544,6 +550,14 @@ static void *worker_main(void *arg)
             timeout = cfg->poll_interval_ms;
         if (w->n_active > 0 && timeout > cfg->lease_s * 1000 / 3)
             timeout = cfg->lease_s * 1000 / 3;
+        /* Claims' leftovers wait, and records go without them for a moment
+         * (REST_IDLE_MS, REST_RETRY_MS): look again when the moment is
+         * over, not at the next poll. They may be all the work there is:
+         * a drain whose last events were left to the queue idled for the
+         * whole poll interval (1 s in the bench's deliver scenario). */
+        if (w->rest_waiting && !w->record_sent && w->rest_paused_until_ms > now &&
+            timeout > w->rest_paused_until_ms - now)
+            timeout = (long)(w->rest_paused_until_ms - now);
         if (stopping)
             timeout = 50;
         /* libcurl may need to run before any socket is ready (a transfer

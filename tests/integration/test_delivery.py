@@ -540,3 +540,46 @@ def test_a_failing_queue_rest_does_not_hold_up_the_attempt_records(tenant, worke
         r.close()
     [parked] = wait_state(tenant, event["id"], "disabled", timeout=15)
     assert parked["attempts"] == []
+
+
+def test_leftovers_are_queued_once_their_endpoint_wants_them_not_at_the_next_poll(
+        tenant, workers, db):
+    """A claim's leftovers (hookd.pending_rest) wait while their endpoint's
+    queue is deep; the worker looks again after REST_IDLE_MS. Broken, it
+    looked again only at its next claim, which an idle worker makes at its
+    poll interval: the end of a bench drain idled for a whole second."""
+    r = Receiver()
+    try:
+        subscribe(tenant, r)
+        with db.cursor() as cur:
+            cur.execute("SELECT id FROM hookd.endpoints WHERE tenant_id = %s AND url = %s",
+                        (tenant.id, r.url()))
+            endpoint = cur.fetchone()[0]
+            # 130 events queued for the endpoint but not due (its queue holds
+            # its depth, 128: it keeps its leftovers compact), and two left
+            # over; none in the outbox.
+            cur.execute("SELECT (hookd.publish(%s, 'order.updated', '{}')).event_id"
+                        " FROM generate_series(1, 132)", (tenant.id,))
+            ids = [row[0] for row in cur.fetchall()]
+            cur.execute("DELETE FROM hookd.pending_events WHERE event_id = ANY (%s)", (ids,))
+            cur.execute("INSERT INTO hookd.deliveries (tenant_id, event_id, endpoint_id, state,"
+                        " next_attempt_at) SELECT %s, e, %s, 'pending', now() + interval '1 hour'"
+                        " FROM unnest(%s::text[]) e", (tenant.id, endpoint, ids[:130]))
+            cur.execute("INSERT INTO hookd.pending_rest (tenant_id, endpoint_id, event_ids)"
+                        " VALUES (%s, %s, %s)", (tenant.id, endpoint, ids[130:]))
+        workers(HOOKD_POLL_INTERVAL_MS=20000, HOOKD_WORKERS=1)
+        def delivered():
+            return sorted(json.loads(x["body"])["id"] for x in list(r.requests)
+                          if json.loads(x["body"])["id"] in ids)
+
+        time.sleep(1)   # it has looked, and left them: the endpoint does not want them
+        assert delivered() == []
+        with db.cursor() as cur:
+            cur.execute("SELECT count(*) FROM hookd.pending_rest WHERE endpoint_id = %s",
+                        (endpoint,))
+            assert cur.fetchone()[0] == 1
+            cur.execute("UPDATE hookd.deliveries SET state = 'delivered'"
+                        " WHERE endpoint_id = %s AND event_id = ANY (%s)", (endpoint, ids[:130]))
+        wait_until(lambda: delivered() == sorted(ids[130:]), timeout=5)  # broken: 20 s
+    finally:
+        r.close()
