@@ -682,23 +682,44 @@ scenario_read() {
     local bare=$BG_PID
     wait_http "http://127.0.0.1:$BARE_PORT/" 10 "$bare" || die "bare_server did not start"
 
-    local c target name url line
+    # The bare server answering fewer requests than hookd means the ceiling
+    # run broke, not that hookd beat it (once: 495 answers in the first
+    # 15 ms of 10 s at 256 connections, then none, and a ratio of 1866 that
+    # read as a PASS): it is restarted and measured again, once.
+    local c target name url line rps hookd_rps attempt
     for c in 32 256; do
         for target in hookd bare; do
-            url=$HOOKD_URL
-            [ "$target" = hookd ] || url=http://127.0.0.1:$BARE_PORT
-            name=read-c$c-$target
-            run_fg "$LOGS/$name-wrk.log" "$LOGS/$name-wrk.log" \
-                wrk -t"$WRK_THREADS" -c"$c" -d"${S}s" --timeout 10s --latency \
-                -s scripts/bench/read.lua "$url" -- "$RUN/read-ids.txt" "$API_KEY" ||
-                die "wrk failed (see $LOGS/$name-wrk.log)"
-            line=$(grep '^BENCH ' "$LOGS/$name-wrk.log") || die "no figures from wrk ($name)"
-            local requests errs dur
-            requests=$(kv requests "$line")
-            errs=$(( $(kv status_errors "$line") + $(kv socket_errors "$line") ))
-            dur=$(kv duration_us "$line")
-            # Only successful answers count.
-            res "read_c$c" "${target}_rps" "$(calc "($requests - $errs) / ($dur / 1000000)")"
+            for attempt in 1 2; do
+                url=$HOOKD_URL
+                [ "$target" = hookd ] || url=http://127.0.0.1:$BARE_PORT
+                name=read-c$c-$target
+                [ "$attempt" = 1 ] || name=$name-again
+                run_fg "$LOGS/$name-wrk.log" "$LOGS/$name-wrk.log" \
+                    wrk -t"$WRK_THREADS" -c"$c" -d"${S}s" --timeout 10s --latency \
+                    -s scripts/bench/read.lua "$url" -- "$RUN/read-ids.txt" "$API_KEY" ||
+                    die "wrk failed (see $LOGS/$name-wrk.log)"
+                line=$(grep '^BENCH ' "$LOGS/$name-wrk.log") || die "no figures from wrk ($name)"
+                local requests errs dur
+                requests=$(kv requests "$line")
+                errs=$(( $(kv status_errors "$line") + $(kv socket_errors "$line") ))
+                dur=$(kv duration_us "$line")
+                # Only successful answers count.
+                rps=$(calc "($requests - $errs) / ($dur / 1000000)")
+                [ "$target" = bare ] || hookd_rps=$rps
+                if [ "$target" = bare ] && [ "$attempt" = 1 ] &&
+                   [ "$(calc "$rps < $hookd_rps" 0)" = 1 ]; then
+                    log "read, $c connections: the bare server answered $rps/s, hookd $hookd_rps/s; restarting it and measuring again"
+                    res "read_c$c" bare_first_rps "$rps"
+                    stop_pid "$bare"
+                    start_bg "read-bare-server-c$c" "$TOOLS/bare_server" -p "$BARE_PORT" \
+                        -t "$HTTP_THREADS" -f "$RUN/read-body.json"
+                    bare=$BG_PID
+                    wait_http "http://127.0.0.1:$BARE_PORT/" 10 "$bare" || die "bare_server did not start"
+                    continue
+                fi
+                break
+            done
+            res "read_c$c" "${target}_rps" "$rps"
             res "read_c$c" "${target}_errors" "$errs"
             res "read_c$c" "${target}_p50_ms" "$(calc "$(kv p50_us "$line") / 1000" 2)"
             res "read_c$c" "${target}_p99_ms" "$(calc "$(kv p99_us "$line") / 1000" 2)"
