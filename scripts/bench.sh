@@ -48,6 +48,7 @@
 #   BENCH_FANOUT_EVENTS      events of the fan-out run (20000; smoke 50): each
 #                            makes BENCH_FANOUT_ENDPOINTS deliveries
 #   BENCH_ISO_EVENTS         backlog of each isolation phase (20000; smoke 300)
+#   BENCH_ISO_ROUNDS         isolation's cycles of four phases (2; smoke 1)
 #   BENCH_ISO_MAX_S          deadline of each isolation phase (3 x BENCH_SECONDS)
 #   BENCH_ISO_DELAY_MS       the slow receiver's delay (10000)
 #   BENCH_RATE               events/s of the latency run (1000)
@@ -74,6 +75,7 @@ SMOKE=${BENCH_SMOKE:-0}
 if [ "$SMOKE" = 1 ]; then
     : "${BENCH_SECONDS:=2}" "${BENCH_BACKLOG:=500}" "${BENCH_FANOUT_EVENTS:=50}"
     : "${BENCH_ISO_EVENTS:=300}" "${BENCH_READ_EVENTS:=500}" "${BENCH_LATENCY_DRAIN_S:=3}"
+    : "${BENCH_ISO_ROUNDS:=1}"
     : "${BENCH_ISO_DELAY_MS:=3000}" "${BENCH_INGEST_ROUNDS:=2}" "${BENCH_INGEST_SECONDS:=1}"
 fi
 S=${BENCH_SECONDS:-10}
@@ -82,6 +84,7 @@ DELIVER_MAX_S=${BENCH_DELIVER_MAX_S:-$((9 * S))}
 FANOUT_ENDPOINTS=${BENCH_FANOUT_ENDPOINTS:-10}
 FANOUT_EVENTS=${BENCH_FANOUT_EVENTS:-20000}
 ISO_EVENTS=${BENCH_ISO_EVENTS:-20000}
+ISO_ROUNDS=${BENCH_ISO_ROUNDS:-2}
 ISO_MAX_S=${BENCH_ISO_MAX_S:-$((3 * S))}
 ISO_DELAY_MS=${BENCH_ISO_DELAY_MS:-10000}
 RATE=${BENCH_RATE:-1000}
@@ -466,8 +469,8 @@ setup_hookd() {
     TENANT=$HOOKD_TENANT_ID
     API_KEY=$HOOKD_API_KEY
     local t
-    for t in bench.read bench.ingest bench.deliver bench.fanout bench.latency bench.iso1 bench.iso2 \
-             bench.iso3 bench.iso4; do
+    for t in bench.read bench.ingest bench.deliver bench.fanout bench.latency \
+             $(seq -f 'bench.iso%g' 1 $((4 * ISO_ROUNDS))); do
         "$HOOKD" event-type add "$t" --description "benchmark" > /dev/null
     done
     HTTP_THREADS=$(setting HOOKD_HTTP_THREADS)
@@ -512,12 +515,15 @@ subscribe_all() {
         FANOUT_URLS+=("$RECV_URL/fanout/$i")
     done
     subscribe bench.latency "$RECV_URL/latency"
-    subscribe bench.iso1 "$RECV_URL/iso/alone"
-    subscribe bench.iso2 "$RECV_URL/iso/beside"
-    subscribe bench.iso2 "$SLOW_URL/iso/slow"
-    subscribe bench.iso3 "$RECV_URL/iso/alone"
-    subscribe bench.iso4 "$RECV_URL/iso/beside"
-    subscribe bench.iso4 "$SLOW_URL/iso/slow"
+    # isolation's types, four per round: alone, beside, beside, alone
+    for ((i = 0; i < 4 * ISO_ROUNDS; i += 4)); do
+        subscribe "bench.iso$((i + 1))" "$RECV_URL/iso/alone"
+        subscribe "bench.iso$((i + 2))" "$RECV_URL/iso/beside"
+        subscribe "bench.iso$((i + 2))" "$SLOW_URL/iso/slow"
+        subscribe "bench.iso$((i + 3))" "$RECV_URL/iso/beside"
+        subscribe "bench.iso$((i + 3))" "$SLOW_URL/iso/slow"
+        subscribe "bench.iso$((i + 4))" "$RECV_URL/iso/alone"
+    done
     stop_pid "$pid"
 }
 
@@ -980,11 +986,11 @@ scenario_latency() {
 }
 
 # 5. Isolation, as backlog drains of ISO_EVENTS events each, measured on
-# the healthy endpoint A alone:
-#   alone   types bench.iso1, bench.iso3: subscribed by A only;
-#   beside  types bench.iso2, bench.iso4: subscribed by A and by B, whose
-#           receiver holds every request ISO_DELAY_MS (10 s) before
-#           answering 204.
+# the healthy endpoint A alone, in ISO_ROUNDS rounds of four phases, each
+# of its own type (round r: bench.iso<4r+1> .. bench.iso<4r+4>):
+#   alone   the first and the last: subscribed by A only;
+#   beside  the two between: subscribed by A and by B, whose receiver holds
+#           every request ISO_DELAY_MS (10 s) before answering 204.
 # A backlog rather than a steady rate, because at a steady rate A's
 # throughput is just the publish rate whenever hookd keeps up; a backlog
 # shows what A gets when it competes with B for workers, transfer slots,
@@ -997,8 +1003,10 @@ scenario_latency() {
 # events and deliveries) weighs on both sides alike: run once each, alone
 # then beside, the beside phase alone paid for the rows of the phase
 # before it (0.83-0.89 where beside then alone gave 0.94, same code). The
-# figure is A's deliveries/s over both phases of a side (iso_alone,
-# iso_beside: their deliveries over their seconds).
+# figure is A's deliveries/s over all phases of a side (iso_alone,
+# iso_beside: their deliveries over their seconds). Two rounds, because a
+# phase lasts 1-2 s and one autovacuum or checkpoint in it moved a single
+# round's ratio by up to 0.1 on this shared machine.
 iso_drain() {
     local scen=$1 type=$2 url=${3:-}
     publish_backlog "$type" "$ISO_EVENTS"
@@ -1014,27 +1022,37 @@ iso_drain() {
     retire "$type"
 }
 
-# iso_side SIDE: the side's figures over its two phases.
+# iso_side SIDE: the side's figures over its phases (SIDE_1 .. SIDE_N,
+# two per round), each phase's rate too (rate_1 .. rate_N).
 iso_side() {
-    local side=$1 a=${1}_1 b=${1}_2 k
-    res "$side" delivered "$(( $(get "$a" delivered) + $(get "$b" delivered) ))"
-    res "$side" expected "$(( $(get "$a" expected) + $(get "$b" expected) ))"
-    res "$side" seconds "$(calc "$(get "$a" seconds) + $(get "$b" seconds)" 3)"
-    res "$side" rate "$(calc "$(get "$side" delivered) / $(get "$side" seconds)")"
-    res "$side" drained "$(( $(get "$a" drained) * $(get "$b" drained) ))"
-    k=$(get "$a" hwm_kb)
-    [ "$(get "$b" hwm_kb)" -le "$k" ] || k=$(get "$b" hwm_kb)
+    local side=$1 n=$((2 * ISO_ROUNDS)) i p delivered=0 expected=0 seconds=0 drained=1 k=0
+    for ((i = 1; i <= n; i++)); do
+        p=${side}_$i
+        delivered=$((delivered + $(get "$p" delivered)))
+        expected=$((expected + $(get "$p" expected)))
+        seconds=$(calc "$seconds + $(get "$p" seconds)" 3)
+        drained=$((drained * $(get "$p" drained)))
+        [ "$(get "$p" hwm_kb)" -le "$k" ] || k=$(get "$p" hwm_kb)
+        res "$side" "rate_$i" "$(get "$p" rate)"
+    done
+    res "$side" delivered "$delivered"
+    res "$side" expected "$expected"
+    res "$side" seconds "$seconds"
+    res "$side" rate "$(calc "$delivered / $seconds")"
+    res "$side" drained "$drained"
     res "$side" hwm_kb "$k"
-    res "$side" rate_1 "$(get "$a" rate)"
-    res "$side" rate_2 "$(get "$b" rate)"
 }
 
 scenario_isolation() {
-    log "isolation: A alone ($ISO_EVENTS events), beside B (whose receiver answers after ${ISO_DELAY_MS} ms) twice, alone again"
-    iso_drain iso_alone_1 bench.iso1
-    iso_drain iso_beside_1 bench.iso2 "$RECV_URL/iso/beside"
-    iso_drain iso_beside_2 bench.iso4 "$RECV_URL/iso/beside"
-    iso_drain iso_alone_2 bench.iso3
+    log "isolation: $ISO_ROUNDS x (A alone ($ISO_EVENTS events), beside B (whose receiver answers after ${ISO_DELAY_MS} ms) twice, alone again)"
+    local r t
+    for ((r = 0; r < ISO_ROUNDS; r++)); do
+        t=$((4 * r))
+        iso_drain "iso_alone_$((2 * r + 1))" "bench.iso$((t + 1))"
+        iso_drain "iso_beside_$((2 * r + 1))" "bench.iso$((t + 2))" "$RECV_URL/iso/beside"
+        iso_drain "iso_beside_$((2 * r + 2))" "bench.iso$((t + 3))" "$RECV_URL/iso/beside"
+        iso_drain "iso_alone_$((2 * r + 2))" "bench.iso$((t + 4))"
+    done
     iso_side iso_alone
     iso_side iso_beside
 }
@@ -1286,7 +1304,7 @@ main() {
     done
     echo "note: fan-out: $FANOUT_EVENTS events x $FANOUT_ENDPOINTS endpoints (BENCH_FANOUT_EVENTS, BENCH_FANOUT_ENDPOINTS)"
     [ "$(val iso_alone drained)" = 1 ] && [ "$(val iso_beside drained)" = 1 ] ||
-        echo "note: isolation phases stopped at their ${ISO_MAX_S}s deadline: A got $(val iso_alone delivered) alone, $(val iso_beside delivered) beside B (of $((2 * ISO_EVENTS)) each, over two phases)"
+        echo "note: isolation phases stopped at their ${ISO_MAX_S}s deadline: A got $(val iso_alone delivered) alone, $(val iso_beside delivered) beside B (of $((2 * ISO_ROUNDS * ISO_EVENTS)) each, over $((2 * ISO_ROUNDS)) phases)"
     echo "note: latency publisher: $(val latency publisher_late) of $(val latency published) requests started > 1 ms late (counted in the latency)"
     echo "note: hookd logged $HOOKD_WARNINGS warning/error lines (per process in $RESULTS, section hookd_logs)"
     echo "results: $RESULTS   logs: $LOGS   took $((SECONDS - t_start)) s"
