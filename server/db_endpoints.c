@@ -118,13 +118,11 @@ static const struct db_stmt stmt_configure = {
     "                            ELSE nullif($3, '')::int END,"
     "       rate_limit = CASE WHEN $4::text IS NULL THEN rate_limit"
     "                         ELSE nullif($4, '')::double precision END,"
-    /* a new rate limit starts with a full bucket; anything else keeps it */
-    "       rate_tokens = CASE WHEN $4::text IS NULL"
-    "                            OR nullif($4, '')::double precision IS NOT DISTINCT FROM rate_limit"
-    "                          THEN rate_tokens END,"
-    "       rate_updated = CASE WHEN $4::text IS NULL"
-    "                             OR nullif($4, '')::double precision IS NOT DISTINCT FROM rate_limit"
-    "                           THEN rate_updated END,"
+    /* the bucket as it is, unless the rate limit changes: then no row,
+     * both NULL, a full bucket */
+    "       (rate_tokens, rate_updated) = (SELECT rate_tokens, rate_updated"
+    "          WHERE $4::text IS NULL"
+    "             OR nullif($4, '')::double precision IS NOT DISTINCT FROM rate_limit),"
     "       sign_v1a = CASE WHEN $5::text IS NULL THEN sign_v1a"
     "                       ELSE nullif($5, '')::boolean END"
     " WHERE tenant_id = $1 AND url = $2"
