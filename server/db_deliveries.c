@@ -294,9 +294,13 @@ int db_deliveries_release(struct db_conn *conn, const char *claim_id, const int6
                           err);
 }
 
+/* The event is held (FOR KEY SHARE) from before the deliveries are written
+ * until they commit: no foreign key keeps a delivery's event any more, and
+ * hookd.event_delete_unsent waits for the lock before it looks for them. */
 static const struct db_stmt stmt_redeliver = {
     "deliveries_redeliver",
-    "WITH ev AS (SELECT tenant_id, id FROM hookd.events WHERE tenant_id = $1 AND id = $2),"
+    "WITH ev AS (SELECT tenant_id, id FROM hookd.events WHERE tenant_id = $1 AND id = $2"
+    "            FOR KEY SHARE),"
     " t AS ("
     "  SELECT e.tenant_id, e.id, CASE WHEN e.state = 'active' THEN 'pending' ELSE 'disabled' END"
     "         AS state"

@@ -57,23 +57,17 @@ static const struct db_stmt stmt_insert_batch = {
     " SELECT e.tenant_id, e.id, e.type, e.version, $5::timestamptz, e.body"
     "   FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $6::text[])"
     "        AS e(tenant_id, id, type, version, body)"
-    " RETURNING tenant_id, id)"
-    " INSERT INTO hookd.pending_events (tenant_id, event_id)"
-    " SELECT s.tenant_id, s.id FROM stored s, settings",
+    " RETURNING tenant_id, id, type, occurred)"
+    " INSERT INTO hookd.pending_events (tenant_id, event_id, type, occurred)"
+    " SELECT s.tenant_id, s.id, s.type, s.occurred FROM stored s, settings",
     6
 };
 static const struct db_stmt stmt_get = {
     "events_get", "SELECT body FROM hookd.events WHERE tenant_id = $1 AND id = $2", 2
 };
+/* db/functions/event_delete_unsent.sql says why it locks the event first. */
 static const struct db_stmt stmt_delete_unsent = {
-    "events_delete_unsent",
-    "DELETE FROM hookd.events e WHERE e.tenant_id = $1 AND e.id = $2"
-    " AND NOT EXISTS (SELECT 1 FROM hookd.pending_events p"
-    "                  WHERE p.tenant_id = e.tenant_id AND p.event_id = e.id)"
-    " AND NOT EXISTS (SELECT 1 FROM hookd.event_leftovers(e.tenant_id, e.id, e.occurred))"
-    " AND NOT EXISTS (SELECT 1 FROM hookd.deliveries d"
-    "                  WHERE d.tenant_id = e.tenant_id AND d.event_id = e.id)",
-    2
+    "events_delete_unsent", "SELECT hookd.event_delete_unsent($1, $2)", 2
 };
 /* An event's deliveries with their attempts, then the deliveries claims
  * left to be queued (hookd.pending_rest, one row per claim and endpoint):

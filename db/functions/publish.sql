@@ -70,7 +70,8 @@ BEGIN
                 CASE WHEN p_idempotency_key IS NULL THEN NULL ELSE v_hash END)
         ON CONFLICT (tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING;
         IF FOUND THEN
-            INSERT INTO hookd.pending_events (tenant_id, event_id) VALUES (p_tenant_id, v_id);
+            INSERT INTO hookd.pending_events (tenant_id, event_id, type, occurred)
+                VALUES (p_tenant_id, v_id, p_type, v_occurred);
             RETURN QUERY SELECT v_id, v_body, false, NULL::text;
             RETURN;
         END IF;

@@ -59,10 +59,10 @@ BEGIN
                || ',"version":' || to_json(k.version)::text
                || ',"data":' || k.data::text || '}'
           FROM checked k WHERE k.refusal IS NULL
-        RETURNING tenant_id, id, body),
+        RETURNING tenant_id, id, type, occurred, body),
     queued AS (
-        INSERT INTO hookd.pending_events (tenant_id, event_id)
-        SELECT s.tenant_id, s.id FROM stored s)
+        INSERT INTO hookd.pending_events (tenant_id, event_id, type, occurred)
+        SELECT s.tenant_id, s.id, s.type, s.occurred FROM stored s)
     SELECT k.n, s.body, false, k.refusal
       FROM checked k LEFT JOIN stored s ON s.tenant_id = k.tenant_id AND s.id = k.id;
 

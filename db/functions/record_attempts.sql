@@ -31,10 +31,9 @@
 --   names both unique keys of hookd.deliveries: the primary key alone could
 --   tie with the (tenant_id, event_id, endpoint_id) index on statistics of
 --   a one-row table, and the plan kept walked the tenant's deliveries (see
---   the probe below); and PostgreSQL's key checks of the attempt rows
---   (which it plans on (tenant_id, id) alone, and can tie the same way)
---   are planned afresh while the table's statistics describe fewer than
---   1,000 rows (see the attempts' insert below);
+--   the probe below). PostgreSQL's key checks of the attempt rows, which
+--   could tie the same way and were planned afresh on a small table for
+--   it, went with the foreign key (0023_lighter_delivery_writes.sql);
 -- * a batch of successes at healthy endpoints (the common case) skips the
 --   health statements: nothing in them would change. A success at an
 --   endpoint with a failure streak, an open circuit or a first failure
@@ -73,7 +72,6 @@ DECLARE
     v_off_ids      bigint[];
     v_more_tenants bigint[];
     v_more_ids     bigint[];
-    v_checks_afresh boolean; -- plan the attempts' key checks afresh (a small table's statistics)
 BEGIN
     SELECT array_agg(x.tenant_id), array_agg(x.id), array_agg(x.event_id), array_agg(x.endpoint_id),
            array_agg(x.number), array_agg(x.started_ms), array_agg(x.duration_ms),
@@ -151,21 +149,6 @@ BEGIN
 
     -- ...so they take their outcome by ctid (a TID scan: the plan has no
     -- other way to the rows), and their attempts are inserted.
-    --
-    -- Each attempt row's foreign key is checked by PostgreSQL's own query on
-    -- (tenant_id, id), on a plan the connection keeps (generic, as every
-    -- plan in this function). Made while hookd.deliveries was estimated at
-    -- one row, it ties with the (tenant_id, event_id, endpoint_id) index as
-    -- the probe above did, and took it: 452 buffers read per attempt row
-    -- instead of 3 once the tenant had 20,000 deliveries. So while the
-    -- statistics describe fewer than 1,000 rows, this statement and its
-    -- checks are planned afresh, on the table's current size; the plan kept
-    -- is made once they describe more, and takes the primary key.
-    SELECT c.reltuples BETWEEN 0 AND 999 INTO v_checks_afresh
-      FROM pg_class c WHERE c.oid = 'hookd.deliveries'::regclass;
-    IF v_checks_afresh THEN
-        PERFORM set_config('plan_cache_mode', 'force_custom_plan', true);
-    END IF;
     WITH u AS (
         UPDATE hookd.deliveries d
            SET state = v_states[k.i], attempt_count = v_numbers[k.i],
@@ -184,9 +167,6 @@ BEGIN
           FROM u
         RETURNING delivery_id)
     SELECT coalesce(array_agg(a.delivery_id), '{}') INTO v_written FROM a;
-    IF v_checks_afresh THEN
-        PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
-    END IF;
 
     IF NOT v_health THEN
         RETURN cardinality(v_written);

@@ -1038,3 +1038,139 @@ def test_the_claim_returns_the_signing_key_only_where_v1a_is_signed(tenant, rece
                             for r in rows if r["endpoint_id"] == id_ and r["signing_key_hex"]}
         assert record(db, claim_id, [outcome(r, "pending", 500) for r in rows]) == 3
     assert signed == {False: {"on"}, True: {"default", "on"}, None: {"default", "on"}}
+
+
+# ---- the outbox carries each event's type and time (0023_lighter_delivery_writes.sql) ---------
+
+def test_every_publish_path_writes_the_events_type_and_time_into_its_outbox_row(tenant, db):
+    """The claim takes an event's type and occurred from its outbox row, so
+    every writer of the outbox must put them there: the API's batches
+    (keyless, and keyed through hookd.publish_batch) and the SQL functions
+    (hookd.publish, hookd.publish_batch with and without keys)."""
+    ids = []
+    r = tenant.post_json("/events", {"type": "order.updated", "data": {"n": 1}})
+    assert r.status == 201, r
+    ids.append(r.json()["data"]["id"])
+    r = tenant.post_json("/events", {"type": "product.created", "data": {"n": 2}},
+                         {"Idempotency-Key": "outbox-" + str(uuid.uuid4())})
+    assert r.status == 201, r
+    ids.append(r.json()["data"]["id"])
+    with db.cursor() as cur:
+        cur.execute("SELECT (hookd.publish(%s, 'order.updated', '{\"n\":3}')).event_id", (tenant.id,))
+        ids.append(cur.fetchone()[0])
+        cur.execute("SELECT event_body::json->>'id' FROM hookd.publish_batch(%s::bigint[], %s::text[], %s::text[],"
+                    " %s::text[], %s::text[], %s::text[]) ORDER BY ord",
+                    ([tenant.id] * 2, ["order.updated", "product.created"], ['{"n":4}', '{"n":5}'],
+                     [None, None], [None, "outbox-" + str(uuid.uuid4())], [None, None]))
+        ids.extend(row[0] for row in cur.fetchall())
+        cur.execute("SELECT e.id, o.type = e.type AND o.occurred = e.occurred"
+                    "  FROM hookd.events e LEFT JOIN hookd.pending_events o"
+                    "    ON o.tenant_id = e.tenant_id AND o.event_id = e.id"
+                    " WHERE e.tenant_id = %s AND e.id = ANY (%s)", (tenant.id, ids))
+        got = dict(cur.fetchall())
+    assert len(ids) == 5 and got == {i: True for i in ids}, got
+
+
+def event_lookups(nodes):
+    """The executions of step 1's lookup of events (auto_explain with
+    log_analyze): the loops of its scans of hookd.events."""
+    return sum(n.get("Actual Loops", 0) for q, n in nodes
+               if "WITH ev AS MATERIALIZED" in q and n.get("Relation Name") == "events")
+
+
+def test_an_outbox_row_without_the_events_type_is_claimed_by_its_event(tenant, receiver, db):
+    """An outbox row written by a hookd older than 0023 has no type or
+    occurred: its event is looked up, and its deliveries are born claimed or
+    left to queue_rest with the event's own time, as a row that carries them.
+    A row that carries them is not looked up at all. In one transaction that
+    is rolled back, so no worker sees any of it."""
+    fine = subscribe(db, tenant, receiver, path="/fine")
+    gone = subscribe(db, tenant, receiver, path="/gone")
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET state = 'disabled' WHERE id = %s", (gone,))
+    events = publish_only(db, tenant, 3)
+    conn = psycopg2.connect(DATABASE_URL)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("UPDATE hookd.pending_events SET type = NULL, occurred = NULL"
+                        " WHERE event_id = ANY (%s)", (events[1:],))
+            lookups = []
+
+            def claim_all(cur):
+                cur.execute("SET auto_explain.log_analyze = on")
+                rows, closing = claim(conn, str(uuid.uuid4()), fan_out=1000)
+                lookups.append(rows)
+
+            nodes = explained(conn, claim_all)
+            rows = lookups[0]
+            assert sorted((r["event_id"], r["endpoint_id"]) for r in mine(rows, tenant)) == \
+                sorted((e, fine) for e in events)
+            assert event_lookups(nodes) == 2, "only the two rows without a type are looked up"
+            cur.execute("SELECT r.first_occurred, r.last_occurred, o.first, o.last"
+                        "  FROM hookd.pending_rest r,"
+                        "       (SELECT min(occurred) AS first, max(occurred) AS last"
+                        "          FROM hookd.events WHERE id = ANY (%s)) o"
+                        " WHERE r.endpoint_id = %s AND r.event_ids = %s::text[]", (events, gone, events))
+            first, last, want_first, want_last = cur.fetchone()
+            assert (first, last) == (want_first, want_last), "the leftovers carry the events' times"
+            assert outbox(conn, events) == 0
+    finally:
+        conn.rollback()
+        conn.close()
+
+
+def wait_for_lock(db, pid):
+    """Until backend pid waits for a lock."""
+    deadline = time.monotonic() + 10
+    while one(db, "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", pid) != ("Lock",):
+        assert time.monotonic() < deadline, "the delete never waited for the lock"
+        time.sleep(0.01)
+
+
+@pytest.mark.parametrize("outcome_", ["committed", "rolled back"])
+def test_an_unsent_events_delete_waits_for_a_redelivery_that_holds_it(tenant, receiver, db,
+                                                                      outcome_):
+    """hookd.event_delete_unsent (a subscribe whose test POST failed) deletes
+    the test event only while nothing refers to it. No foreign key keeps a
+    delivery's event since 0023: a redelivery holds the event's key-share
+    lock from before its insert to its commit, and the delete waits for it,
+    then looks afresh. Broken if the delete looks before it has the lock: it
+    deletes the event of the delivery just committed."""
+    endpoint = subscribe(db, tenant, receiver)
+    event_id = "EVunsent" + uuid.uuid4().hex[:12]
+    with db.cursor() as cur:
+        cur.execute("INSERT INTO hookd.events (tenant_id, id, type, version, occurred, body)"
+                    " VALUES (%s, %s, 'webhook.test', '1.0.0', now(), '{}')", (tenant.id, event_id))
+    redelivery = psycopg2.connect(DATABASE_URL)
+    deleter = psycopg2.connect(DATABASE_URL)
+    deleter.autocommit = True
+    result = []
+    try:
+        with redelivery.cursor() as cur:
+            cur.execute("SELECT 1 FROM hookd.events WHERE tenant_id = %s AND id = %s FOR KEY SHARE",
+                        (tenant.id, event_id))
+            cur.execute("INSERT INTO hookd.deliveries (tenant_id, event_id, endpoint_id, state)"
+                        " VALUES (%s, %s, %s, 'pending')", (tenant.id, event_id, endpoint))
+
+        def delete():
+            with deleter.cursor() as cur:
+                cur.execute("SELECT hookd.event_delete_unsent(%s, %s)", (tenant.id, event_id))
+                result.append(cur.fetchone()[0])
+
+        thread = threading.Thread(target=delete)
+        thread.start()
+        wait_for_lock(db, deleter.get_backend_pid())
+        redelivery.commit() if outcome_ == "committed" else redelivery.rollback()
+        thread.join(10)
+        assert not thread.is_alive()
+    finally:
+        redelivery.close()
+        deleter.close()
+    kept = one(db, "SELECT count(*) FROM hookd.events WHERE tenant_id = %s AND id = %s",
+               tenant.id, event_id)[0]
+    delivered = one(db, "SELECT count(*) FROM hookd.deliveries WHERE tenant_id = %s"
+                    " AND event_id = %s", tenant.id, event_id)[0]
+    if outcome_ == "committed":
+        assert (result, kept, delivered) == ([False], 1, 1), "the delivery keeps its event"
+    else:
+        assert (result, kept, delivered) == ([True], 0, 0), "with nothing left, it is deleted"
