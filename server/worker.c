@@ -517,6 +517,14 @@ static void *worker_main(void *arg)
         if (stopping)
             send_queue_give_back_all(w->sendq);
         give_back(w);
+        /* The next claim goes out before the transfers start, so that the
+         * database works on it meanwhile: starting a claim's deliveries
+         * (signing, handing them to libcurl) had kept an endpoint's serial
+         * claims a third idle. Not while a failure waits to be recorded:
+         * then the claim goes after the record (below). */
+        if (!stopping && !w->claiming && all_delivered(w->done, w->n_done) &&
+            all_delivered(w->recording, w->n_recording) && claim_due(w))
+            send_claim(w);
         /* Each endpoint's waiting deliveries fill its free slots. */
         if (start_ready(w) > 0)
             curl_multi_perform(w->multi, &running);
@@ -530,7 +538,7 @@ static void *worker_main(void *arg)
             write_records(w);
         if (!stopping) {
             if (!w->claiming && claim_due(w))
-                send_claim(w); /* answered while the requests run */
+                send_claim(w); /* after a failure's record; answered while the requests run */
         } else if (deadline == 0) {
             deadline = clock_mono_ms() + cfg->shutdown_timeout_s * 1000;
         }
