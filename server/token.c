@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 #include <string.h>
+#include <time.h>
 
 static const char base62[] =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -39,9 +40,22 @@ void token_new(char *out, const char *prefix, size_t body_len)
     token_base62(out + plen, body_len);
 }
 
+void token_event_id_at(char out[TOKEN_ID_LEN + 1], uint64_t unix_ms)
+{
+    out[0] = 'E';
+    out[1] = 'V';
+    for (int i = TOKEN_EVENT_TIME_LEN; i > 0; i--) {
+        out[1 + i] = base62[unix_ms % 62];
+        unix_ms /= 62;
+    }
+    token_base62(out + 2 + TOKEN_EVENT_TIME_LEN, TOKEN_ID_LEN - 2 - TOKEN_EVENT_TIME_LEN);
+}
+
 void token_event_id(char out[TOKEN_ID_LEN + 1])
 {
-    token_new(out, "EV", TOKEN_ID_LEN - 2);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    token_event_id_at(out, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000);
 }
 
 void token_subscription_id(char out[TOKEN_ID_LEN + 1])

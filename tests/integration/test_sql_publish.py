@@ -4,6 +4,7 @@ does (the API calls it), so these tests check the SQL-only parts: rollback,
 commit, ids, errors."""
 import json
 import re
+import time
 
 import psycopg2
 import pytest
@@ -73,3 +74,38 @@ def test_sql_generated_ids_are_well_formed(producer):
         ids = [row[0] for row in cur.fetchall()]
     assert all(re.match(r"^EV[0-9A-Za-z]{18}$", i) for i in ids)
     assert len(set(ids)) == 200
+
+
+BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def id_time_ms(event_id):
+    """The Unix milliseconds an event id starts with (its 8 characters after EV)."""
+    ms = 0
+    for c in event_id[2:10]:
+        ms = ms * 62 + BASE62.index(c)
+    return ms
+
+
+def test_event_ids_start_with_their_time_so_that_later_ones_sort_later(tenant, producer):
+    """Ids from SQL (hookd.new_event_id) and from the API carry the time they
+    were made, in milliseconds, then 10 random characters: ids made later
+    sort later (a new event's index entries go to the end of the index)."""
+    ids = []
+    with producer.cursor() as cur:
+        for _ in range(3):
+            cur.execute("SELECT hookd.new_event_id(),"
+                        "       floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint")
+            ids.append(cur.fetchone())
+            time.sleep(0.003)
+        r = tenant.post_json("/events", {"type": "order.updated", "data": {"n": 1}})
+        assert r.status == 201, r
+        api_id = r.json()["data"]["id"]
+        cur.execute("SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint")
+        after_api = cur.fetchone()[0]
+    for event_id, now_ms in ids:
+        assert now_ms - 1000 <= id_time_ms(event_id) <= now_ms, (event_id, now_ms)
+    assert ids[-1][1] - 1000 <= id_time_ms(api_id) <= after_api + 1000, (api_id, after_api)
+    made = [i for i, _ in ids] + [api_id]
+    assert sorted(made, key=lambda i: i.encode()) == made, "in the order they were made"
+    assert len({i[10:] for i in made}) == len(made), "each with random characters of its own"

@@ -1,13 +1,15 @@
 /* test_token.c - protects token.c, the identifiers and credentials hookd
  * hands out: the documented prefix and length of event ids, subscription
  * ids, API keys and passphrases, base62 bodies, fresh randomness on every
- * call, and token_hash, the BLAKE2b-256 under which API keys are stored
+ * call, event ids that start with their time (so that later ones sort
+ * later), and token_hash, the BLAKE2b-256 under which API keys are stored
  * (checked against b2sum -l 256 / Python's hashlib.blake2b). */
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "token.h"
 #include "rows.h"
@@ -112,6 +114,76 @@ static void test_uniform(void **state)
     }
 }
 
+/* ---- event ids: the time first ----------------------------------------- */
+
+struct time_case {
+    uint64_t unix_ms;
+    const char *time;        /* the 8 characters after EV (Python: base62 of unix_ms) */
+};
+
+/* In increasing order of unix_ms. */
+static const struct time_case time_cases[] = {
+    { 0, "00000000" },
+    { 1, "00000001" },
+    { 61, "0000000z" },
+    { 62, "00000010" },
+    { 3843, "000000zz" },
+    { 1795000000000, "0VbK14RE" },
+    { 1795000000001, "0VbK14RF" },
+    { 218340105584895, "zzzzzzzz" },   /* 62^8 - 1 */
+};
+
+static void test_event_id_time(void **state)
+{
+    const struct time_case *c = *state;
+    char a[TOKEN_ID_LEN + 2], b[TOKEN_ID_LEN + 2];
+    a[TOKEN_ID_LEN + 1] = '#';
+    token_event_id_at(a, c->unix_ms);
+    token_event_id_at(b, c->unix_ms);
+    assert_int_equal(a[TOKEN_ID_LEN + 1], '#');
+    assert_int_equal(strlen(a), TOKEN_ID_LEN);
+    assert_memory_equal(a, "EV", 2);
+    assert_memory_equal(a + 2, c->time, TOKEN_EVENT_TIME_LEN);
+    for (size_t i = 2; i < TOKEN_ID_LEN; i++) {
+        if (!is_base62(a[i]))
+            fail_msg("%s: '%c' at %zu is not base62", a, a[i], i);
+    }
+    assert_string_not_equal(a + 2 + TOKEN_EVENT_TIME_LEN, b + 2 + TOKEN_EVENT_TIME_LEN);
+}
+
+/* An id made later sorts later (byte order, as in a C-collated index),
+ * whatever the random characters, which repeat 200 times per pair. */
+static void test_event_id_order(void **state)
+{
+    (void)state;
+    for (size_t i = 1; i < ROWS_COUNT(time_cases); i++) {
+        for (int round = 0; round < 200; round++) {
+            char early[TOKEN_ID_LEN + 1], late[TOKEN_ID_LEN + 1];
+            token_event_id_at(early, time_cases[i - 1].unix_ms);
+            token_event_id_at(late, time_cases[i].unix_ms);
+            if (strcmp(early, late) >= 0)
+                fail_msg("%s (%llu ms) does not sort before %s (%llu ms)", early,
+                         (unsigned long long)time_cases[i - 1].unix_ms, late,
+                         (unsigned long long)time_cases[i].unix_ms);
+        }
+    }
+}
+
+/* token_event_id takes the realtime clock. */
+static void test_event_id_now(void **state)
+{
+    (void)state;
+    struct timespec before, after;
+    char id[TOKEN_ID_LEN + 1], low[TOKEN_ID_LEN + 1], high[TOKEN_ID_LEN + 1];
+    clock_gettime(CLOCK_REALTIME, &before);
+    token_event_id(id);
+    clock_gettime(CLOCK_REALTIME, &after);
+    token_event_id_at(low, (uint64_t)before.tv_sec * 1000 + (uint64_t)before.tv_nsec / 1000000);
+    token_event_id_at(high, (uint64_t)after.tv_sec * 1000 + (uint64_t)after.tv_nsec / 1000000);
+    assert_true(memcmp(low, id, 2 + TOKEN_EVENT_TIME_LEN) <= 0);
+    assert_true(memcmp(id, high, 2 + TOKEN_EVENT_TIME_LEN) <= 0);
+}
+
 /* ---- token_hash -------------------------------------------------------- */
 
 struct hash_case {
@@ -168,6 +240,11 @@ int main(void)
         rows_add(test_random, &gen_cases[i], "%s: random", gen_cases[i].what);
     }
     rows_add(test_uniform, NULL, "token_base62: every character equally likely");
+    for (size_t i = 0; i < ROWS_COUNT(time_cases); i++)
+        rows_add(test_event_id_time, &time_cases[i], "event id at %llu ms: EV%s + 10 random",
+                 (unsigned long long)time_cases[i].unix_ms, time_cases[i].time);
+    rows_add(test_event_id_order, NULL, "event ids made later sort later");
+    rows_add(test_event_id_now, NULL, "token_event_id: the realtime clock's milliseconds");
     for (size_t i = 0; i < ROWS_COUNT(hash_cases); i++)
         rows_add(test_hash_vector, &hash_cases[i], "token_hash \"%s\"", hash_cases[i].key);
     rows_add(test_hash_properties, NULL, "token_hash deterministic, key-sensitive");
