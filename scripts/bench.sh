@@ -1010,7 +1010,11 @@ iso_drain() {
     local scen=$1 type=$2 url=${3:-}
     publish_backlog "$type" "$ISO_EVENTS"
     curl -fsS -o /dev/null "$SLOW_URL/reset"
+    # With BENCH_PG_STATS=1, each phase's drain has its own NAME-pg.txt
+    # (isolation-pg.txt then holds the last phase's, and what followed it).
+    pg_stats_reset
     drain_backlog "$scen" "$type" "$ISO_EVENTS" "$ISO_MAX_S" ${url:+"$url"}
+    pg_stats_dump "$scen"
     if [ -n "$url" ]; then
         local slow
         slow=$(curl -fsS "$SLOW_URL/stats")
