@@ -60,7 +60,8 @@
 #   BENCH_KEEP_DB=1          leave the cluster running afterwards (for a look)
 #   BENCH_PG_STATS=1         load pg_stat_statements and write what the
 #                            database did in each scenario (statements,
-#                            table scans) to build/bench/logs-*/NAME-pg.txt
+#                            table scans) to build/bench/logs-*/NAME-pg.txt,
+#                            and in each isolation phase (iso_alone_1-pg.txt...)
 #   BENCH_SCENARIOS          which to run (all: "read ingest deliver fanout
 #                            latency isolation"), e.g. when profiling one
 #   HOOKD_*                  passed to hookd as usual (workers, limits, ...);
