@@ -572,24 +572,28 @@ BEGIN
         USING v_pick_tenants, v_pick_ids, p_claim_id, p_lease_s;
     END IF;
 
-    -- Step 7: rate-limited endpoints pay one token per claimed delivery;
-    -- every claimed delivery is returned with what sending it needs (each
-    -- row by its full key: LATERAL probes with LIMIT).
+    -- Step 7: rate-limited endpoints pay one token per claimed delivery
+    -- (a statement run only when one of the endpoints locked, which are
+    -- those of every claimed delivery, has a rate limit: a room below
+    -- int's maximum); every claimed delivery is returned with what sending
+    -- it needs (each row by its full key: LATERAL probes with LIMIT).
     IF v_pick_ids IS NOT NULL OR cardinality(v_born_ids) > 0 THEN
-        WITH c AS (
-            SELECT * FROM unnest(coalesce(v_pick_tenants, '{}'), coalesce(v_pick_endpoints, '{}'))
-                          AS k(tenant_id, endpoint_id)
-            UNION ALL
-            SELECT * FROM unnest(v_born_tenants, v_born_endpoints) AS k(tenant_id, endpoint_id))
-        UPDATE hookd.endpoints e
-           SET rate_tokens = least(greatest(coalesce(e.rate_limit, p_rate_limit), 1),
-                 coalesce(e.rate_tokens, greatest(coalesce(e.rate_limit, p_rate_limit), 1))
-                 + greatest(extract(epoch FROM now() - coalesce(e.rate_updated, now())), 0)
-                   * coalesce(e.rate_limit, p_rate_limit)) - k.n,
-               rate_updated = greatest(now(), coalesce(e.rate_updated, now()))
-          FROM (SELECT c.tenant_id, c.endpoint_id, count(*) AS n FROM c GROUP BY 1, 2) k
-         WHERE e.tenant_id = k.tenant_id AND e.id = k.endpoint_id
-           AND coalesce(e.rate_limit, p_rate_limit) > 0;
+        IF 2147483647 > ANY (v_rate_rooms) THEN
+            WITH c AS (
+                SELECT * FROM unnest(coalesce(v_pick_tenants, '{}'), coalesce(v_pick_endpoints, '{}'))
+                              AS k(tenant_id, endpoint_id)
+                UNION ALL
+                SELECT * FROM unnest(v_born_tenants, v_born_endpoints) AS k(tenant_id, endpoint_id))
+            UPDATE hookd.endpoints e
+               SET rate_tokens = least(greatest(coalesce(e.rate_limit, p_rate_limit), 1),
+                     coalesce(e.rate_tokens, greatest(coalesce(e.rate_limit, p_rate_limit), 1))
+                     + greatest(extract(epoch FROM now() - coalesce(e.rate_updated, now())), 0)
+                       * coalesce(e.rate_limit, p_rate_limit)) - k.n,
+                   rate_updated = greatest(now(), coalesce(e.rate_updated, now()))
+              FROM (SELECT c.tenant_id, c.endpoint_id, count(*) AS n FROM c GROUP BY 1, 2) k
+             WHERE e.tenant_id = k.tenant_id AND e.id = k.endpoint_id
+               AND coalesce(e.rate_limit, p_rate_limit) > 0;
+        END IF;
 
         RETURN QUERY
         SELECT c.tenant_id, c.id, c.endpoint_id, c.event_id, c.attempt, en.url, ev.body,

@@ -192,6 +192,35 @@ def test_claim_pays_rate_limit_tokens(tenant, receiver, db):
     assert mine(again, tenant) == []
 
 
+@pytest.mark.parametrize("limit, path", [("endpoint", "queue"), ("endpoint", "outbox"),
+                                         ("server", "queue"), ("server", "outbox")])
+def test_a_claim_pays_tokens_at_its_rate_limited_endpoints_only(tenant, receiver, db, limit, path):
+    """The tokens are paid by a statement run only when an endpoint the
+    claim locked has a rate limit, its own or the server's (p_rate_limit),
+    whether the deliveries come from the queue or are born claimed. Broken
+    if the test of that looks at one endpoint only, or at the endpoints'
+    own limits only."""
+    free = subscribe(db, tenant, receiver, path="/free")
+    limited = subscribe(db, tenant, receiver, path="/limited")
+    with db.cursor() as cur:
+        cur.execute("UPDATE hookd.endpoints SET rate_limit = 0 WHERE id = %s", (free,))
+        if limit == "endpoint":
+            cur.execute("UPDATE hookd.endpoints SET rate_limit = 5 WHERE id = %s", (limited,))
+    if path == "queue":
+        publish(db, tenant, 3)
+    else:
+        publish_only(db, tenant, 3)
+    rows, _ = claim(db, str(uuid.uuid4()), rate=5 if limit == "server" else 0,
+                    fan_out=1000 if path == "outbox" else 0)
+    got = mine(rows, tenant)
+    assert sorted(r["endpoint_id"] for r in got) == sorted([free] * 3 + [limited] * 3)
+    tokens = dict((e, one(db, "SELECT rate_tokens FROM hookd.endpoints WHERE id = %s", e)[0])
+                  for e in (free, limited))
+    assert tokens[free] is None, "an endpoint without a limit (rate_limit 0) pays nothing"
+    assert tokens[limited] is not None and 1.9 < tokens[limited] <= 2.1, \
+        "5 tokens less the 3 claimed (and what refilled meanwhile)"
+
+
 def test_claim_with_no_room_returns_only_the_closing_row(db):
     rows, closing = claim(db, str(uuid.uuid4()), limit=0)
     assert rows == []
