@@ -409,6 +409,13 @@ static void finish_record(struct worker *w, bool wait)
     w->n_recording = 0;
 }
 
+/* The loop's timeout, shortened to wake it at due, when due is still
+ * ahead. */
+static long wake_by(long timeout, int64_t due, int64_t now)
+{
+    return due > now && due - now < timeout ? (long)(due - now) : timeout;
+}
+
 /* Whether the finished attempts wait for more (RECORD_BATCH). */
 static bool record_lingers(const struct worker *w)
 {
@@ -583,17 +590,14 @@ static void *worker_main(void *arg)
          * over, not at the next poll. They may be all the work there is:
          * a drain whose last events were left to the queue idled for the
          * whole poll interval (1 s in the bench's deliver scenario). */
-        if (w->rest_waiting && !w->record_sent && w->rest_paused_until_ms > now &&
-            timeout > w->rest_paused_until_ms - now)
-            timeout = (long)(w->rest_paused_until_ms - now);
+        if (w->rest_waiting && !w->record_sent)
+            timeout = wake_by(timeout, w->rest_paused_until_ms, now);
         /* Finished attempts waiting for more (RECORD_LINGER_MS) go when
-         * the wait is over. */
-        if (w->n_done > 0 && !w->record_sent) {
-            int64_t due = w->done_since_ms + RECORD_LINGER_MS;
-            long wait = due > now ? (long)(due - now) : 0;
-            if (wait < timeout)
-                timeout = wait;
-        }
+         * the wait is over. Once it is, the record was tried this round:
+         * if it could not go (the database is away), it is tried again at
+         * the usual pace, not at once and over and over. */
+        if (w->n_done > 0 && !w->record_sent)
+            timeout = wake_by(timeout, w->done_since_ms + RECORD_LINGER_MS, now);
         if (stopping)
             timeout = 50;
         /* libcurl may need to run before any socket is ready (a transfer

@@ -408,6 +408,19 @@ def test_new_events_wake_idle_workers_at_once(tenant, receiver, workers):
     assert got["at"] - sent < 2.0
 
 
+def test_a_lone_success_is_on_record_at_once_not_at_the_next_poll(tenant, receiver, workers):
+    """A record of successes waits for more (64 attempts, or 5 ms after the
+    first, RECORD_LINGER_MS); the worker wakes when the wait is over.
+    Broken, a lone success stayed off the record until something else woke
+    the worker: its next claim, at its poll interval (20 s here)."""
+    subscribe(tenant, receiver)
+    workers(HOOKD_POLL_INTERVAL_MS=20000, HOOKD_WORKERS=1)
+    time.sleep(0.5)  # the worker is idle now
+    for _ in range(3):
+        event = tenant.publish().json()["data"]["id"]
+        wait_state(tenant, event, "delivered", timeout=3)
+
+
 def test_sigterm_lets_running_deliveries_finish(tenant, workers):
     r = Receiver(answers=[Answer(204), Answer(204, delay=1.5)])
     try:

@@ -174,7 +174,11 @@ def test_endless_and_trickling_answers_are_cut_off(tenant, workers):
 def test_an_attempt_that_ends_while_the_database_is_down_is_recorded_when_it_returns(cluster):
     """The worker's record fails (on sending or on reading its answer): the
     attempt is kept and written once the database is back, and the
-    delivery is not sent again (its lease still holds)."""
+    delivery is not sent again (its lease still holds). Meanwhile the
+    worker tries again at its usual pace (the poll interval, 100 ms here),
+    not in a busy loop: a finished attempt's wait for more to record with
+    it (RECORD_LINGER_MS) once woke it at once, over and over, after the
+    wait was over and the record could not be sent."""
     r = Receiver(answers=[Answer(204), Answer(204), Answer(204, delay=4.0)])
     s = Server("serve", HOOKD_DATABASE_URL=cluster.url,
                **dict(FAST, HOOKD_REQUEST_TIMEOUT_MS=15000, HOOKD_WORKERS=1))
@@ -188,8 +192,11 @@ def test_an_attempt_that_ends_while_the_database_is_down_is_recorded_when_it_ret
         r.wait_for(3)                 # the delivery is being answered, slowly
         cluster.stop()
         wait_until(lambda: r.active == 0, timeout=10)   # answered while the database is down
-        time.sleep(0.5)
+        before = len(s.read_log().splitlines())
+        time.sleep(1.0)
+        tries = [line for line in s.read_log().splitlines()[before:] if "worker 0:" in line]
         cluster.start()
+        assert 0 < len(tries) < 100, f"{len(tries)} worker warnings in 1 s: " + "\n".join(tries[:5])
         [n] = wait_state(tenant, event, "delivered", timeout=20)
         assert [(a["number"], a["status"]) for a in n["attempts"]] == [(1, 204)]
         assert len(r.requests) == 3, "sent once"
