@@ -690,6 +690,13 @@ read_run() {
     res "read_c$c" "${target}_p99_ms" "$(calc "$(kv p99_us "$line") / 1000" 2)"
 }
 
+# start_bare NAME: the bare server answering the read body ($RUN/read-body.json),
+# ready; its pid in BG_PID.
+start_bare() {
+    start_bg "$1" "$TOOLS/bare_server" -p "$BARE_PORT" -t "$HTTP_THREADS" -f "$RUN/read-body.json"
+    wait_http "http://127.0.0.1:$BARE_PORT/" 10 "$BG_PID" || die "bare_server did not start"
+}
+
 scenario_read() {
     sql "$(publish_sql bench.read "$READ_EVENTS")" > /dev/null
     discard_outbox bench.read
@@ -704,9 +711,8 @@ scenario_read() {
         "$HOOKD_URL/events/$(head -n 1 "$RUN/read-ids.txt")")
     [ "$code" = 200 ] || die "GET /events/{id} answered $code"
     res read body_bytes "$(wc -c < "$RUN/read-body.json")"
-    start_bg read-bare-server "$TOOLS/bare_server" -p "$BARE_PORT" -t "$HTTP_THREADS" -f "$RUN/read-body.json"
+    start_bare read-bare-server
     local bare=$BG_PID
-    wait_http "http://127.0.0.1:$BARE_PORT/" 10 "$bare" || die "bare_server did not start"
 
     # The bare server answering fewer requests than hookd means the ceiling
     # run broke, not that hookd beat it (once: 495 answers in the first
@@ -724,10 +730,8 @@ scenario_read() {
             res "read_c$c" ceiling_retried 1
             res "read_c$c" ceiling_first_rps "$(get "read_c$c" bare_rps)"
             stop_pid "$bare"
-            start_bg "read-bare-server-c$c" "$TOOLS/bare_server" -p "$BARE_PORT" \
-                -t "$HTTP_THREADS" -f "$RUN/read-body.json"
+            start_bare "read-bare-server-c$c"
             bare=$BG_PID
-            wait_http "http://127.0.0.1:$BARE_PORT/" 10 "$bare" || die "bare_server did not start"
             read_run "$c" bare "http://127.0.0.1:$BARE_PORT" again
         fi
     done
