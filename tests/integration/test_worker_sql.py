@@ -1167,6 +1167,8 @@ def test_an_unsent_events_delete_waits_for_a_redelivery_that_holds_it(tenant, re
     deletes the event of the delivery just committed."""
     endpoint = subscribe(db, tenant, receiver)
     event_id = "EVunsent" + uuid.uuid4().hex[:12]
+    assert one(db, "SELECT hookd.event_delete_unsent(%s, %s)", tenant.id, event_id) == (False,), \
+        "no such event: nothing deleted"
     with db.cursor() as cur:
         cur.execute("INSERT INTO hookd.events (tenant_id, id, type, version, occurred, body)"
                     " VALUES (%s, %s, 'webhook.test', '1.0.0', now(), '{}')", (tenant.id, event_id))
