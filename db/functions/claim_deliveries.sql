@@ -30,7 +30,10 @@
 -- 0023_lighter_delivery_writes.sql step 1 takes each event's type and
 -- occurred from its outbox row instead of looking the event up (one index
 -- probe per delivery on the claims' serial path), and the deliveries born
--- claimed have no foreign keys to check.
+-- claimed have no foreign keys to check. Since then an endpoint is marked
+-- slow as soon as its new deliveries go to the queue for being slow (half
+-- of its requests older than 100 ms, not a second), for half a second or
+-- until an attempt at it is recorded (hookd.record_attempts ends the mark).
 
 -- Claims up to p_limit deliveries for p_claim_id with a lease of p_lease_s:
 -- first the queue's due deliveries, then new events from the outbox, whose
@@ -325,8 +328,8 @@ BEGIN
                      ORDER BY l.ord),
            array_agg(greatest(l.cap - f.n_others, 0) ORDER BY l.ord),
            array_agg(CASE WHEN l.rate_room >= 1 AND l.cap + f.ahead - f.n <= 0
-                           AND 2 * f.n_older >= f.n AND f.n > 0
-                          THEN least(interval '500 milliseconds', (now() - f.oldest) / 20) END
+                           AND 2 * f.n_old >= f.n AND f.n > 0
+                          THEN interval '500 milliseconds' END
                      ORDER BY l.ord)
       INTO v_rooms, v_spills, v_send_limits, v_slow_holds
       FROM unnest(v_tenants, v_ids, v_caps, v_rate_rooms, v_aheads) WITH ORDINALITY
@@ -337,9 +340,7 @@ BEGIN
                count(*) FILTER (WHERE f.claim_id IS DISTINCT FROM p_claim_id) AS n_others,
                count(*) FILTER (WHERE f.claim_id IS DISTINCT FROM p_claim_id
                                   AND f.updated > now() - interval '1 second') AS n_others_recent,
-               count(*) FILTER (WHERE f.updated < now() - interval '100 milliseconds') AS n_old,
-               count(*) FILTER (WHERE f.updated < now() - interval '1 second') AS n_older,
-               min(f.updated) AS oldest
+               count(*) FILTER (WHERE f.updated < now() - interval '100 milliseconds') AS n_old
           FROM hookd.deliveries f
          WHERE f.tenant_id = l.tenant_id AND f.endpoint_id = l.id
            AND f.state = 'delivering' AND f.next_attempt_at > now()
@@ -348,13 +349,20 @@ BEGIN
         PERFORM set_config('plan_cache_mode', 'force_generic_plan', true);
     END IF;
 
-    -- The endpoints found full and slow, with at least half of their
-    -- requests older than a second, are left out of claims for a moment
-    -- (0020_slow_endpoints_left_alone.sql): a twentieth of their oldest
-    -- request's age, half a second at most. (A second, not the 100 ms that
-    -- make an endpoint's new deliveries go to the queue: what a worker
-    -- claimed ahead counts as in flight before it is sent, and a busy
-    -- worker's may wait that long; marked, a fast endpoint went unclaimed.)
+    -- The endpoints found full and slow (as above: at least half of their
+    -- requests older than 100 ms) are left out of claims
+    -- (0020_slow_endpoints_left_alone.sql) until an attempt at them is
+    -- recorded (hookd.record_attempts clears the mark: a request ended, so
+    -- there is room), half a second at most. Nothing a claim could do for
+    -- them changes before one of their requests ends, and each claim that
+    -- locked one and counted its requests meanwhile was spent on the
+    -- healthy endpoints' serial path. (The mark used to wait until half of
+    -- the requests were a second old, and last a twentieth of the oldest
+    -- one's age, because a fast endpoint marked by mistake, its requests
+    -- claimed ahead and waiting in a busy worker, went unclaimed for the
+    -- mark's length; now its next recorded attempt ends the mark. Beside a
+    -- receiver that answers after 10 s, claims locked it for the first
+    -- second of each of its stalls: bench isolation 0.86-0.89.)
     IF v_ids IS NOT NULL AND EXISTS (SELECT 1 FROM unnest(v_slow_holds) h WHERE h IS NOT NULL) THEN
         UPDATE hookd.endpoints e SET slow_until = now() + k.hold
           FROM unnest(v_tenants, v_ids, v_slow_holds) AS k(tenant_id, id, hold)

@@ -38,6 +38,9 @@
 --   health statements: nothing in them would change. A success at an
 --   endpoint with a failure streak, an open circuit or a first failure
 --   still takes the lock and resets them;
+-- * any attempt at an endpoint that claims marked slow (slow_until, set
+--   while it was full of requests older than 100 ms) ends the mark: one
+--   of its requests ended, so it has room, and claims weigh it again;
 -- * queued deliveries are parked only when an endpoint was disabled (rare),
 --   by a statement planned afresh for that endpoint.
 
@@ -90,7 +93,8 @@ BEGIN
     -- The endpoints whose health changes are locked first, in key order, so
     -- that concurrent records cannot deadlock on them. A healthy endpoint
     -- answered with a success is left alone (no lock, no new row version):
-    -- workers sharing it do not queue behind each other's commits.
+    -- workers sharing it do not queue behind each other's commits. One
+    -- marked slow is not left alone: its mark ends (below).
     PERFORM 1 FROM (
         SELECT x.tenant_id, x.endpoint_id, bool_or(x.state = 'delivered') AS ok,
                bool_or(x.state = 'disabled') AS gone
@@ -100,7 +104,8 @@ BEGIN
         SELECT 1 FROM hookd.endpoints e
          WHERE e.tenant_id = h.tenant_id AND e.id = h.endpoint_id
            AND NOT (h.ok AND NOT h.gone AND e.failure_streak = 0
-                    AND e.first_failure_at IS NULL AND e.circuit_open_until IS NULL)
+                    AND e.first_failure_at IS NULL AND e.circuit_open_until IS NULL
+                    AND e.slow_until IS NULL)
            FOR NO KEY UPDATE) l;
     -- Nothing locked and nothing but successes: every endpoint of the batch
     -- is healthy and stays so; the health statements would change nothing.
@@ -196,6 +201,7 @@ BEGIN
                      THEN now() + coalesce(h.backoff_ms, 0) * interval '1 millisecond'
                    ELSE e.circuit_open_until END,
                state = CASE WHEN h.gone THEN 'disabled' ELSE e.state END,
+               slow_until = NULL,
                disabled_at = CASE WHEN h.gone AND e.state = 'active' THEN now()
                                   ELSE e.disabled_at END,
                disabled_reason = CASE WHEN h.gone AND e.state = 'active'
@@ -204,7 +210,8 @@ BEGIN
           FROM h
          WHERE e.tenant_id = h.tenant_id AND e.id = h.endpoint_id
            AND NOT (h.ok AND NOT h.gone AND e.failure_streak = 0
-                    AND e.first_failure_at IS NULL AND e.circuit_open_until IS NULL)
+                    AND e.first_failure_at IS NULL AND e.circuit_open_until IS NULL
+                    AND e.slow_until IS NULL)
         RETURNING e.tenant_id, e.id, e.state)
     SELECT array_agg(ep.tenant_id), array_agg(ep.id) INTO v_off_tenants, v_off_ids
       FROM ep WHERE ep.state = 'disabled';

@@ -556,35 +556,46 @@ def test_an_endpoint_whose_requests_are_mostly_old_is_slow(tenant, receiver, db)
     assert states(db, fresh) == {"pending": 1}
 
 
-def test_a_full_slow_endpoint_is_left_out_of_claims_for_a_moment(tenant, receiver, db):
+def slow_until_left_s(db, endpoint):
+    """How long the endpoint's slow mark has to run (None: no mark)."""
+    return one(db, "SELECT extract(epoch FROM slow_until - now()) FROM hookd.endpoints"
+                   " WHERE id = %s", endpoint)[0]
+
+
+def test_a_full_slow_endpoint_is_left_out_of_claims_until_an_attempt_ends(tenant, receiver, db):
     """Broken if a claim that finds an endpoint full and slow (half of its
-    requests older than a second) does not mark it (slow_until: a twentieth
-    of its oldest request's age, half a second at most), or marks one whose
-    requests are younger, if claims during the mark still weigh it (then a full endpoint
-    whose requests look young keeps its new event in the outbox) instead of
-    leaving its new deliveries to be queued, or if the mark outlives its
-    moment."""
+    requests older than 100 ms) does not mark it (slow_until: half a
+    second), or marks one whose requests are younger, if claims during the
+    mark still weigh it (then a full endpoint whose requests look young
+    keeps its new event in the outbox) instead of leaving its new
+    deliveries to be queued, if the mark outlives its half second, or if an
+    attempt recorded at the endpoint does not end the mark (its room would
+    stay unused until then)."""
     endpoint = subscribe(db, tenant, receiver)
     publish_only(db, tenant, 4)
-    fill_with_requests(db, str(uuid.uuid4()), endpoint, [0.5, 0.5, 0, 0])
+    holder = str(uuid.uuid4())
+    fill_with_requests(db, holder, endpoint, [0, 0, 0, 0])
     first = publish_only(db, tenant, 1)
-    claim(db, str(uuid.uuid4()), fan_out=1000)
-    queue_rest(db, first)
-    assert states(db, first) == {"pending": 1}, "slow (100 ms): its new delivery is queued"
+    rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
+    assert mine(rows, tenant) == []
+    assert outbox(db, first) == 1, "full of young requests: only busy"
+    assert slow_until_left_s(db, endpoint) is None, "not marked: its requests are young"
+
     with db.cursor() as cur:
-        cur.execute("SELECT slow_until FROM hookd.endpoints WHERE id = %s", (endpoint,))
-        assert cur.fetchone()[0] is None, "not marked: its requests are under a second old"
-        cur.execute("UPDATE hookd.deliveries SET updated = updated - interval '3.5 s'"
-                    " WHERE endpoint_id = %s AND state = 'delivering'"
-                    " AND updated < now() - interval '0.2 s'", (endpoint,))
+        cur.execute("SELECT tenant_id, id, endpoint_id, event_id FROM hookd.deliveries"
+                    " WHERE endpoint_id = %s AND state = 'delivering' ORDER BY id", (endpoint,))
+        held = [{"tenant_id": t, "delivery_id": i, "endpoint_id": e, "event_id": ev, "attempt": 1}
+                for t, i, e, ev in cur.fetchall()]
+        cur.execute("UPDATE hookd.deliveries SET updated = now() - interval '0.2 s'"
+                    " WHERE id = ANY (%s)", ([h["delivery_id"] for h in held[:2]],))
     second = publish_only(db, tenant, 1)
     claim(db, str(uuid.uuid4()), fan_out=1000)
-    queue_rest(db, second)
+    queue_rest(db, first + second)
+    assert states(db, first + second) == {"pending": 2}, "slow: its new deliveries are queued"
+    left = slow_until_left_s(db, endpoint)
+    assert 0.4 < left <= 0.5, "marked for half a second from the claim's start"
+
     with db.cursor() as cur:
-        cur.execute("SELECT extract(epoch FROM slow_until - now()) FROM hookd.endpoints"
-                    " WHERE id = %s", (endpoint,))
-        left = cur.fetchone()[0]
-        assert 0.1 < left <= 0.2, "4 s / 20, from the claim's start"
         cur.execute("UPDATE hookd.endpoints SET slow_until = now() + interval '1 hour'"
                     " WHERE id = %s", (endpoint,))
         cur.execute("UPDATE hookd.deliveries SET updated = now() WHERE endpoint_id = %s"
@@ -595,16 +606,40 @@ def test_a_full_slow_endpoint_is_left_out_of_claims_for_a_moment(tenant, receive
     queue_rest(db, marked)
     assert outbox(db, marked) == 0 and states(db, marked) == {"pending": 1}, \
         "marked slow: its new delivery is queued without a look at its requests"
+
+    assert record(db, holder, [outcome(held[0])]) == 1
+    assert slow_until_left_s(db, endpoint) is None, "an attempt ended: the mark is over"
+    rows, _ = claim(db, holder, fan_out=1000)   # (another claim would wait for the holder's second)
+    assert [(r["endpoint_id"], r["event_id"]) for r in mine(rows, tenant)] == \
+        [(endpoint, first[0])], "weighed again: its queue's earliest takes the room that ended"
+
     with db.cursor() as cur:
         cur.execute("UPDATE hookd.endpoints SET slow_until = now() - interval '1 second'"
                     " WHERE id = %s", (endpoint,))
-    fresh = publish_only(db, tenant, 1)
+    later = publish_only(db, tenant, 1)
     rows, _ = claim(db, str(uuid.uuid4()), fan_out=1000)
     assert mine(rows, tenant) == []
-    assert outbox(db, fresh) == 1, "the mark is over: full of young requests, it is only busy"
+    assert outbox(db, later) == 1, "the mark is over: full of young requests, it is only busy"
+    assert slow_until_left_s(db, endpoint) < 0, "not marked again: its requests are young"
+
+
+def test_a_failed_attempt_ends_a_slow_mark_too(tenant, receiver, db):
+    """Broken if only a success ends the mark: a request that timed out
+    frees its slot all the same."""
+    endpoint = subscribe(db, tenant, receiver)
+    publish_only(db, tenant, 2)
+    holder = str(uuid.uuid4())
+    fill_with_requests(db, holder, endpoint, [0, 0])
     with db.cursor() as cur:
-        cur.execute("SELECT slow_until < now() FROM hookd.endpoints WHERE id = %s", (endpoint,))
-        assert cur.fetchone()[0] is True, "not marked again: its requests are young"
+        cur.execute("UPDATE hookd.endpoints SET slow_until = now() + interval '1 hour'"
+                    " WHERE id = %s", (endpoint,))
+        cur.execute("SELECT tenant_id, id, endpoint_id, event_id FROM hookd.deliveries"
+                    " WHERE endpoint_id = %s AND state = 'delivering' ORDER BY id LIMIT 1",
+                    (endpoint,))
+        t, i, e, ev = cur.fetchone()
+    row = {"tenant_id": t, "delivery_id": i, "endpoint_id": e, "event_id": ev, "attempt": 1}
+    assert record(db, holder, [outcome(row, "pending", None, 1000)]) == 1
+    assert slow_until_left_s(db, endpoint) is None
 
 
 def test_an_event_without_subscribers_leaves_the_outbox(tenant, db):
