@@ -2,6 +2,7 @@
 #include "worker.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -14,6 +15,7 @@
 #include "event_time.h"
 #include "log.h"
 #include "metrics.h"
+#include "multi_driver.h"
 #include "retry.h"
 #include "send_queue.h"
 #include "transfer.h"
@@ -47,7 +49,8 @@ struct worker {
     struct worker_pool *pool;
     pthread_t thread;
     int index;
-    CURLM *multi;                    /* freed by the pool after the join */
+    struct multi_driver *driver;     /* its transfers; freed by the pool after the join */
+    CURLM *multi;                    /* the driver's */
     char claim_id[CLAIM_ID_LEN + 1];
     struct db_conn *db;
     struct transfer_pool *transfers; /* finished transfers kept for reuse */
@@ -95,7 +98,7 @@ static void wake_all(struct worker_pool *pool)
 {
     for (size_t i = 0; i < pool->n_workers; i++) {
         atomic_store(&pool->workers[i].notified, true);
-        curl_multi_wakeup(pool->workers[i].multi);
+        multi_driver_wakeup(pool->workers[i].driver);
     }
 }
 
@@ -537,7 +540,7 @@ static void *worker_main(void *arg)
          * a later round. A failure (or a 410) is recorded first, and
          * waited for, before the next claim is sent: the claim must see
          * the endpoint's streak, breaker and state. */
-        curl_multi_perform(w->multi, &running);
+        running = multi_driver_run(w->driver);
         collect_finished(w);
         /* The claim sent last round: its deliveries join those waiting. */
         finish_claim(w, stopping);
@@ -554,7 +557,7 @@ static void *worker_main(void *arg)
             send_claim(w);
         /* Each endpoint's waiting deliveries fill its free slots. */
         if (start_ready(w) > 0)
-            curl_multi_perform(w->multi, &running);
+            running = multi_driver_run(w->driver);
         renew_leases(w);
         /* A record written meanwhile (on its own connection) is collected
          * if its answer has come; one with a failure is waited for, and
@@ -600,23 +603,19 @@ static void *worker_main(void *arg)
             timeout = wake_by(timeout, w->done_since_ms + RECORD_LINGER_MS, now);
         if (stopping)
             timeout = 50;
-        /* libcurl may need to run before any socket is ready (a transfer
-         * waiting for a connection has no descriptor to wait on). */
-        long curl_timeout = -1;
-        curl_multi_timeout(w->multi, &curl_timeout);
-        if (curl_timeout >= 0 && curl_timeout < timeout)
-            timeout = curl_timeout;
         log_flush();
-        /* The claim's and the record's answers wake the worker too. */
-        struct curl_waitfd answers[2];
+        /* The claim's and the record's answers wake the worker too; so do
+         * libcurl's timeout (a transfer waiting for a connection has no
+         * descriptor to wait on) and the pool (multi_driver_wakeup). */
+        struct pollfd answers[2];
         unsigned n_answers = 0;
         if (w->claiming)
-            answers[n_answers++] = (struct curl_waitfd){ .fd = PQsocket(w->db->pg),
-                                                         .events = CURL_WAIT_POLLIN };
+            answers[n_answers++] = (struct pollfd){ .fd = PQsocket(w->db->pg), .events = POLLIN };
         if (w->record_sent)
-            answers[n_answers++] = (struct curl_waitfd){ .fd = PQsocket(w->record_db->pg),
-                                                         .events = CURL_WAIT_POLLIN };
-        curl_multi_poll(w->multi, answers, n_answers, (int)timeout, NULL);
+            answers[n_answers++] = (struct pollfd){ .fd = PQsocket(w->record_db->pg),
+                                                    .events = POLLIN };
+        if (multi_driver_wait(w->driver, answers, n_answers, timeout) < 0)
+            log_warn("worker %d: waiting for transfers: %s", w->index, strerror(errno));
     }
 
     /* Whatever still runs at the deadline goes back to the queue. */
@@ -741,9 +740,10 @@ struct worker_pool *worker_pool_start(const struct config *cfg, struct hk_error 
         w->index = (int)i;
         w->fan_out_next = cfg->claim_batch;
         w->sendq = send_queue_new();
-        w->multi = curl_multi_init();
-        if (w->multi == NULL)
+        w->driver = multi_driver_new();
+        if (w->driver == NULL)
             abort();
+        w->multi = multi_driver_multi(w->driver);
         curl_multi_setopt(w->multi, CURLMOPT_MAXCONNECTS, (long)cfg->max_in_flight);
         w->active = xcalloc((size_t)cfg->max_in_flight, sizeof(struct transfer *));
         atomic_init(&w->notified, false);
@@ -771,7 +771,7 @@ void worker_pool_stop(struct worker_pool *pool)
         struct worker *w = &pool->workers[i];
         transfer_pool_free(w->transfers);
         secret_cache_free(w->secrets);
-        curl_multi_cleanup(w->multi);
+        multi_driver_free(w->driver);
         free(w->active);
         send_queue_free(w->sendq);
         free(w->done);

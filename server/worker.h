@@ -2,13 +2,13 @@
  *
  * DESIGN: HOOKD_WORKERS threads, each owning two PostgreSQL connections (one
  * for claims and leases, one for attempt records), one libcurl multi
- * handle and the transfers running on it; nothing of a
- * worker is touched by another thread except through curl_multi_wakeup(),
- * which libcurl makes thread-safe. A worker loops: claim deliveries up to
+ * handle (driven by socket events: multi_driver.h) and the transfers running
+ * on it; nothing of a worker is touched by another thread except through
+ * multi_driver_wakeup(), which is thread-safe. A worker loops: claim deliveries up to
  * its free transfer slots (with a lease; the queue's due deliveries first,
  * then new events from the outbox, whose deliveries are inserted already
  * claimed), drive its transfers, write finished attempts in one batch per
- * loop, renew the leases of long transfers, and sleep in curl_multi_poll()
+ * loop, renew the leases of long transfers, and sleep in multi_driver_wait()
  * until a transfer needs it, the next claim is due, or the notifier wakes
  * it. It claims when requests have ended (their slots can be refilled), new
  * events were published, or the time the last claim set has come (at once
