@@ -11,10 +11,11 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "log.h"
 #include "xmalloc.h"
 
 /* Ready sockets taken from the epoll set per epoll_wait call. */
-#define READY_BATCH 64
+#define READY_BATCH 256
 
 /* What the epoll set holds of a descriptor. A socket libcurl stops
  * watching is disabled rather than deleted: its transfer ended, and the
@@ -79,8 +80,15 @@ static int on_socket(CURL *easy, curl_socket_t s, int what, void *userp, void *s
     if (epoll_ctl(d->epoll_fd, op, s, &ev) != 0) {
         int other = op == EPOLL_CTL_ADD ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
         if ((errno != EEXIST && errno != ENOENT) || epoll_ctl(d->epoll_fd, other, s, &ev) != 0) {
+            /* Out of memory or of epoll watches (fs.epoll.max_user_watches).
+             * Not an error for libcurl: one would abort every transfer of
+             * the multi handle and stop its timers for good. The transfer
+             * goes unwatched and ends at its own timeout, as a failed
+             * attempt to be retried. */
+            log_warn("a request's socket cannot be watched (%s); it will time out",
+                     strerror(errno));
             set_watch(d, s, WATCH_NONE);
-            return -1;
+            return 0;
         }
     }
     set_watch(d, s, WATCH_ON);
@@ -144,22 +152,22 @@ static int cselect_of(uint32_t events)
 
 int multi_driver_run(struct multi_driver *d)
 {
+    /* One batch: sockets still ready are reported again by the next wait
+     * (level-triggered), after the caller's claims and records. */
     struct epoll_event ready[READY_BATCH];
-    int n;
-    do {
-        n = epoll_wait(d->epoll_fd, ready, READY_BATCH, 0);
-        for (int i = 0; i < n; i++) {
-            int fd = ready[i].data.fd;
-            if (watch_of(d, fd) == WATCH_OFF) {
-                /* A disabled socket still reports errors and hang-ups (an
-                 * idle connection the receiver closed): nobody wants it. */
-                epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
-                set_watch(d, fd, WATCH_NONE);
-                continue;
-            }
-            curl_multi_socket_action(d->multi, fd, cselect_of(ready[i].events), &d->running);
+    int n = epoll_wait(d->epoll_fd, ready, READY_BATCH, 0);
+    for (int i = 0; i < n; i++) {
+        int fd = ready[i].data.fd;
+        if (watch_of(d, fd) != WATCH_ON) {
+            /* A disabled socket still reports errors and hang-ups (an idle
+             * connection the receiver closed), and one that could not be
+             * modified may still be in the set: nobody wants it. */
+            epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+            set_watch(d, fd, WATCH_NONE);
+            continue;
         }
-    } while (n == READY_BATCH);
+        curl_multi_socket_action(d->multi, fd, cselect_of(ready[i].events), &d->running);
+    }
     if (d->due_ms >= 0 && clock_mono_ms() >= d->due_ms) {
         d->due_ms = -1; /* the action may set the next one */
         curl_multi_socket_action(d->multi, CURL_SOCKET_TIMEOUT, 0, &d->running);

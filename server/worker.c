@@ -248,7 +248,10 @@ static size_t start_ready(struct worker *w)
             continue;
         }
         t->renewed_mono_ms = renewed_ms; /* its lease is as old as that */
-        curl_multi_add_handle(w->multi, t->easy);
+        /* Fails only when memory runs out (the driver's socket callback
+         * never fails): handled as xmalloc does. */
+        if (curl_multi_add_handle(w->multi, t->easy) != CURLM_OK)
+            abort();
         w->active[w->n_active++] = t;
         metrics_deliveries_in_flight(1);
         started++;

@@ -68,6 +68,8 @@ DECLARE
     v_retries      bigint[];
     v_all_ok       boolean;
     v_health       boolean;
+    v_locked_tenants bigint[]; -- the endpoints locked for their health, in key order
+    v_locked_ids   bigint[];
     v_rows         tid[];
     v_pos          bigint[];
     v_written      bigint[];
@@ -95,13 +97,13 @@ BEGIN
     -- answered with a success is left alone (no lock, no new row version):
     -- workers sharing it do not queue behind each other's commits. One
     -- marked slow is not left alone: its mark ends (below).
-    PERFORM 1 FROM (
-        SELECT x.tenant_id, x.endpoint_id, bool_or(x.state = 'delivered') AS ok,
-               bool_or(x.state = 'disabled') AS gone
-          FROM unnest(v_tenants, v_endpoints, v_states) AS x(tenant_id, endpoint_id, state)
-         GROUP BY 1, 2 ORDER BY 1, 2) h
+    SELECT array_agg(l.tenant_id), array_agg(l.id) INTO v_locked_tenants, v_locked_ids
+      FROM (SELECT x.tenant_id, x.endpoint_id, bool_or(x.state = 'delivered') AS ok,
+                   bool_or(x.state = 'disabled') AS gone
+              FROM unnest(v_tenants, v_endpoints, v_states) AS x(tenant_id, endpoint_id, state)
+             GROUP BY 1, 2 ORDER BY 1, 2) h
      CROSS JOIN LATERAL (
-        SELECT 1 FROM hookd.endpoints e
+        SELECT e.tenant_id, e.id FROM hookd.endpoints e
          WHERE e.tenant_id = h.tenant_id AND e.id = h.endpoint_id
            AND NOT (h.ok AND NOT h.gone AND e.failure_streak = 0
                     AND e.first_failure_at IS NULL AND e.circuit_open_until IS NULL
@@ -109,7 +111,7 @@ BEGIN
            FOR NO KEY UPDATE) l;
     -- Nothing locked and nothing but successes: every endpoint of the batch
     -- is healthy and stays so; the health statements would change nothing.
-    v_health := FOUND OR NOT v_all_ok;
+    v_health := v_locked_ids IS NOT NULL OR NOT v_all_ok;
 
     -- The deliveries still claimed by p_claim_id are locked, each found by
     -- its full key (a LATERAL probe: no plan can turn it into a scan). A row
@@ -190,6 +192,10 @@ BEGIN
          WHERE r.id = ANY (v_written)
          GROUP BY r.tenant_id, r.endpoint_id),
     -- SET expressions read e's latest version (concurrent recorders add up).
+    -- Only the endpoints locked above are updated, whatever changed since:
+    -- one that a claim has marked slow meanwhile, locked here outside key
+    -- order, could deadlock with another record that holds it and waits
+    -- for one this record holds (its mark then lasts its half second).
     ep AS (
         UPDATE hookd.endpoints e
            SET failure_streak = CASE WHEN h.ok THEN 0 ELSE e.failure_streak + h.fails END,
@@ -209,9 +215,8 @@ BEGIN
                                       ELSE e.disabled_reason END
           FROM h
          WHERE e.tenant_id = h.tenant_id AND e.id = h.endpoint_id
-           AND NOT (h.ok AND NOT h.gone AND e.failure_streak = 0
-                    AND e.first_failure_at IS NULL AND e.circuit_open_until IS NULL
-                    AND e.slow_until IS NULL)
+           AND (h.tenant_id, h.endpoint_id) IN (
+               SELECT * FROM unnest(v_locked_tenants, v_locked_ids))
         RETURNING e.tenant_id, e.id, e.state)
     SELECT array_agg(ep.tenant_id), array_agg(ep.id) INTO v_off_tenants, v_off_ids
       FROM ep WHERE ep.state = 'disabled';
