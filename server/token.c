@@ -3,7 +3,8 @@
 
 #include <sodium.h>
 #include <string.h>
-#include <time.h>
+
+#include "clock.h"
 
 static const char base62[] =
     "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
@@ -53,9 +54,7 @@ void token_event_id_at(char out[TOKEN_ID_LEN + 1], uint64_t unix_ms)
 
 void token_event_id(char out[TOKEN_ID_LEN + 1])
 {
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    token_event_id_at(out, (uint64_t)now.tv_sec * 1000 + (uint64_t)now.tv_nsec / 1000000);
+    token_event_id_at(out, (uint64_t)clock_wall_ms());
 }
 
 void token_subscription_id(char out[TOKEN_ID_LEN + 1])
