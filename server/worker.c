@@ -190,9 +190,12 @@ static void account_attempt(struct transfer *t, const struct attempt_record *r)
                LOG_ID("retry_in_ms", retry ? r->retry_in_ms : 0));
 }
 
-/* Room in w->done for n more attempts. */
+/* Room in w->done for n more attempts; when they are the first, the
+ * record's batching wait (RECORD_LINGER_MS) starts now. */
 static void reserve_done(struct worker *w, size_t n)
 {
+    if (w->n_done == 0)
+        w->done_since_ms = clock_mono_ms();
     if (w->n_done + n <= w->cap_done)
         return;
     size_t cap = w->cap_done ? w->cap_done * 2 : 64;
@@ -215,8 +218,6 @@ static void collect_finished(struct worker *w)
         curl_multi_remove_handle(w->multi, t->easy);
         remove_active(w, t);
         reserve_done(w, 1);
-        if (w->n_done == 0)
-            w->done_since_ms = clock_mono_ms();
         struct attempt_record *r = &w->done[w->n_done++];
         w->finished_since_claim++;
         transfer_outcome(t, code, &w->pool->policy, r);
@@ -399,8 +400,6 @@ static void finish_record(struct worker *w, bool wait)
         log_warn("worker %d: recording attempts failed: %s", w->index, err.detail);
         if (w->n_recording > 0) { /* none when it queued leftovers only */
             reserve_done(w, w->n_recording);
-            if (w->n_done == 0)
-                w->done_since_ms = clock_mono_ms();
             memcpy(&w->done[w->n_done], w->recording, w->n_recording * sizeof(*w->recording));
             w->n_done += w->n_recording;
             w->n_recording = 0;
