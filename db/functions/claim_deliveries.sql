@@ -149,7 +149,7 @@ DECLARE
     v_spills     boolean[];
     v_aheads     integer[];  -- what each may claim beyond its cap, when no other claim has any
     v_send_limits integer[]; -- its cap less the requests of other claims
-    v_slow_holds interval[]; -- how long to leave it out of claims, when full and slow
+    v_marks_slow boolean[];  -- to be left out of claims for a moment: full and slow
     -- the open endpoints of new events that other claims hold and that are
     -- slow (their new deliveries are queued at once)
     v_slow_tenants bigint[];
@@ -327,11 +327,9 @@ BEGIN
            array_agg(l.rate_room < 1 OR (l.cap + f.ahead - f.n <= 0 AND 2 * f.n_old >= f.n)
                      ORDER BY l.ord),
            array_agg(greatest(l.cap - f.n_others, 0) ORDER BY l.ord),
-           array_agg(CASE WHEN l.rate_room >= 1 AND l.cap + f.ahead - f.n <= 0
-                           AND 2 * f.n_old >= f.n AND f.n > 0
-                          THEN interval '500 milliseconds' END
-                     ORDER BY l.ord)
-      INTO v_rooms, v_spills, v_send_limits, v_slow_holds
+           array_agg(l.rate_room >= 1 AND l.cap + f.ahead - f.n <= 0
+                     AND 2 * f.n_old >= f.n AND f.n > 0 ORDER BY l.ord)
+      INTO v_rooms, v_spills, v_send_limits, v_marks_slow
       FROM unnest(v_tenants, v_ids, v_caps, v_rate_rooms, v_aheads) WITH ORDINALITY
            AS l(tenant_id, id, cap, rate_room, ahead, ord)
      CROSS JOIN LATERAL (
@@ -363,10 +361,10 @@ BEGIN
     -- mark's length; now its next recorded attempt ends the mark. Beside a
     -- receiver that answers after 10 s, claims locked it for the first
     -- second of each of its stalls: bench isolation 0.86-0.89.)
-    IF v_ids IS NOT NULL AND EXISTS (SELECT 1 FROM unnest(v_slow_holds) h WHERE h IS NOT NULL) THEN
-        UPDATE hookd.endpoints e SET slow_until = now() + k.hold
-          FROM unnest(v_tenants, v_ids, v_slow_holds) AS k(tenant_id, id, hold)
-         WHERE k.hold IS NOT NULL AND e.tenant_id = k.tenant_id AND e.id = k.id;
+    IF v_ids IS NOT NULL AND true = ANY (v_marks_slow) THEN
+        UPDATE hookd.endpoints e SET slow_until = now() + interval '500 milliseconds'
+          FROM unnest(v_tenants, v_ids, v_marks_slow) AS k(tenant_id, id, slow)
+         WHERE k.slow AND e.tenant_id = k.tenant_id AND e.id = k.id;
     END IF;
 
     -- Step 3: the queue's due deliveries fill each endpoint's room first,
