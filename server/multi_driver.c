@@ -175,7 +175,8 @@ int multi_driver_run(struct multi_driver *d)
     return d->running;
 }
 
-long multi_driver_timeout(const struct multi_driver *d, long timeout_ms)
+/* timeout_ms, shortened to when libcurl's timeout comes (0 when it has). */
+static long curl_timeout(const struct multi_driver *d, long timeout_ms)
 {
     if (d->due_ms < 0)
         return timeout_ms;
@@ -199,7 +200,7 @@ int multi_driver_wait(struct multi_driver *d, struct pollfd *extra, unsigned n_e
         fds[2 + i] = extra[i];
         fds[2 + i].revents = 0;
     }
-    int rc = poll(fds, 2 + n_extra, (int)multi_driver_timeout(d, timeout_ms));
+    int rc = poll(fds, 2 + n_extra, (int)curl_timeout(d, timeout_ms));
     if (rc < 0)
         return errno == EINTR ? 1 : -1;
     if (fds[1].revents & POLLIN) {

@@ -33,9 +33,6 @@ CURLM *multi_driver_multi(struct multi_driver *d);
  * fewer than were added means some have finished (curl_multi_info_read). */
 int multi_driver_run(struct multi_driver *d);
 
-/* timeout_ms, shortened to when libcurl's timeout comes (0 when it has). */
-long multi_driver_timeout(const struct multi_driver *d, long timeout_ms);
-
 /* The descriptors multi_driver_wait watches besides the transfers. */
 #define MULTI_DRIVER_MAX_EXTRA 4
 

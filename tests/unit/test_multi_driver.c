@@ -224,7 +224,6 @@ static void test_libcurls_timeout_ends_a_transfer_without_socket_events(void **s
     int64_t took = clock_mono_ms() - start;
     assert_int_equal(code, CURLE_OPERATION_TIMEDOUT);
     assert_in_range(took, 150, 3000);
-    assert_true(multi_driver_timeout(d, 777) <= 777);
     curl_easy_cleanup(easy);
     multi_driver_free(d);
     close(silent);
@@ -242,8 +241,7 @@ static void test_a_wakeup_or_an_extra_descriptor_ends_the_wait(void **state)
     (void)state;
     struct multi_driver *d = multi_driver_new();
     assert_non_null(d);
-    assert_int_equal(multi_driver_timeout(d, 1234), 1234); /* no transfer: no timeout of its own */
-
+    /* No transfer, so no timeout of libcurl's to shorten the wait. */
     int64_t start = clock_mono_ms();
     assert_int_equal(multi_driver_wait(d, NULL, 0, 50), 0);
     assert_true(clock_mono_ms() - start >= 45);
