@@ -789,45 +789,67 @@ def test_a_batch_of_successes_heals_an_unhealthy_endpoint_and_leaves_a_healthy_o
         assert cur.fetchall() == [("delivered", 2)]
 
 
-def record_behind(claim_id, row, change):
+def wait_for_lock(db, pid):
+    """Until backend pid waits for a lock."""
+    deadline = time.monotonic() + 10
+    while one(db, "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", pid) != ("Lock",):
+        assert time.monotonic() < deadline, f"backend {pid} never waited for a lock"
+        time.sleep(0.01)
+
+
+class Blocked:
+    """A statement (its result: the first column of its row) run in a
+    thread on a connection of its own, in autocommit, and waited for until
+    it waits for a lock that the test holds; close() after."""
+
+    def __init__(self, db, sql, args):
+        self.conn = psycopg2.connect(DATABASE_URL)
+        self.conn.autocommit = True
+        self.result = []
+        self.error = None
+        self.thread = threading.Thread(target=self._run, args=(sql, args))
+        self.thread.start()
+        wait_for_lock(db, self.conn.get_backend_pid())
+
+    def _run(self, sql, args):
+        try:
+            with self.conn.cursor() as cur:
+                cur.execute(sql, args)
+                self.result.append(cur.fetchone()[0])
+        except Exception as e:  # reported by finished()
+            self.error = e
+
+    def finished(self, timeout=10):
+        """Whether it ended (without an error) within timeout seconds."""
+        self.thread.join(timeout)
+        assert self.error is None, self.error
+        return not self.thread.is_alive()
+
+    def close(self):
+        self.thread.join(30)
+        self.conn.close()
+
+
+def record_behind(db, claim_id, row, change):
     """Records row's success while another transaction holds the row with an
     uncommitted change (SQL with the row's id as its parameter), and commits
     that change once the record waits for it: the record then decides on the
     row's new version. Returns what the record returned."""
     other = psycopg2.connect(DATABASE_URL)
-    recorder = psycopg2.connect(DATABASE_URL)
-    recorder.autocommit = True
-    result = {}
-
-    def run():
-        try:
-            result["written"] = record(recorder, claim_id, [outcome(row)])
-        except Exception as e:  # reported by the assertion below
-            result["error"] = e
-
+    recorder = None
     try:
         with other.cursor() as cur:
             cur.execute(change, (row["delivery_id"],))
             assert cur.rowcount == 1
-        pid = recorder.get_backend_pid()
-        thread = threading.Thread(target=run)
-        thread.start()
-        with other.cursor() as cur:
-            deadline = time.monotonic() + 30
-            waiting = False
-            while not waiting and time.monotonic() < deadline and thread.is_alive():
-                cur.execute("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = %s",
-                            (pid,))
-                waiting = cur.fetchone()[0] is True
-                time.sleep(0.02)
-        assert waiting, "the record waits for the row's holder"
+        recorder = Blocked(db, "SELECT hookd.record_attempts(%s::json, %s, 5, 3600)",
+                           (json.dumps([outcome(row)]), claim_id))
         other.commit()
-        thread.join(30)
-        assert not thread.is_alive() and "error" not in result, result
-        return result["written"]
+        assert recorder.finished(30)
+        return recorder.result[0]
     finally:
         other.close()
-        recorder.close()
+        if recorder is not None:
+            recorder.close()
 
 
 def test_a_record_follows_its_row_to_the_version_written_while_it_waited(tenant, receiver, db):
@@ -840,7 +862,7 @@ def test_a_record_follows_its_row_to_the_version_written_while_it_waited(tenant,
     row = mine(claim(db, claim_id)[0], tenant)[0]
     renew = ("UPDATE hookd.deliveries SET lease_until = now() + interval '1 minute'"
              " WHERE id = %s")
-    assert record_behind(claim_id, row, renew) == 1
+    assert record_behind(db, claim_id, row, renew) == 1
     assert one(db, "SELECT state, claim_id FROM hookd.deliveries WHERE id = %s",
                row["delivery_id"]) == ("delivered", None)
     assert one(db, "SELECT count(*) FROM hookd.attempts WHERE delivery_id = %s",
@@ -856,7 +878,7 @@ def test_a_record_leaves_a_row_claimed_again_while_it_waited(tenant, receiver, d
     row = mine(claim(db, claim_id)[0], tenant)[0]
     other_claim = str(uuid.uuid4())
     reclaim = "UPDATE hookd.deliveries SET claim_id = '%s' WHERE id = %%s" % other_claim
-    assert record_behind(claim_id, row, reclaim) == 0
+    assert record_behind(db, claim_id, row, reclaim) == 0
     assert one(db, "SELECT state, claim_id::text FROM hookd.deliveries WHERE id = %s",
                row["delivery_id"]) == ("delivering", other_claim)
     assert one(db, "SELECT count(*) FROM hookd.attempts WHERE delivery_id = %s",
@@ -1183,14 +1205,6 @@ def test_an_outbox_row_without_the_events_type_is_claimed_by_its_event(tenant, r
         conn.close()
 
 
-def wait_for_lock(db, pid):
-    """Until backend pid waits for a lock."""
-    deadline = time.monotonic() + 10
-    while one(db, "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", pid) != ("Lock",):
-        assert time.monotonic() < deadline, "the delete never waited for the lock"
-        time.sleep(0.01)
-
-
 @pytest.mark.parametrize("outcome_", ["committed", "rolled back"])
 def test_an_unsent_events_delete_waits_for_a_redelivery_that_holds_it(tenant, receiver, db,
                                                                       outcome_):
@@ -1208,30 +1222,21 @@ def test_an_unsent_events_delete_waits_for_a_redelivery_that_holds_it(tenant, re
         cur.execute("INSERT INTO hookd.events (tenant_id, id, type, version, occurred, body)"
                     " VALUES (%s, %s, 'webhook.test', '1.0.0', now(), '{}')", (tenant.id, event_id))
     redelivery = psycopg2.connect(DATABASE_URL)
-    deleter = psycopg2.connect(DATABASE_URL)
-    deleter.autocommit = True
-    result = []
+    deleter = None
     try:
         with redelivery.cursor() as cur:
             cur.execute("SELECT 1 FROM hookd.events WHERE tenant_id = %s AND id = %s FOR KEY SHARE",
                         (tenant.id, event_id))
             cur.execute("INSERT INTO hookd.deliveries (tenant_id, event_id, endpoint_id, state)"
                         " VALUES (%s, %s, %s, 'pending')", (tenant.id, event_id, endpoint))
-
-        def delete():
-            with deleter.cursor() as cur:
-                cur.execute("SELECT hookd.event_delete_unsent(%s, %s)", (tenant.id, event_id))
-                result.append(cur.fetchone()[0])
-
-        thread = threading.Thread(target=delete)
-        thread.start()
-        wait_for_lock(db, deleter.get_backend_pid())
+        deleter = Blocked(db, "SELECT hookd.event_delete_unsent(%s, %s)", (tenant.id, event_id))
         redelivery.commit() if outcome_ == "committed" else redelivery.rollback()
-        thread.join(10)
-        assert not thread.is_alive()
+        assert deleter.finished()
+        result = deleter.result
     finally:
         redelivery.close()
-        deleter.close()
+        if deleter is not None:
+            deleter.close()
     kept = one(db, "SELECT count(*) FROM hookd.events WHERE tenant_id = %s AND id = %s",
                tenant.id, event_id)[0]
     delivered = one(db, "SELECT count(*) FROM hookd.deliveries WHERE tenant_id = %s"
@@ -1261,41 +1266,31 @@ def test_a_record_updates_only_the_endpoints_it_locked_first(tenant, receiver, d
     records = [outcome(at[first]), outcome(at[second], "pending", 500, 1000)]
     holds_second = psycopg2.connect(DATABASE_URL)
     holds_first = psycopg2.connect(DATABASE_URL)
-    recorder = psycopg2.connect(DATABASE_URL)
-    recorder.autocommit = True
-    result = []
+    recorder = None
     try:
         with holds_second.cursor() as cur:
             cur.execute("SELECT 1 FROM hookd.endpoints WHERE id = %s FOR NO KEY UPDATE", (second,))
-
-        def record_both():
-            with recorder.cursor() as cur:
-                cur.execute("SELECT hookd.record_attempts(%s::json, %s, 5, 3600)",
-                            (json.dumps(records), claim_id))
-                result.append(cur.fetchone()[0])
-
-        thread = threading.Thread(target=record_both)
-        thread.start()
         # Past the first endpoint (healthy, not marked: not locked), the
         # record waits for the second (a failure). Meanwhile a claim marks
         # the first, and another transaction holds it.
-        wait_for_lock(db, recorder.get_backend_pid())
+        recorder = Blocked(db, "SELECT hookd.record_attempts(%s::json, %s, 5, 3600)",
+                           (json.dumps(records), claim_id))
         with db.cursor() as cur:
             cur.execute("UPDATE hookd.endpoints SET slow_until = now() + interval '1 hour'"
                         " WHERE id = %s", (first,))
         with holds_first.cursor() as cur:
             cur.execute("SELECT 1 FROM hookd.endpoints WHERE id = %s FOR NO KEY UPDATE", (first,))
         holds_second.commit()
-        thread.join(10)
-        finished_alone = not thread.is_alive()
+        finished_alone = recorder.finished()
         holds_first.commit()
-        thread.join(10)
+        assert recorder.finished()
         assert finished_alone, "the record waited for an endpoint it had not locked first"
     finally:
         holds_second.close()
         holds_first.close()
-        recorder.close()
-    assert result == [2]
+        if recorder is not None:
+            recorder.close()
+    assert recorder.result == [2]
     assert one(db, "SELECT slow_until > now(), failure_streak FROM hookd.endpoints WHERE id = %s",
                first) == (True, 0)
     assert one(db, "SELECT failure_streak FROM hookd.endpoints WHERE id = %s", second) == (1,)
